@@ -1,0 +1,249 @@
+"""The public functions behind every CLI command and the web app: ``train``, ``generate``, ``info``, ``demo``.
+
+Each is a plain function with keyword arguments; the CLI only parses flags and prints. Errors a user can fix are
+:class:`~lookgan.errors.InputError` (exit code 2) and name the file and the fix.
+"""
+from __future__ import annotations
+
+import math
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from .config import TrainConfig, from_dict, load_yaml, merge, to_dict
+from .data.dataset import BatchStream, ImageFolder
+from .data.images import DEFAULT_MAX_PIXELS, save_image
+from .errors import CheckpointError, InputError
+from .look import LOOK_JSON, Look, load_look
+from .registry import get_method
+from .train.checkpoint import list_checkpoints, load_latest_checkpoint
+from .train.loop import Progress, TrainResult, run_training, seed_everything
+from .viz import make_grid
+
+
+def _prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to write into a folder that is not a look, or over a look's checkpoints without --resume."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder name such as {out.with_suffix('.look').name}")
+    if not out.exists():
+        return
+    has_ckpts = bool(list_checkpoints(out / "checkpoints"))
+    is_look = has_ckpts or (out / LOOK_JSON).exists()
+    if not is_look and any(out.iterdir()):
+        raise InputError(f"--out {out} exists and is not a look folder; choose a new name (e.g. {out.name}.look)")
+    if is_look and not resume:
+        if not overwrite:
+            raise InputError(f"{out} already holds a look; pass --resume to continue training it, --overwrite to "
+                             "start again from scratch, or choose another --out")
+        for sub in ("checkpoints", "samples", "tensorboard"):
+            shutil.rmtree(out / sub, ignore_errors=True)
+        for name in (LOOK_JSON, "weights.safetensors", "preview.jpg", "loss.png"):
+            (out / name).unlink(missing_ok=True)
+
+
+def _resolve_device(device: str) -> str:
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {device} was asked for but this torch has no CUDA device; use --device cpu")
+    return device
+
+
+def train(
+    kind: str,
+    style_dir: str | Path,
+    *,
+    out: str | Path,
+    photos: str | Path | None = None,
+    pairs: str | Path | None = None,
+    steps: int | None = None,
+    minutes: float | None = None,
+    size: int | None = None,
+    batch: int | None = None,
+    seed: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    device: str | None = None,
+    config: str | Path | dict[str, Any] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    progress_fn: Callable[[Progress], None] | None = None,
+    abort_fn: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Learn a look of ``kind`` from the images in ``style_dir`` and write it to ``out`` (``NAME.look``).
+
+    ``config`` (a YAML path or a dict with ``method:`` and ``train:`` sections) sets defaults; the explicit
+    arguments override it. With ``resume=True`` the newest valid checkpoint in ``out/checkpoints`` is continued
+    with its saved configuration (``steps``, ``minutes`` and ``device`` may change; starts fresh if there is none).
+    """
+    method_cls = get_method(kind)
+    out = Path(out)
+    if photos is not None and not method_cls.needs_photos:
+        raise InputError(f"{kind} learns from the style images alone; drop --photos {photos}")
+    if method_cls.needs_photos and photos is None:
+        raise InputError(f"{kind} needs your own photos as well: add --photos CONTENT_DIR")
+    if pairs is not None:
+        raise InputError(f"{kind} does not train from before/after pairs; drop --pairs {pairs}")
+    _prepare_out(out, resume=resume, overwrite=overwrite)
+
+    cli_train = {k: v for k, v in {"steps": steps, "minutes": minutes, "batch": batch, "seed": seed,
+                                   "device": device}.items() if v is not None}
+    start = None
+    if resume:
+        start = load_latest_checkpoint(out / "checkpoints")
+        if start is None and list_checkpoints(out / "checkpoints"):
+            raise CheckpointError(f"no checkpoint in {out / 'checkpoints'} could be loaded (see the warnings); "
+                                  "start again with --overwrite")
+        if start is None:
+            warnings.warn(f"--resume: {out} has no checkpoint yet; starting from scratch", stacklevel=2)
+    if start is not None:
+        if start.meta.get("kind") != kind:
+            raise InputError(f"{out} holds a {start.meta.get('kind')} look; resume it with `lookgan train "
+                             f"{start.meta.get('kind')} ...` or choose another --out")
+        method_config = from_dict(method_cls.Config, start.meta["config"])
+        if size is not None and size != getattr(method_config, "size", size):
+            warnings.warn(f"--size {size} ignored: resuming keeps the checkpoint's size {method_config.size}",
+                          stacklevel=2)
+        fixed = {k: cli_train.pop(k) for k in ("batch", "seed") if k in cli_train}
+        saved_train = dict(start.meta["train"])
+        for k, v in fixed.items():
+            if v != saved_train.get(k):
+                warnings.warn(f"--{k} {v} ignored: resuming keeps the checkpoint's {k} {saved_train.get(k)}",
+                              stacklevel=2)
+        saved_train["minutes"] = None  # a budget is per invocation
+        train_config = from_dict(TrainConfig, {**saved_train, **cli_train})
+    else:
+        file_cfg = load_yaml(config) if isinstance(config, (str, Path)) else dict(config or {})
+        unknown = sorted(set(file_cfg) - {"method", "train"})
+        if unknown:
+            raise InputError(f"config: unknown section(s) {', '.join(unknown)}; use 'method:' and 'train:'")
+        method_config = from_dict(method_cls.Config, file_cfg.get("method") or {})
+        if size is not None:
+            method_config = merge(method_config, {"size": size})
+        train_config = from_dict(TrainConfig, {**(file_cfg.get("train") or {}), **cli_train})
+    _resolve_device(train_config.device)
+
+    seed_everything(train_config.seed)
+    method = method_cls(method_config, device=train_config.device)
+    spec = method.data_spec()
+    dataset = ImageFolder(Path(style_dir), load_size=spec.load_size, min_images=spec.min_images,
+                          max_pixels=max_pixels, what="style images")
+    if dataset.skipped:
+        warnings.warn(f"{len(dataset.skipped)} unreadable file(s) in {style_dir} were skipped", stacklevel=2)
+    stream = BatchStream(dataset, batch_size=train_config.batch, crop_size=spec.crop_size, crop=spec.crop,
+                         flip=spec.flip, seed=train_config.seed)
+    summary = dataset.summary()
+    if start is not None:
+        saved = start.meta.get("data", {})
+        if saved.get("fingerprint") != summary["fingerprint"]:
+            warnings.warn(f"the images in {style_dir} changed since the checkpoint ({saved.get('n_images')} -> "
+                          f"{summary['n_images']} images); resuming, but the data order restarts", stacklevel=2)
+            start.tensors["stream.order"] = stream.order.clone()
+            start.meta["stream"] = {"epoch": 0, "position": 0}
+    return run_training(method, stream, train=train_config, out=out, data_summary=summary, start=start,
+                        progress_fn=progress_fn, abort_fn=abort_fn)
+
+
+def _as_look(look: Look | str | Path) -> Look:
+    return look if isinstance(look, Look) else load_look(look)
+
+
+@torch.no_grad()
+def generate(
+    look: Look | str | Path,
+    n: int,
+    *,
+    out: str | Path,
+    seed: int = 0,
+    truncation: float | None = None,
+    grid: bool = False,
+    device: str = "cpu",
+    batch: int = 64,
+    progress: bool = True,
+) -> list[Path]:
+    """Write ``n`` new images from a generator look into ``out`` (and ``grid.png`` with ``grid=True``).
+
+    Same look, seed and truncation -> the same images. ``truncation`` T redraws latent values with |z| > T:
+    lower T (e.g. 0.7) gives more typical, less varied images."""
+    from .methods.dcgan import truncated_normal
+
+    look = _as_look(look)
+    method_cls = get_method(look.kind)
+    if not method_cls.generates:
+        raise InputError(f"{look.path} is a {look.kind} look, which restyles photos rather than generating new "
+                         "images; use `lookgan apply` instead")
+    if n < 1:
+        raise InputError(f"-n must be at least 1, got {n}")
+    if truncation is not None and truncation <= 0:
+        raise InputError(f"--truncation must be > 0, got {truncation}")
+    _resolve_device(device)
+    model = look.build(device=device)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = torch.Generator().manual_seed(seed)
+    z_dim = method_cls.latent_dim(look.config)
+    written: list[Path] = []
+    images: list[torch.Tensor] = []
+    width = max(4, len(str(n - 1)))
+    for start in tqdm(range(0, n, batch), desc="generating", unit="batch", disable=not progress or n <= batch):
+        count = min(batch, n - start)
+        z = truncated_normal((count, z_dim), truncation=truncation, generator=rng).to(device)
+        imgs = model(z).float().cpu()  # (b, 3, S, S) in [-1, 1]
+        for i, img in enumerate(imgs):
+            path = out / f"{look.path.stem}-s{seed}-{start + i:0{width}d}.png"
+            save_image(make_grid(img[None], padding=0), path)
+            written.append(path)
+        if grid:
+            images.append(imgs)
+    if grid:
+        sheet = out / "grid.png"
+        save_image(make_grid(torch.cat(images), nrow=math.ceil(math.sqrt(n))), sheet)
+        written.append(sheet)
+    return written
+
+
+def info(look: Look | str | Path) -> dict[str, Any]:
+    """A summary of a look: kind, training, data, size, versions (what ``lookgan info`` prints)."""
+    look = _as_look(look)
+    n_params = sum(t.numel() for t in look.tensors.values())
+    m = look.meta
+    return {"name": look.path.stem, "path": str(look.path), "kind": look.kind, "created": m.get("created"),
+            "steps": m.get("steps"), "data": m.get("data", {}), "config": to_dict(look.config),
+            "train": m.get("train", {}), "parameters": n_params, "metrics": m.get("metrics", {}),
+            "versions": m.get("versions", {}),
+            "checkpoints": [p.name for _, p in list_checkpoints(look.path / "checkpoints")]}
+
+
+def demo_images_dir() -> Path:
+    """The small portrait set shipped inside the package (see its LICENSE.md)."""
+    return Path(__file__).resolve().parent / "assets" / "demo_faces"
+
+
+def demo(
+    out: str | Path = "demo-out",
+    *,
+    minutes: float = 3.0,
+    steps: int = 3000,
+    progress_fn: Callable[[Progress], None] | None = None,
+) -> dict[str, Any]:
+    """The embedded default run: a DCGAN on the shipped portraits for a few minutes, then a grid of new faces.
+
+    Returns the paths of the look, its latest sample grid, the loss plot, a generated contact sheet, the steps
+    trained and the wall time."""
+    out = Path(out)
+    look_dir = out / "faces-dcgan.look"
+    result = train("dcgan", demo_images_dir(), out=look_dir, steps=steps, minutes=minutes, size=64, batch=32,
+                   seed=0, overwrite=True, config={"train": {"sample_every": 100, "checkpoint_every": 500}},
+                   progress_fn=progress_fn)
+    files = generate(look_dir, 64, out=out / "generated", seed=0, grid=True, progress=False)
+    return {"look": look_dir, "samples": result.sample_path or look_dir / "preview.jpg",
+            "loss_plot": result.loss_plot or look_dir / "loss.png", "generated_grid": files[-1],
+            "steps": result.step, "elapsed_s": result.elapsed_s}
+
+
+def torch_device_name() -> str:
+    """A short description of where training runs, for messages."""
+    import os
+
+    return f"CPU ({torch.get_num_threads()} threads of {os.cpu_count()} cores)"

@@ -1,0 +1,209 @@
+"""``lookgan`` command line: each subcommand parses flags, calls one plain function from :mod:`lookgan.api`
+and prints. Exit codes: 0 ok, 2 bad input or usage (the message names the file and the fix), 1 anything else,
+130/143 when Ctrl-C/SIGTERM stopped training (after saving a checkpoint).
+
+Written with click directly: typer (named in the design notes) now vendors a private copy of click and pulls in
+pydantic and rich, and mapping exit codes needs click's exception types, which are a stable public API in click.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import traceback
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import api
+from .errors import LookganError
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    from tqdm.auto import tqdm
+
+    tqdm.write(f"warning: {message}", file=sys.stderr)
+
+
+class _TqdmProgress:
+    """Progress bar for training: step, losses, it/s and ETA (tqdm works it out)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, p: api.Progress) -> None:
+        from tqdm.auto import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=p.total, initial=p.step - 1, desc="training", unit="step", dynamic_ncols=True)
+        self.bar.update(p.step - self.bar.n)
+        self.bar.set_postfix({k: f"{v:.3f}" for k, v in p.losses.items()}, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+PathArg = click.Path(path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="lookgan", prog_name="lookgan")
+def app() -> None:
+    """Learn a visual look from a few photos with GANs, then apply, export and generate in it.
+
+    \b
+    Typical use:
+      lookgan train dcgan my_feed/ --out my.look --minutes 10
+      lookgan generate my.look -n 16 --out new/ --grid
+      lookgan info my.look
+    Exit codes: 0 ok, 2 bad input or usage, 1 other error, 130/143 training interrupted (checkpoint saved).
+    """
+
+
+@app.command("train")
+@click.argument("kind")
+@click.argument("style_dir", type=PathArg)
+@click.option("--out", type=PathArg, required=True, help="The look folder to write, e.g. mylook.look (checkpoints go inside).")
+@click.option("--photos", type=PathArg, help="Your own photos (for kinds that restyle photos).")
+@click.option("--pairs", type=PathArg, help="Before images matching STYLE_DIR by file name (paired kinds).")
+@click.option("--steps", type=int, help="Total training steps [default: from --config, else 2000].")
+@click.option("--minutes", type=float, help="Stop after this many minutes (whichever of steps/minutes comes first).")
+@click.option("--size", type=int, help="Training image size in pixels (dcgan: 32, 64 or 128) [default: 64].")
+@click.option("--batch", type=int, help="Images per step [default: 16].")
+@click.option("--seed", type=int, help="Random seed: same seed and data, same run [default: 0].")
+@click.option("--resume", is_flag=True, help="Continue from the newest valid checkpoint in --out.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing look in --out instead of refusing.")
+@click.option("--device", help="cpu or cuda [default: cpu].")
+@click.option("--config", type=PathArg, help="YAML file with 'method:' and 'train:' sections (see configs/).")
+@click.option("--dry-run", is_flag=True, help="Check the inputs, then stop before training.")
+def train_cmd(kind: str, style_dir: Path, out: Path, photos: Path | None, pairs: Path | None, steps: int | None,
+              minutes: float | None, size: int | None, batch: int | None, seed: int | None, resume: bool,
+              overwrite: bool, device: str | None, config: Path | None, dry_run: bool) -> None:
+    """Learn a look of KIND (dcgan) from the images in STYLE_DIR and write it to --out.
+
+    Progress, sample grids (NAME.look/samples/) and a loss plot (NAME.look/loss.png) are written while it
+    trains. Ctrl-C or SIGTERM saves a checkpoint first; --resume continues exactly where it stopped.
+    """
+    if dry_run:
+        from .data.dataset import ImageFolder
+        from .registry import get_method
+
+        get_method(kind)
+        count = len(ImageFolder(style_dir, load_size=32, what="style images", progress=False))
+        click.echo(f"ok: {count} readable style images in {style_dir}; {kind} would train into {out}")
+        return
+    progress = _TqdmProgress()
+    try:
+        result = api.train(kind, style_dir, out=out, photos=photos, pairs=pairs, steps=steps, minutes=minutes,
+                           size=size, batch=batch, seed=seed, resume=resume, overwrite=overwrite, device=device,
+                           config=config, progress_fn=progress)
+    finally:
+        progress.close()
+    why = {"done": "finished", "minutes": "time budget reached", "signal": "interrupted", "abort": "stopped"}
+    click.echo(f"{why[result.stopped]} at step {result.step} after {result.elapsed_s:.0f} s")
+    click.echo(f"look:        {result.look}")
+    if result.sample_path:
+        click.echo(f"samples:     {result.sample_path}")
+    if result.loss_plot:
+        click.echo(f"loss plot:   {result.loss_plot}")
+    click.echo(f"checkpoint:  {result.checkpoint}")
+    if result.stopped in ("signal", "minutes", "abort"):
+        click.echo(f"continue with: lookgan train {kind} {style_dir} --out {out} --resume")
+    if result.stopped == "signal":
+        sys.exit(128 + int(result.signal or signal.SIGINT))
+
+
+@app.command("generate")
+@click.argument("look", type=PathArg)
+@click.option("-n", "--n", "n", type=int, default=16, show_default=True, help="How many images to write.")
+@click.option("--out", type=PathArg, required=True, help="Folder for the images (created if needed).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same look and seed, same images.")
+@click.option("--truncation", type=float, help="Redraw latents beyond +-T: lower T, more typical images (e.g. 0.7).")
+@click.option("--grid", is_flag=True, help="Also write grid.png, one contact sheet of all images.")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
+def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | None, grid: bool, device: str) -> None:
+    """Generate N new images in the look LOOK (a dcgan look)."""
+    files = api.generate(look, n, out=out, seed=seed, truncation=truncation, grid=grid, device=device)
+    click.echo(f"wrote {n} image(s) to {out}" + (f"; contact sheet: {files[-1]}" if grid else ""))
+
+
+@app.command("info")
+@click.argument("look", type=PathArg)
+@click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
+def info_cmd(look: Path, as_json: bool) -> None:
+    """Show what LOOK is, how it was trained and on what."""
+    data = api.info(look)
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    d = data["data"]
+    click.echo(f"{data['name']}  ({data['kind']})  {data['path']}")
+    click.echo(f"  created     {data['created']}")
+    click.echo(f"  trained     {data['steps']} steps, batch {data['train'].get('batch')}, seed {data['train'].get('seed')}")
+    click.echo(f"  data        {d.get('n_images')} images from {d.get('folder')} ({d.get('n_skipped', 0)} skipped)")
+    click.echo(f"  parameters  {data['parameters']:,}")
+    click.echo(f"  config      {json.dumps(data['config'])}")
+    if data["metrics"]:
+        click.echo(f"  metrics     {json.dumps(data['metrics'])}")
+    click.echo(f"  versions    {', '.join(f'{k} {v}' for k, v in data['versions'].items())}")
+    click.echo(f"  checkpoints {', '.join(data['checkpoints']) or 'none'}")
+
+
+@app.command("demo")
+@click.option("--out", type=PathArg, default=Path("demo-out"), show_default=True, help="Folder for the demo's look and pictures.")
+@click.option("--minutes", type=float, default=3.0, show_default=True, help="Training budget in minutes.")
+@click.option("--steps", type=int, default=3000, show_default=True, help="Training steps at most.")
+def demo_cmd(out: Path, minutes: float, steps: int) -> None:
+    """Train a DCGAN on the bundled portraits for a few minutes; write sample grids and a loss plot."""
+    click.echo(f"lookgan demo: a DCGAN learns to draw portraits from the 64 bundled images for up to {minutes:g} "
+               f"minutes on {api.torch_device_name()}")
+    progress = _TqdmProgress()
+    try:
+        res = api.demo(out, minutes=minutes, steps=steps, progress_fn=progress)
+    finally:
+        progress.close()
+    click.echo(f"trained {res['steps']} steps in {res['elapsed_s']:.0f} s")
+    click.echo(f"sample grid (training): {res['samples']}")
+    click.echo(f"loss plot:              {res['loss_plot']}")
+    click.echo(f"64 new faces:           {res['generated_grid']}")
+    click.echo(f"the look:               {res['look']}  (try: lookgan info {res['look']})")
+
+
+#: CLI command -> the library function it calls (a test keeps this map and the registered commands in sync).
+COMMANDS: dict[str, Any] = {"train": api.train, "generate": api.generate, "info": api.info, "demo": api.demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the CLI and map outcomes to exit codes (0 ok, 2 input/usage, 1 other)."""
+    warnings.showwarning = _show_warning
+    try:
+        rv = app.main(args=argv, prog_name="lookgan", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.UsageError as e:
+        e.show()
+        return 2
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.Abort:
+        print("aborted", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except LookganError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except Exception:  # a bug: show the traceback so it can be reported
+        traceback.print_exc()
+        print("error: unexpected failure (above); please report it with the command you ran", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

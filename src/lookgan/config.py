@@ -1,0 +1,151 @@
+"""Typed configuration: nested dataclasses with checks, to and from plain dicts and YAML.
+
+Every method has a config dataclass whose fields are themselves dataclasses or plain values. The resolved config
+is saved beside every run (in the checkpoint JSON and in ``look.json``), so a look always says how it was made.
+"""
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from .errors import InputError
+
+C = TypeVar("C")
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    """A dataclass config as a JSON/YAML-ready nested dict."""
+    return dataclasses.asdict(config)
+
+
+def _coerce(value: Any, annotation: Any, where: str) -> Any:
+    origin = typing.get_origin(annotation)
+    if dataclasses.is_dataclass(annotation):
+        if not isinstance(value, dict):
+            raise InputError(f"config {where}: expected a mapping, got {value!r}")
+        return from_dict(annotation, value, _where=where)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(value, args[0], where) if len(args) == 1 else value
+    if origin is typing.Literal:
+        choices = typing.get_args(annotation)
+        if value not in choices:
+            raise InputError(f"config {where}: {value!r} is not one of {', '.join(map(repr, choices))}")
+        return value
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise InputError(f"config {where}: expected a list, got {value!r}")
+        return origin(value)
+    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if annotation in (int, float, str, bool) and not isinstance(value, annotation):
+        raise InputError(f"config {where}: expected {annotation.__name__}, got {value!r}")
+    return value
+
+
+def from_dict(cls: type[C], data: dict[str, Any], *, _where: str = "") -> C:
+    """Build the dataclass ``cls`` from a nested dict; unknown keys and wrong types are an :class:`InputError`."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise InputError(
+            f"config {_where or cls.__name__}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}"
+        )
+    kwargs = {k: _coerce(v, hints[k], f"{_where}.{k}" if _where else k) for k, v in data.items()}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise InputError(f"config {_where or cls.__name__}: {e}") from None
+
+
+def merge(config: C, overrides: dict[str, Any]) -> C:
+    """A copy of ``config`` with a nested dict of overrides applied (checked like :func:`from_dict`)."""
+
+    def deep(base: dict[str, Any], upd: dict[str, Any]) -> dict[str, Any]:
+        out = dict(base)
+        for k, v in upd.items():
+            out[k] = deep(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        return out
+
+    return from_dict(type(config), deep(to_dict(config), overrides))
+
+
+def load_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML config file into a dict, with errors that name the file."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as e:
+        raise InputError(f"config file {path} is not valid YAML: {e}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InputError(f"config file {path} must hold a mapping at the top level")
+    return data
+
+
+def save_yaml(config: Any, path: str | Path) -> None:
+    """Write a config dataclass as YAML (the format ``--config`` reads)."""
+    Path(path).write_text(yaml.safe_dump(to_dict(config), sort_keys=False), encoding="utf-8")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """How long and how a run trains; shared by every method (the method's own config says *what* it trains)."""
+
+    steps: int = 2000
+    """Total optimisation steps; a resumed run continues up to this number."""
+    minutes: float | None = None
+    """Wall-clock budget for this invocation; training stops at whichever of steps/minutes comes first."""
+    batch: int = 16
+    """Images per step."""
+    seed: int = 0
+    """Seeds model init, data order, augmentation and sampling: same seed, same run."""
+    device: str = "cpu"
+    """``cpu`` or ``cuda`` (``cuda:N``)."""
+    sample_every: int = 200
+    """Write a sample grid every this many steps (0: only at the end)."""
+    checkpoint_every: int = 500
+    """Write a checkpoint (and the look) every this many steps, and always at the end."""
+    keep_last: int = 3
+    """How many checkpoints to keep; older ones are deleted after a newer one is safely written."""
+    log_every: int = 10
+    """Average the losses over this many steps for the loss plot and TensorBoard."""
+    ema_decay: float = 0.999
+    """Decay of the exponential moving average of generator weights (ramped up over the first steps)."""
+    amp: typing.Literal["none", "bf16"] = "none"
+    """Mixed precision: ``bf16`` autocast (CPU and CUDA); ``none`` keeps float32."""
+    channels_last: bool = False
+    """Use channels-last memory format for networks and batches (faster convolutions on some CPUs)."""
+    tensorboard: bool = False
+    """Also log losses and samples to TensorBoard (needs the ``tensorboard`` extra)."""
+    max_bad_steps: int = 5
+    """Stop after this many non-finite (NaN/inf) steps in a row; the last good checkpoint is kept."""
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.minutes is not None and self.minutes <= 0:
+            raise ValueError(f"minutes must be > 0, got {self.minutes}")
+        if self.batch < 1:
+            raise ValueError(f"batch must be >= 1, got {self.batch}")
+        if self.keep_last < 1:
+            raise ValueError(f"keep_last must be >= 1, got {self.keep_last}")
+        if self.checkpoint_every < 1 or self.log_every < 1 or self.sample_every < 0:
+            raise ValueError("checkpoint_every and log_every must be >= 1, sample_every >= 0")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.max_bad_steps < 1:
+            raise ValueError(f"max_bad_steps must be >= 1, got {self.max_bad_steps}")
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ValueError(f"device must be cpu or cuda[:N], got {self.device!r}")

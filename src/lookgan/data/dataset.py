@@ -1,0 +1,139 @@
+"""Folder datasets cached in memory and a resumable stream of training batches.
+
+Small data sets are the norm (20–300 images), so every image is decoded once, resized and kept in memory as
+uint8; a training step then only crops and flips. The batch stream owns its random generator and epoch order,
+and both are part of the checkpoint, so a resumed run sees exactly the batches an uninterrupted one would.
+"""
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import NotEnoughImagesError, UnreadableImageError
+from .images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, list_images, read_image
+from .transforms import center_crop, random_crop, random_flip, resize_shorter, to_model_range, to_tensor
+
+
+@dataclass
+class ImageFolder:
+    """All readable images of a folder, resized so their shorter side is ``load_size``, cached as uint8.
+
+    Unreadable files are skipped with one warning each (listed in ``skipped``); an over-limit image stops with an
+    error naming it. Fewer than ``min_images`` readable images raise :class:`NotEnoughImagesError` (exit code 2).
+    """
+
+    folder: Path
+    load_size: int
+    min_images: int = 1
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    what: str = "images"
+    progress: bool = True
+    paths: list[Path] = field(init=False, default_factory=list)
+    images: list[torch.Tensor] = field(init=False, default_factory=list, repr=False)
+    skipped: list[Path] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder)
+        candidates = list_images(self.folder)
+        if not candidates:
+            kinds = ", ".join(sorted({e.lstrip(".") for e in IMAGE_EXTENSIONS}))
+            raise NotEnoughImagesError(
+                f"{self.folder} holds no images ({kinds}); put at least {self.min_images} {self.what} there"
+            )
+        bar = tqdm(candidates, desc=f"reading {self.what}", unit="img", leave=False,
+                   disable=not self.progress or len(candidates) < 20)
+        for path in bar:
+            try:
+                pixels = read_image(path, max_pixels=self.max_pixels, min_side=self.load_size)
+            except UnreadableImageError as e:
+                warnings.warn(f"skipping {e}", stacklevel=2)
+                self.skipped.append(path)
+                continue
+            img = resize_shorter(to_tensor(pixels), self.load_size)
+            self.images.append((img * 255.0 + 0.5).clamp(0, 255).to(torch.uint8))
+            self.paths.append(path)
+        if len(self.images) < self.min_images:
+            extra = f" ({len(self.skipped)} unreadable file(s) skipped)" if self.skipped else ""
+            raise NotEnoughImagesError(
+                f"{self.folder} holds only {len(self.images)} readable {self.what}{extra}; this method needs at "
+                f"least {self.min_images}. Add more images to the folder."
+            )
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def fingerprint(self) -> str:
+        """SHA-256 over relative paths and cached pixels: tells a resumed run whether its data changed."""
+        h = hashlib.sha256()
+        for path, img in zip(self.paths, self.images):
+            h.update(path.relative_to(self.folder).as_posix().encode())
+            h.update(str(tuple(img.shape)).encode())
+            h.update(img.numpy().tobytes())
+        return h.hexdigest()
+
+    def summary(self) -> dict[str, Any]:
+        """What a look records about its training data."""
+        return {"folder": str(self.folder), "n_images": len(self), "n_skipped": len(self.skipped),
+                "fingerprint": self.fingerprint()}
+
+
+class BatchStream:
+    """An endless, reproducible stream of ``(B, 3, S, S)`` batches in [-1, 1] from an :class:`ImageFolder`.
+
+    Images are visited in a fresh random order each epoch; a batch larger than the data set wraps into the next
+    epoch. ``state_dict()`` captures order, position and the generator, so resume is exact.
+    """
+
+    def __init__(self, dataset: ImageFolder, *, batch_size: int, crop_size: int,
+                 crop: Literal["random", "center"] = "random", flip: bool = True, seed: int = 0) -> None:
+        if crop_size > dataset.load_size:
+            raise ValueError(f"crop_size {crop_size} is larger than the images' load_size {dataset.load_size}")
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.crop_size = crop_size
+        self.crop = crop
+        self.flip = flip
+        self.generator = torch.Generator().manual_seed(seed)
+        self.epoch = 0
+        self.position = 0
+        self.order = torch.randperm(len(dataset), generator=self.generator)
+
+    def _next_index(self) -> int:
+        if self.position >= len(self.order):
+            self.epoch += 1
+            self.position = 0
+            self.order = torch.randperm(len(self.dataset), generator=self.generator)
+        idx = int(self.order[self.position])
+        self.position += 1
+        return idx
+
+    def next_batch(self) -> torch.Tensor:
+        """The next batch, float32 ``(B, 3, S, S)`` in [-1, 1]."""
+        out = []
+        for _ in range(self.batch_size):
+            img = self.dataset.images[self._next_index()].float() / 255.0  # (3, h, w)
+            if self.crop == "center":
+                img = center_crop(img, self.crop_size)
+            else:
+                img = random_crop(img, self.crop_size, self.generator)
+            if self.flip:
+                img = random_flip(img, self.generator)
+            out.append(img)
+        return to_model_range(torch.stack(out))
+
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors and plain values that restore the stream exactly."""
+        return {"epoch": self.epoch, "position": self.position, "order": self.order.clone(),
+                "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.epoch = int(state["epoch"])
+        self.position = int(state["position"])
+        self.order = state["order"].to(torch.int64)
+        self.generator.set_state(state["generator"].to(torch.uint8))

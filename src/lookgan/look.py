@@ -1,0 +1,138 @@
+"""The Look folder: the one artefact users keep and share.
+
+``NAME.look/`` holds ``look.json`` (format, kind, config, training-data summary, metrics, versions),
+``weights.safetensors`` (inference weights only: EMA weights for generators, never optimiser state or code) and
+``preview.jpg``; while training it also holds ``checkpoints/``, ``samples/`` and ``loss.png``.
+
+Loading validates everything before use and never unpickles: a wrong or damaged folder gives a
+:class:`~lookgan.errors.LookFormatError` (exit code 2) that names the file and says what to do.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from . import __version__
+from .config import from_dict, to_dict
+from .errors import InputError, LookFormatError
+from .io_utils import atomic_write, atomic_write_json
+
+LOOK_FORMAT = "lookgan-look"
+LOOK_FORMAT_VERSION = 1
+LOOK_JSON, WEIGHTS, PREVIEW = "look.json", "weights.safetensors", "preview.jpg"
+
+
+def versions() -> dict[str, str]:
+    """Versions recorded in every look and checkpoint."""
+    return {"lookgan": __version__, "torch": torch.__version__, "numpy": np.__version__,
+            "python": platform.python_version()}
+
+
+@dataclass
+class Look:
+    """A loaded, validated look: kind, method config (a dataclass), metadata and inference tensors."""
+
+    path: Path
+    kind: str
+    config: Any
+    meta: dict[str, Any]
+    tensors: dict[str, torch.Tensor] = field(repr=False)
+
+    def build(self, device: str = "cpu") -> torch.nn.Module:
+        """The inference network of this look, weights loaded, in eval mode."""
+        from .registry import get_method
+
+        try:
+            return get_method(self.kind).build_inference(self.config, self.tensors, device=device)
+        except RuntimeError as e:  # load_state_dict: missing/unexpected keys, wrong shapes
+            raise LookFormatError(f"{self.path / WEIGHTS}: tensors do not fit a {self.kind} look with this config "
+                                  f"({str(e).splitlines()[0]}); the look is damaged, re-export or retrain it") from None
+
+
+def write_look(folder: str | Path, *, kind: str, config: Any, tensors: dict[str, torch.Tensor],
+               meta: dict[str, Any] | None = None, preview: np.ndarray | None = None) -> Path:
+    """Write (or update) a look folder; each file atomically, ``look.json`` last (it vouches for the weights)."""
+    from .data.images import save_image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    atomic_write(folder / WEIGHTS, lambda tmp: save_file(cpu, str(tmp)))
+    if preview is not None:
+        save_image(preview, folder / PREVIEW, quality=92)
+    record = {
+        "format": LOOK_FORMAT, "format_version": LOOK_FORMAT_VERSION, "kind": kind, "name": folder.stem,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "config": to_dict(config), **(meta or {}), "versions": versions(),
+        "weights_sha256": hashlib.sha256((folder / WEIGHTS).read_bytes()).hexdigest(),
+    }
+    atomic_write_json(folder / LOOK_JSON, record)
+    return folder
+
+
+def _read_meta(folder: Path) -> dict[str, Any]:
+    if not folder.exists():
+        raise LookFormatError(f"look {folder} does not exist; train one with `lookgan train KIND STYLE_DIR --out "
+                              f"{folder.name}` or check the path")
+    if not folder.is_dir():
+        raise LookFormatError(f"{folder} is not a look folder (it is a file); a look is a folder NAME.look/ "
+                              "holding look.json and weights.safetensors")
+    path = folder / LOOK_JSON
+    if not path.exists():
+        hint = (" Training was interrupted before its first checkpoint; run it again with --resume."
+                if (folder / "checkpoints").is_dir() else "")
+        raise LookFormatError(f"{folder} is not a complete look: {LOOK_JSON} is missing.{hint}")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise LookFormatError(f"{path} is damaged ({e}); restore it from a backup or retrain the look") from None
+    if not isinstance(meta, dict) or meta.get("format") != LOOK_FORMAT:
+        raise LookFormatError(f"{path} is not a lookgan look (no \"format\": \"{LOOK_FORMAT}\")")
+    if not isinstance(meta.get("format_version"), int) or meta["format_version"] > LOOK_FORMAT_VERSION:
+        raise LookFormatError(f"{path} has format version {meta.get('format_version')!r}; this lookgan reads up to "
+                              f"{LOOK_FORMAT_VERSION}: upgrade lookgan")
+    return meta
+
+
+def load_look(path: str | Path, *, map_location: str = "cpu") -> Look:
+    """Load and validate a look folder (or its ``look.json``)."""
+    from .registry import get_method
+
+    folder = Path(path)
+    if folder.name == LOOK_JSON:
+        folder = folder.parent
+    meta = _read_meta(folder)
+    try:
+        method = get_method(str(meta.get("kind")))
+    except InputError:
+        raise LookFormatError(f"{folder / LOOK_JSON}: unknown look kind {meta.get('kind')!r}; it was made by "
+                              f"another lookgan version ({meta.get('versions', {}).get('lookgan', '?')})") from None
+    if not isinstance(meta.get("config"), dict):
+        raise LookFormatError(f"{folder / LOOK_JSON}: \"config\" must be a mapping")
+    try:
+        config = from_dict(method.Config, meta["config"])
+    except InputError as e:
+        raise LookFormatError(f"{folder / LOOK_JSON}: {e}") from None
+    weights = folder / WEIGHTS
+    if not weights.is_file():
+        raise LookFormatError(f"{weights} is missing; the look is incomplete: copy the whole folder or retrain it")
+    data = weights.read_bytes()
+    if meta.get("weights_sha256") and hashlib.sha256(data).hexdigest() != meta["weights_sha256"]:
+        raise LookFormatError(f"{weights} does not match the checksum in {LOOK_JSON} (truncated or modified); "
+                              "copy the look again or retrain it")
+    try:
+        tensors = load_file(str(weights), device=map_location)
+    except (SafetensorError, OSError) as e:
+        raise LookFormatError(f"{weights} is not a readable safetensors file ({e}); retrain or re-copy it") from None
+    return Look(path=folder, kind=method.kind, config=config, meta=meta, tensors=tensors)
+

@@ -1,0 +1,122 @@
+"""The method protocol: what every look kind supplies to the one training loop.
+
+A method owns its networks, optimisers, an optional EMA copy and fixed buffers (e.g. the latent batch used for
+sample grids). The loop calls :meth:`Method.train_step` once per batch and does everything else itself
+(progress, samples, plots, checkpoints, NaN guard, resume), so all methods behave the same.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import torch
+from torch import nn
+
+from ..train.ema import EMA
+
+
+class NonFiniteStepError(RuntimeError):
+    """A loss or gradient was NaN/inf; the optimiser step was not taken."""
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """How the loop should prepare a method's training images."""
+
+    load_size: int
+    """Shorter side the images are resized to once, when the folder is read."""
+    crop_size: int
+    """Side of the square crops a batch holds."""
+    crop: Literal["random", "center"] = "random"
+    flip: bool = True
+    min_images: int = 1
+
+
+class Method:
+    """Base class of every look kind. Subclasses are registered with ``@register("kind")``.
+
+    Subclasses set ``Config`` (their config dataclass) and implement ``__init__`` (building ``nets``,
+    ``optimizers``, ``ema``, ``buffers``), :meth:`data_spec`, :meth:`train_step`, :meth:`sample` and
+    :meth:`look_tensors`. See ``methods/__init__.py`` for how to add one.
+    """
+
+    kind: ClassVar[str] = ""
+    Config: ClassVar[type]
+    needs_photos: ClassVar[bool] = False
+    """Whether ``train`` needs a content folder (``--photos``) besides the style images."""
+    generates: ClassVar[bool] = False
+    """Whether the look makes new images from latents (``lookgan generate``)."""
+
+    def __init__(self, config: Any, *, device: str = "cpu") -> None:
+        self.config = config
+        self.device = torch.device(device)
+        self.nets: dict[str, nn.Module] = {}
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.ema: EMA | None = None
+        self.ema_source: str = ""
+        self.buffers: dict[str, torch.Tensor] = {}
+
+    # --- what subclasses implement -------------------------------------------------------------------------
+    def data_spec(self) -> DataSpec:
+        raise NotImplementedError
+
+    def train_step(self, batch: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
+        """One optimisation step on ``batch`` ``(B, 3, S, S)`` in [-1, 1]; returns detached scalar losses."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def sample(self) -> torch.Tensor:
+        """A fixed, deterministic batch of outputs ``(N, 3, H, W)`` in [-1, 1] for sample grids and previews.
+
+        Must not consume global random state: a sample taken mid-run may not change the run."""
+        raise NotImplementedError
+
+    def look_tensors(self) -> dict[str, torch.Tensor]:
+        """The tensors a Look keeps (EMA weights for generators), as a flat name -> tensor dict."""
+        raise NotImplementedError
+
+    @classmethod
+    def build_inference(cls, config: Any, tensors: dict[str, torch.Tensor], *, device: str = "cpu") -> nn.Module:
+        """The network a saved look runs, built from its config and ``look_tensors()``, in eval mode."""
+        raise NotImplementedError
+
+    @classmethod
+    def latent_dim(cls, config: Any) -> int:
+        """Length of the latent vector, for methods that generate."""
+        raise NotImplementedError(f"{cls.kind} looks do not generate images from latents")
+
+    # --- shared machinery ----------------------------------------------------------------------------------
+    def optimize(self, name: str, loss: torch.Tensor) -> None:
+        """Backward ``loss`` into optimiser ``name``'s parameters and step, unless loss or gradients are not
+        finite: then the gradients are dropped and :class:`NonFiniteStepError` raised (the loop skips the step).
+        """
+        opt = self.optimizers[name]
+        if not torch.isfinite(loss.detach()).all():
+            raise NonFiniteStepError(f"{name} loss is {loss.item()}")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grads = [p.grad for group in opt.param_groups for p in group["params"] if p.grad is not None]
+        if grads and not torch.isfinite(torch.stack([g.detach().float().norm() for g in grads]).sum()):
+            opt.zero_grad(set_to_none=True)
+            raise NonFiniteStepError(f"{name} gradients are not finite")
+        opt.step()
+
+    def train_mode(self, training: bool = True) -> None:
+        for net in self.nets.values():
+            net.train(training)
+
+    def to_channels_last(self) -> None:
+        for net in self.nets.values():
+            net.to(memory_format=torch.channels_last)
+        if self.ema is not None:
+            self.ema.module.to(memory_format=torch.channels_last)
+
+    def update_ema(self, step: int) -> None:
+        if self.ema is not None:
+            self.ema.update(self.nets[self.ema_source], step)
+
+    def parameters_finite(self) -> bool:
+        """Whether every weight is finite: a checkpoint is never written from a broken model."""
+        mods = list(self.nets.values()) + ([self.ema.module] if self.ema is not None else [])
+        return all(bool(torch.isfinite(p).all()) for m in mods for p in m.state_dict().values()
+                   if p.is_floating_point())

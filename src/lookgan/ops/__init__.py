@@ -1,0 +1,1 @@
+"""Pure tensor functions (augmentation, colour, LUTs), each usable without any model."""

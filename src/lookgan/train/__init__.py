@@ -1,0 +1,1 @@
+"""The one training engine: loop, checkpoints, EMA, progress and plots."""

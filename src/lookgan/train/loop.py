@@ -1,0 +1,291 @@
+"""The one training loop every method runs in.
+
+A method supplies ``train_step``; this loop does the rest, identically for all methods: batches from a resumable
+stream, bf16 autocast and channels-last when asked, EMA updates, a NaN/inf guard, progress callbacks (the CLI's
+tqdm bar and the web app hook in here), sample grids, a loss plot, optional TensorBoard, atomic checkpoints
+with the complete state, the look written at every checkpoint, and a clean stop on SIGINT/SIGTERM, a wall-clock
+budget or ``abort_fn``.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import signal
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import torch
+
+from ..config import TrainConfig, to_dict
+from ..data.dataset import BatchStream
+from ..errors import TrainingDivergedError
+from ..look import versions, write_look
+from ..methods.base import Method, NonFiniteStepError
+from ..viz import make_grid, plot_curves
+from .checkpoint import (Checkpoint, capture_rng, flatten_optimizer, restore_rng, save_checkpoint,
+                         unflatten_optimizer)
+
+StopReason = Literal["done", "minutes", "signal", "abort"]
+
+
+@dataclass
+class Progress:
+    """What a progress callback receives after every step."""
+
+    step: int
+    total: int
+    losses: dict[str, float]
+    steps_per_s: float
+    eta_s: float | None
+    elapsed_s: float
+    sample_path: Path | None = None
+    """Set on the steps where a new sample grid was written."""
+
+
+@dataclass
+class TrainResult:
+    """How a run ended and where its outputs are."""
+
+    look: Path
+    step: int
+    stopped: StopReason
+    elapsed_s: float
+    sample_path: Path | None
+    loss_plot: Path | None
+    checkpoint: Path | None
+    signal: int | None = None
+    """The signal number when ``stopped == "signal"``."""
+    history: list[dict[str, Any]] = field(default_factory=list, repr=False)
+
+
+# --- full state ------------------------------------------------------------------------------------------------
+def collect_state(method: Method, stream: BatchStream) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Every tensor and value needed to continue training exactly: nets, EMA, optimisers, buffers, data, RNG."""
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict[str, Any] = {"optimizers": {}}
+    for name, net in method.nets.items():
+        tensors.update({f"net.{name}.{k}": v for k, v in net.state_dict().items()})
+    if method.ema is not None:
+        tensors.update({f"ema.{k}": v for k, v in method.ema.module.state_dict().items()})
+    for name, opt in method.optimizers.items():
+        t, m = flatten_optimizer(f"opt.{name}", opt)
+        tensors.update(t)
+        meta["optimizers"][name] = m
+    tensors.update({f"buf.{k}": v for k, v in method.buffers.items()})
+    stream_state = stream.state_dict()
+    tensors["stream.order"] = stream_state.pop("order")
+    tensors["stream.generator"] = stream_state.pop("generator")
+    meta["stream"] = stream_state
+    rng_tensors, meta["rng"] = capture_rng()
+    tensors.update(rng_tensors)
+    return tensors, meta
+
+
+def _sub(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def restore_state(method: Method, stream: BatchStream | None, ckpt: Checkpoint) -> None:
+    """Load a checkpoint into a freshly built method (and stream); random states are restored last."""
+    t, meta = ckpt.tensors, ckpt.meta
+    for name, net in method.nets.items():
+        net.load_state_dict(_sub(t, f"net.{name}."), strict=True)
+    if method.ema is not None:
+        method.ema.module.load_state_dict(_sub(t, "ema."), strict=True)
+    for name, opt in method.optimizers.items():
+        opt.load_state_dict(unflatten_optimizer(f"opt.{name}", t, meta["optimizers"][name]))
+    for name in method.buffers:
+        method.buffers[name] = t[f"buf.{name}"].to(method.device)
+    if stream is not None:
+        stream.load_state_dict({**meta["stream"], "order": t["stream.order"], "generator": t["stream.generator"]})
+    restore_rng(t, meta["rng"])
+
+
+# --- stopping --------------------------------------------------------------------------------------------------
+class _SignalStop:
+    """Turns the first SIGINT/SIGTERM into a request to stop after the current step (and save); a second one
+    interrupts at once. Only installs handlers in the main thread (the web app trains in a worker thread and
+    uses ``abort_fn`` instead)."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __enter__(self) -> "_SignalStop":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _tensorboard(out: Path) -> Any:
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        from ..errors import InputError
+
+        raise InputError("TensorBoard logging needs the tensorboard package: pip install 'lookgan[tensorboard]'")
+    return SummaryWriter(str(out / "tensorboard"))
+
+
+# --- the loop --------------------------------------------------------------------------------------------------
+def run_training(
+    method: Method,
+    stream: BatchStream,
+    *,
+    train: TrainConfig,  # steps, budget, cadences, EMA, AMP, device
+    out: str | Path,  # the look folder; checkpoints/, samples/ and loss.png go inside it
+    data_summary: dict[str, Any],  # recorded in checkpoints and look.json (folder, count, fingerprint)
+    start: Checkpoint | None = None,  # resume from this checkpoint (already verified)
+    progress_fn: Callable[[Progress], None] | None = None,  # called after every step
+    abort_fn: Callable[[], bool] | None = None,  # polled before every step; True stops (and saves)
+) -> TrainResult:
+    """Train ``method`` on ``stream`` up to ``train.steps`` steps; returns where and why it stopped."""
+    out = Path(out)
+    ckpt_dir, sample_dir = out / "checkpoints", out / "samples"
+    device = torch.device(train.device)
+    step, history, elapsed_before = 0, [], 0.0
+    if start is not None:
+        restore_state(method, stream, start)
+        step, history, elapsed_before = start.step, list(start.meta.get("history", [])), start.meta["elapsed_s"]
+    if method.ema is not None:
+        method.ema.decay = train.ema_decay
+    method.train_mode(True)
+    if train.channels_last:
+        method.to_channels_last()
+    autocast = (torch.autocast(device_type=device.type, dtype=torch.bfloat16) if train.amp == "bf16"
+                else contextlib.nullcontext())
+    writer = _tensorboard(out) if train.tensorboard else None
+    stopped: StopReason = "done"
+    window: dict[str, list[float]] = {}
+    bad_in_row = 0
+    last_ckpt: Path | None = None
+    saved_step = step if start is not None else -1
+    sample_path: Path | None = None
+    t0 = time.monotonic()
+    first_step = step
+
+    def elapsed() -> float:
+        return time.monotonic() - t0
+
+    def write_sample() -> Path:
+        grid = make_grid(method.sample().float())
+        from ..data.images import save_image
+
+        path = sample_dir / f"step-{step:07d}.png"
+        save_image(grid, path)
+        if writer is not None:
+            writer.add_image("samples", torch.from_numpy(grid).permute(2, 0, 1), step)
+        return path
+
+    def checkpoint() -> Path:
+        nonlocal saved_step
+        if not method.parameters_finite():
+            raise TrainingDivergedError(
+                f"weights became NaN/inf at step {step}; not saving them. The last good checkpoint "
+                f"({last_ckpt or 'none'}) is kept: lower the learning rate and resume, or retrain")
+        tensors, meta = collect_state(method, stream)
+        meta.update(kind=method.kind, config=to_dict(method.config), train=to_dict(train), data=data_summary,
+                    versions=versions(), history=history, elapsed_s=elapsed_before + elapsed())
+        path = save_checkpoint(ckpt_dir, step, tensors, meta, keep_last=train.keep_last)
+        grid = make_grid(method.sample().float())
+        write_look(out, kind=method.kind, config=method.config, tensors=method.look_tensors(), preview=grid,
+                   meta={"steps": step, "train": to_dict(train), "data": data_summary})
+        if history:
+            plot_curves(history, out / "loss.png", title=f"{method.kind} · {out.name}")
+        saved_step = step
+        return path
+
+    with _SignalStop() as sig:
+        while step < train.steps:
+            if sig.signum is not None:
+                stopped = "signal"
+                break
+            if abort_fn is not None and abort_fn():
+                stopped = "abort"
+                break
+            if train.minutes is not None and elapsed() >= train.minutes * 60.0:
+                stopped = "minutes"
+                break
+            batch = stream.next_batch().to(device)
+            if train.channels_last:
+                batch = batch.contiguous(memory_format=torch.channels_last)
+            try:
+                with autocast:
+                    losses = method.train_step(batch, step)
+            except NonFiniteStepError as e:
+                bad_in_row += 1
+                warnings.warn(f"step {step + 1}: {e}; step skipped ({bad_in_row}/{train.max_bad_steps} in a row)",
+                              stacklevel=2)
+                if bad_in_row >= train.max_bad_steps:
+                    raise TrainingDivergedError(
+                        f"training diverged: {bad_in_row} non-finite steps in a row at step {step + 1}. The last good "
+                        f"checkpoint is kept ({last_ckpt or 'none written yet'}); lower the learning rate or check "
+                        "the data, then run again with --resume") from None
+                continue
+            bad_in_row = 0
+            step += 1
+            method.update_ema(step)
+            values = {k: float(v) for k, v in losses.items()}
+            for k, v in values.items():
+                window.setdefault(k, []).append(v)
+            if step % train.log_every == 0 or step == train.steps:
+                record = {"step": step, "losses": {k: sum(v) / len(v) for k, v in window.items()}}
+                history.append(record)
+                window.clear()
+                if writer is not None:
+                    for k, v in record["losses"].items():
+                        writer.add_scalar(f"loss/{k}", v, step)
+            new_sample = None
+            if train.sample_every and step % train.sample_every == 0:
+                new_sample = sample_path = write_sample()
+            if step % train.checkpoint_every == 0:
+                last_ckpt = checkpoint()
+            if progress_fn is not None:
+                rate = (step - first_step) / max(elapsed(), 1e-9)
+                eta = (train.steps - step) / rate if rate > 0 else None
+                if train.minutes is not None:
+                    left = max(0.0, train.minutes * 60.0 - elapsed())
+                    eta = left if eta is None else min(eta, left)
+                progress_fn(Progress(step=step, total=train.steps, losses=values, steps_per_s=rate, eta_s=eta,
+                                     elapsed_s=elapsed(), sample_path=new_sample))
+        if saved_step != step or last_ckpt is None:
+            sample_path = write_sample()
+            last_ckpt = checkpoint()
+    if writer is not None:
+        writer.close()
+    return TrainResult(look=out, step=step, stopped=stopped, elapsed_s=elapsed(), sample_path=sample_path,
+                       loss_plot=(out / "loss.png") if (out / "loss.png").exists() else None, checkpoint=last_ckpt,
+                       signal=sig.signum, history=history)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch: a run's model init and draws follow from its seed."""
+    import random
+
+    import numpy as np
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def eta_text(seconds: float | None) -> str:
+    if seconds is None or math.isinf(seconds):
+        return "?"
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
+        f"{seconds // 60:02d}:{seconds % 60:02d}"

@@ -1,0 +1,75 @@
+"""Pictures people look at instead of numbers: image grids and loss curves."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from .io_utils import atomic_write
+
+
+def make_grid(images: torch.Tensor, *, nrow: int | None = None, padding: int = 2,
+              value_range: tuple[float, float] = (-1.0, 1.0)) -> np.ndarray:
+    """Tile ``(N, 3, H, W)`` images into one uint8 ``(H', W', 3)`` picture, ``nrow`` per row (default ~square).
+
+    >>> make_grid(torch.zeros(4, 3, 8, 8), nrow=2).shape
+    (22, 22, 3)
+    """
+    if images.dim() != 4 or images.shape[1] != 3:
+        raise ValueError(f"make_grid expects (N, 3, H, W), got {tuple(images.shape)}")
+    n, _, h, w = images.shape
+    nrow = nrow or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / nrow)
+    lo, hi = value_range
+    x = ((images.detach().float().cpu() - lo) / (hi - lo)).clamp(0, 1)
+    grid = torch.ones(3, rows * (h + padding) + padding, nrow * (w + padding) + padding)
+    for i in range(n):
+        r, c = divmod(i, nrow)
+        top, left = padding + r * (h + padding), padding + c * (w + padding)
+        grid[:, top:top + h, left:left + w] = x[i]
+    return (grid.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def _smooth(values: np.ndarray, window: int) -> np.ndarray:
+    if len(values) < window or window < 2:
+        return values
+    kernel = np.ones(window) / window
+    head = np.array([values[: i + 1].mean() for i in range(window - 1)])
+    return np.concatenate([head, np.convolve(values, kernel, mode="valid")])
+
+
+def plot_curves(history: Sequence[dict[str, Any]], path: str | Path, *, title: str = "") -> None:
+    """Plot ``[{"step": s, "losses": {name: value}}, ...]`` as one panel per loss (raw faint, smoothed bold)
+    and write it to ``path`` (PNG) atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = sorted({k for rec in history for k in rec["losses"]})
+    if not names:
+        return
+    cols = min(3, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        pts = [(rec["step"], rec["losses"][name]) for rec in history if name in rec["losses"]]
+        steps = np.array([p[0] for p in pts])
+        vals = np.array([p[1] for p in pts], dtype=np.float64)
+        ax.plot(steps, vals, color="tab:blue", alpha=0.3, linewidth=0.8)
+        ax.plot(steps, _smooth(vals, max(1, len(vals) // 20)), color="tab:blue", linewidth=1.6)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    path = Path(path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format=path.suffix.lstrip(".") or "png"))
+    plt.close(fig)
