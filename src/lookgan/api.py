@@ -20,8 +20,8 @@ from .data.images import DEFAULT_MAX_PIXELS, save_image
 from .errors import CheckpointError, InputError
 from .look import LOOK_JSON, Look, load_look
 from .registry import get_method
-from .train.checkpoint import list_checkpoints, load_latest_checkpoint
-from .train.loop import Progress, TrainResult, run_training, seed_everything
+from .training.checkpoint import list_checkpoints, load_latest_checkpoint
+from .training.loop import Progress, TrainResult, run_training, seed_everything
 from .viz import make_grid
 
 

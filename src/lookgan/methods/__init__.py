@@ -11,7 +11,7 @@ How to add a method
    so the NaN guard works; return detached scalar losses), ``sample()`` (deterministic, no global RNG) and
    ``look_tensors()``; add ``build_inference(config, tensors)`` so a saved look can be used.
 4. Import the module below and add a tiny-config test under ``tests/methods/``.
-The loop (``lookgan.train.loop.run_training``) gives the method progress, samples, plots, EMA, AMP,
+The loop (``lookgan.training.loop.run_training``) gives the method progress, samples, plots, EMA, AMP,
 checkpoints, exact resume and signal handling for free.
 """
 from . import dcgan  # noqa: F401

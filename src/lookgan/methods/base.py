@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import nn
 
-from ..train.ema import EMA
+from ..training.ema import EMA
 
 
 class NonFiniteStepError(RuntimeError):
@@ -114,6 +114,15 @@ class Method:
     def update_ema(self, step: int) -> None:
         if self.ema is not None:
             self.ema.update(self.nets[self.ema_source], step)
+
+    def buffers_snapshot(self) -> dict[str, dict[str, torch.Tensor]]:
+        """Copies of every network's buffers (BatchNorm running statistics), to undo a refused step."""
+        return {name: {k: b.detach().clone() for k, b in net.named_buffers()} for name, net in self.nets.items()}
+
+    def restore_buffers(self, snapshot: dict[str, dict[str, torch.Tensor]]) -> None:
+        for name, net in self.nets.items():
+            for k, b in net.named_buffers():
+                b.copy_(snapshot[name][k])
 
     def parameters_finite(self) -> bool:
         """Whether every weight is finite: a checkpoint is never written from a broken model."""

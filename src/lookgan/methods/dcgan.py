@@ -14,7 +14,7 @@ from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..models.dcgan import SUPPORTED_SIZES, DCGANDiscriminator, DCGANGenerator
 from ..ops.diffaugment import diff_augment, parse_policy
 from ..registry import register
-from ..train.ema import EMA
+from ..training.ema import EMA
 from .base import DataSpec, Method
 
 

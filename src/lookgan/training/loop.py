@@ -223,10 +223,16 @@ def run_training(
             batch = stream.next_batch().to(device)
             if train.channels_last:
                 batch = batch.contiguous(memory_format=torch.channels_last)
+            # Forward passes in train mode update BatchNorm statistics even when the step is then refused, so
+            # they are kept aside and put back on a skipped step: one bad batch must not poison the model.
+            buffers = method.buffers_snapshot()
             try:
+                if not torch.isfinite(batch).all():
+                    raise NonFiniteStepError("the batch holds NaN/inf pixels")
                 with autocast:
                     losses = method.train_step(batch, step)
             except NonFiniteStepError as e:
+                method.restore_buffers(buffers)
                 bad_in_row += 1
                 warnings.warn(f"step {step + 1}: {e}; step skipped ({bad_in_row}/{train.max_bad_steps} in a row)",
                               stacklevel=2)

@@ -1,0 +1,76 @@
+"""Factories for the odd files real photo folders hold, built byte by byte where Pillow cannot write them."""
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def write_png16_rgb(path: Path, rgb16: np.ndarray) -> None:
+    """A 48-bit (16 bits per channel) RGB PNG from a (H, W, 3) uint16 array (Pillow cannot write these)."""
+    h, w, _ = rgb16.shape
+    raw = b"".join(b"\x00" + rgb16[y].astype(">u2").tobytes() for y in range(h))
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, 2, 0, 0, 0)
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", zlib.compress(raw))
+                           + _png_chunk(b"IEND", b""))
+
+
+def write_bomb_png(path: Path, width: int = 20000, height: int = 20000) -> None:
+    """A PNG of a few hundred bytes whose header claims ``width`` x ``height`` pixels (a decompression bomb)."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", ihdr) + _png_chunk(b"IDAT", idat)
+                           + _png_chunk(b"IEND", b""))
+
+
+def _s15(x: float) -> bytes:
+    return struct.pack(">i", round(x * 65536))
+
+
+def linear_rgb_icc() -> bytes:
+    """An ICC v2 matrix/TRC display profile with sRGB primaries but a *linear* tone curve (gamma 1.0).
+
+    A pixel stored as 128 in such a file means 50 % linear light, which is about 188 in sRGB: reading it
+    correctly proves that embedded profiles are converted."""
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + b"\0" * 4 + _s15(x) + _s15(y) + _s15(z)
+
+    curve = b"curv" + b"\0" * 4 + struct.pack(">I", 1) + struct.pack(">H", 0x0100) + b"\0\0"
+    text = b"linear sRGB test profile\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
+    tags = [(b"desc", desc), (b"wtpt", xyz(0.9642, 1.0, 0.8249)), (b"rXYZ", xyz(0.4361, 0.2225, 0.0139)),
+            (b"gXYZ", xyz(0.3851, 0.7169, 0.0971)), (b"bXYZ", xyz(0.1431, 0.0606, 0.7141)),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve), (b"cprt", b"text" + b"\0" * 4 + b"none\0")]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for sig, data in tags:
+        data += b"\0" * (-len(data) % 4)
+        table += sig + struct.pack(">II", offset + len(body), len(data))
+        body += data
+    size = offset + len(body)
+    header = (struct.pack(">I", size) + b"\0" * 4 + struct.pack(">I", 0x02100000) + b"mntrRGB XYZ "
+              + b"\0" * 12 + b"acsp" + b"\0" * 24 + struct.pack(">I", 0) + _s15(0.9642) + _s15(1.0) + _s15(0.8249)
+              + b"\0" * 48)
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+def solid(color: tuple[int, int, int], size: tuple[int, int] = (32, 24)) -> Image.Image:
+    return Image.new("RGB", size, color)
+
+
+def write_image_folder(folder: Path, n: int, *, size: tuple[int, int] = (40, 48), seed: int = 0) -> Path:
+    """``n`` small random-texture JPEGs (smooth noise) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        small = rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)
+        Image.fromarray(small).resize(size, Image.BILINEAR).save(folder / f"img_{i:03d}.jpg", quality=90)
+    return folder

@@ -1,0 +1,124 @@
+"""Checkpoints: complete, atomic, verified; damage falls back to the previous one."""
+from __future__ import annotations
+
+import errno
+import warnings
+
+import pytest
+import torch
+
+import lookgan.training.checkpoint as ckpt_mod
+from lookgan.training.checkpoint import (flatten_optimizer, list_checkpoints, load_checkpoint, load_latest_checkpoint,
+                                      save_checkpoint, unflatten_optimizer)
+
+
+def _state(v: float) -> dict[str, torch.Tensor]:
+    return {"w": torch.full((3, 3), v), "n": torch.tensor(7, dtype=torch.int64)}
+
+
+def test_roundtrip_and_keep_last(tmp_path):
+    for step in (1, 2, 3, 4):
+        save_checkpoint(tmp_path, step, _state(step), {"extra": [1, 2]}, keep_last=2)
+    assert [s for s, _ in list_checkpoints(tmp_path)] == [4, 3]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "ckpt-00000003.json", "ckpt-00000003.safetensors", "ckpt-00000004.json", "ckpt-00000004.safetensors"]
+    c = load_latest_checkpoint(tmp_path)
+    assert c.step == 4 and torch.equal(c.tensors["w"], torch.full((3, 3), 4.0)) and c.meta["extra"] == [1, 2]
+
+
+@pytest.mark.parametrize("damage", ["truncate_tensors", "corrupt_json", "delete_tensors", "flip_byte"])
+def test_damaged_newest_falls_back_to_previous(tmp_path, damage):
+    save_checkpoint(tmp_path, 1, _state(1), {})
+    save_checkpoint(tmp_path, 2, _state(2), {})
+    st, js = tmp_path / "ckpt-00000002.safetensors", tmp_path / "ckpt-00000002.json"
+    if damage == "truncate_tensors":
+        st.write_bytes(st.read_bytes()[:40])
+    elif damage == "corrupt_json":
+        js.write_text(js.read_text()[:30])
+    elif damage == "delete_tensors":
+        st.unlink()
+    else:
+        data = bytearray(st.read_bytes())
+        data[-3] ^= 0xFF
+        st.write_bytes(bytes(data))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        c = load_latest_checkpoint(tmp_path)
+    assert c.step == 1
+    assert any("ckpt-00000002" in str(x.message) for x in w)
+
+
+def test_crash_during_write_keeps_previous(tmp_path, monkeypatch):
+    save_checkpoint(tmp_path, 1, _state(1), {})
+
+    def dying_save(tensors, path):
+        with open(path, "wb") as f:
+            f.write(b"half a checkpoint")
+        raise KeyboardInterrupt  # the process is killed mid-write
+
+    monkeypatch.setattr(ckpt_mod, "save_file", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path, 2, _state(2), {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-00000001.json", "ckpt-00000001.safetensors"]
+    assert load_latest_checkpoint(tmp_path).step == 1
+
+
+def test_disk_full_keeps_previous_and_says_so(tmp_path, monkeypatch):
+    save_checkpoint(tmp_path, 1, _state(1), {})
+
+    def full_disk(tensors, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ckpt_mod, "save_file", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        save_checkpoint(tmp_path, 2, _state(2), {})
+    assert load_latest_checkpoint(tmp_path).step == 1
+
+
+def test_pickle_payload_is_never_executed(tmp_path):
+    import hashlib
+    import json
+    import pickle
+
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    st = tmp_path / "ckpt-00000001.safetensors"
+    st.write_bytes(pickle.dumps(Evil()))
+    (tmp_path / "ckpt-00000001.json").write_text(json.dumps({
+        "format": "lookgan-checkpoint", "format_version": 1, "step": 1, "tensors_file": st.name,
+        "tensors_sha256": hashlib.sha256(st.read_bytes()).hexdigest()}))
+    with pytest.raises(ValueError, match="unreadable tensors"):
+        load_checkpoint(tmp_path / "ckpt-00000001.json")
+    assert not marker.exists()
+
+
+def test_tensor_file_outside_folder_refused(tmp_path):
+    import json
+
+    (tmp_path / "ckpt-00000001.json").write_text(json.dumps({
+        "format": "lookgan-checkpoint", "format_version": 1, "step": 1,
+        "tensors_file": "../../etc/passwd.safetensors", "tensors_sha256": "0"}))
+    with pytest.raises(ValueError, match="must be a file name"):
+        load_checkpoint(tmp_path / "ckpt-00000001.json")
+
+
+def test_optimizer_state_roundtrip():
+    net = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.5, 0.9))
+    net(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    tensors, meta = flatten_optimizer("opt.g", opt)
+    import json
+
+    meta = json.loads(json.dumps(meta))  # must survive JSON
+    opt2 = torch.optim.Adam(net.parameters(), lr=1.0)
+    opt2.load_state_dict(unflatten_optimizer("opt.g", tensors, meta))
+    s1, s2 = opt.state_dict(), opt2.state_dict()
+    assert s2["param_groups"][0]["lr"] == 1e-3 and list(s2["param_groups"][0]["betas"]) == [0.5, 0.9]
+    for i in s1["state"]:
+        for k in s1["state"][i]:
+            assert torch.equal(s1["state"][i][k], s2["state"][i][k])
