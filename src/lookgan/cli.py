@@ -37,7 +37,8 @@ class _TqdmProgress:
         from tqdm.auto import tqdm
 
         if self.bar is None:
-            self.bar = tqdm(total=p.total, initial=p.step - 1, desc="training", unit="step", dynamic_ncols=True)
+            self.bar = tqdm(total=p.total, initial=p.step - 1, desc="training", unit="step", dynamic_ncols=True,
+                            mininterval=0.1 if sys.stderr.isatty() else 10.0)  # short logs when not a terminal
         self.bar.update(p.step - self.bar.n)
         self.bar.set_postfix({k: f"{v:.3f}" for k, v in p.losses.items()}, refresh=False)
 

@@ -54,3 +54,15 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON atomically."""
     text = json.dumps(obj, indent=2, sort_keys=False, allow_nan=False)
     atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+def remove_stale_temps(folder: str | Path) -> int:
+    """Delete temporary files that :func:`atomic_write` left behind when its process was killed (``kill -9``
+    mid-write). Only for folders with a single writer, such as a look being trained. Returns how many."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return 0
+    stale = [p for p in folder.glob(".*.tmp") if p.is_file()]
+    for p in stale:
+        p.unlink(missing_ok=True)
+    return len(stale)

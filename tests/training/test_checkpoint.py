@@ -122,3 +122,14 @@ def test_optimizer_state_roundtrip():
     for i in s1["state"]:
         for k in s1["state"][i]:
             assert torch.equal(s1["state"][i][k], s2["state"][i][k])
+
+
+def test_stale_temp_files_removed_on_next_run(tmp_path, style_dir, tiny_config):
+    from lookgan import api
+
+    look = tmp_path / "t.look"
+    api.train("dcgan", style_dir, out=look, steps=2, config=tiny_config)
+    (look / "checkpoints" / ".ckpt-00000009.safetensors.abc123.tmp").write_bytes(b"partial")
+    (look / ".weights.safetensors.xyz.tmp").write_bytes(b"partial")
+    api.train("dcgan", style_dir, out=look, steps=3, resume=True)
+    assert not list(look.rglob(".*.tmp"))

@@ -23,6 +23,7 @@ import torch
 from ..config import TrainConfig, to_dict
 from ..data.dataset import BatchStream
 from ..errors import TrainingDivergedError
+from ..io_utils import remove_stale_temps
 from ..look import versions, write_look
 from ..methods.base import Method, NonFiniteStepError
 from ..viz import make_grid, plot_curves
@@ -157,6 +158,8 @@ def run_training(
     out = Path(out)
     ckpt_dir, sample_dir = out / "checkpoints", out / "samples"
     device = torch.device(train.device)
+    for folder in (out, ckpt_dir, sample_dir):  # leftovers of a run killed mid-write
+        remove_stale_temps(folder)
     step, history, elapsed_before = 0, [], 0.0
     if start is not None:
         restore_state(method, stream, start)

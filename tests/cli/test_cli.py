@@ -1,0 +1,164 @@
+"""The command line: exit codes, messages, and real processes stopped by signals."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from lookgan.cli import COMMANDS, app, main
+from lookgan.training.checkpoint import list_checkpoints, load_latest_checkpoint
+from tests.conftest import TINY_DCGAN
+from tests.helpers import solid
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+def test_commands_map_to_library_functions():
+    assert set(app.commands) == set(COMMANDS)
+    import lookgan
+
+    for name, fn in COMMANDS.items():
+        assert getattr(lookgan, fn.__name__) is fn, name
+
+
+@pytest.mark.parametrize("cmd", ["", "train", "generate", "info", "demo"])
+def test_help(capsys, cmd):
+    code, text = run(capsys, *([cmd] if cmd else []), "--help")
+    assert code == 0 and "Usage:" in text
+
+
+def test_usage_errors_exit_2(capsys):
+    assert run(capsys, "train", "dcgan")[0] == 2
+    assert run(capsys, "frobnicate")[0] == 2
+    assert run(capsys, "train", "dcgan", "x", "--out", "y", "--steps", "many")[0] == 2
+
+
+def test_bad_inputs_exit_2_with_the_fix(capsys, tmp_path, style_dir):
+    code, text = run(capsys, "train", "dcgan", str(tmp_path / "missing"), "--out", str(tmp_path / "o.look"))
+    assert code == 2 and "missing does not exist" in text
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, text = run(capsys, "train", "dcgan", str(empty), "--out", str(tmp_path / "o.look"))
+    assert code == 2 and "holds no images" in text
+    few = tmp_path / "few"
+    few.mkdir()
+    solid((1, 2, 3)).save(few / "a.png")
+    code, text = run(capsys, "train", "dcgan", str(few), "--out", str(tmp_path / "o.look"))
+    assert code == 2 and "only 1 readable" in text and "Add more images" in text
+    code, text = run(capsys, "train", "gan9000", str(style_dir), "--out", str(tmp_path / "o.look"))
+    assert code == 2 and "choose one of: dcgan" in text
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--photos", str(style_dir), "--out", "o.look")
+    assert code == 2 and "drop --photos" in text
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(tmp_path / "o.look"), "--size", "48")
+    assert code == 2 and "size must be one of" in text
+    code, text = run(capsys, "info", str(tmp_path / "none.look"))
+    assert code == 2 and "does not exist" in text
+    (tmp_path / "notalook").mkdir()
+    (tmp_path / "notalook" / "holiday.jpg").write_bytes(b"x")
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(tmp_path / "notalook"))
+    assert code == 2 and "not a look folder" in text
+    assert (tmp_path / "notalook" / "holiday.jpg").exists()
+
+
+def test_config_file_errors(capsys, tmp_path, style_dir):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("train: {stepz: 3}\n")
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(tmp_path / "o.look"), "--config", str(bad))
+    assert code == 2 and "stepz" in text
+    bad.write_text("train: [1, 2\n")
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(tmp_path / "o.look"), "--config", str(bad))
+    assert code == 2 and "not valid YAML" in text
+
+
+def test_train_generate_info_roundtrip(capsys, tmp_path, style_dir):
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(yaml.safe_dump(TINY_DCGAN))
+    look = tmp_path / "x.look"
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(look), "--steps", "3", "--config", str(cfg))
+    assert code == 0 and "finished at step 3" in text and "loss.png" in text
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(look), "--steps", "3", "--config", str(cfg))
+    assert code == 2 and "--resume" in text and "--overwrite" in text
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(look), "--steps", "5", "--resume")
+    assert code == 0 and "finished at step 5" in text
+    code, text = run(capsys, "generate", str(look), "-n", "4", "--out", str(tmp_path / "gen"), "--grid")
+    assert code == 0 and (tmp_path / "gen" / "grid.png").exists() and len(list((tmp_path / "gen").iterdir())) == 5
+    code, text = run(capsys, "generate", str(look), "-n", "0", "--out", str(tmp_path / "gen"))
+    assert code == 2 and "-n must be at least 1" in text
+    code, text = run(capsys, "info", str(look), "--json")
+    assert code == 0 and json.loads(text)["steps"] == 5
+    code, text = run(capsys, "info", str(look))
+    assert code == 0 and "dcgan" in text and "12 images" in text
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(tmp_path / "d.look"), "--dry-run")
+    assert code == 0 and "12 readable" in text and not (tmp_path / "d.look").exists()
+
+
+def _spawn(args: list[str], cwd: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "lookgan", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for_checkpoint(folder: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
+    t0 = time.monotonic()
+    while not list_checkpoints(folder):
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() - t0 < timeout, "no checkpoint appeared"
+        time.sleep(0.05)
+
+
+def _slow_config(tmp_path: Path, every: int, sample_every: int = 0) -> Path:
+    cfg = {"method": {"size": 32, "ngf": 16, "ndf": 16, "n_samples": 4},
+           "train": {"batch": 8, "sample_every": sample_every, "checkpoint_every": every}}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_sigterm_saves_and_exits_cleanly(tmp_path, style_dir):
+    look = tmp_path / "s.look"
+    cfg = _slow_config(tmp_path, 1000, sample_every=3)
+    proc = _spawn(["train", "dcgan", str(style_dir), "--out", str(look), "--steps", "1000000", "--config", str(cfg)],
+                  tmp_path)
+    t0 = time.monotonic()
+    while not (look / "samples").exists():  # the loop is running (and its signal handlers are in place)
+        assert proc.poll() is None and time.monotonic() - t0 < 120, proc.communicate()[0]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, out
+    assert "interrupted at step" in out and "--resume" in out and "Traceback" not in out
+    ckpt = load_latest_checkpoint(look / "checkpoints")
+    assert ckpt is not None and ckpt.step >= 1
+    assert (look / "look.json").exists()
+
+
+def test_kill9_then_resume_finishes_with_step_count_intact(tmp_path, style_dir):
+    look = tmp_path / "k.look"
+    cfg = _slow_config(tmp_path, 7)
+    proc = _spawn(["train", "dcgan", str(style_dir), "--out", str(look), "--steps", "1000000", "--config", str(cfg)],
+                  tmp_path)
+    _wait_for_checkpoint(look / "checkpoints", proc)
+    time.sleep(0.3)  # land somewhere between checkpoints, maybe inside a write
+    proc.kill()
+    proc.communicate(timeout=60)
+    survivor = load_latest_checkpoint(look / "checkpoints")
+    assert survivor is not None and survivor.step % 7 == 0
+    target = survivor.step + 10
+    done = subprocess.run([sys.executable, "-m", "lookgan", "train", "dcgan", str(style_dir), "--out", str(look),
+                           "--steps", str(target), "--resume"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"finished at step {target}" in done.stdout
+    assert load_latest_checkpoint(look / "checkpoints").step == target
+    assert not list((look / "checkpoints").glob(".*.tmp"))
