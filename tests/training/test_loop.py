@@ -151,3 +151,22 @@ def test_nan_in_data_is_skipped(style_dir, tmp_path):
         res = run_training(m, stream, train=TrainConfig(steps=2, sample_every=0), out=tmp_path / "d.look",
                            data_summary={})
     assert res.step == 2 and any("NaN/inf pixels" in str(x.message) for x in w)
+
+
+def test_tensorboard_missing_is_a_clear_error(style_dir, tmp_path, monkeypatch):
+    import builtins
+
+    from lookgan.errors import InputError
+
+    real_import = builtins.__import__
+
+    def no_tensorboard(name, *args, **kwargs):
+        if name.startswith("torch.utils.tensorboard"):
+            raise ImportError("No module named 'tensorboard'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    m, stream = _method_and_stream(style_dir)
+    with pytest.raises(InputError, match=r"lookgan\[tensorboard\]"):
+        run_training(m, stream, train=TrainConfig(steps=1, tensorboard=True), out=tmp_path / "t.look",
+                     data_summary={})

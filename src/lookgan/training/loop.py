@@ -9,7 +9,6 @@ budget or ``abort_fn``.
 from __future__ import annotations
 
 import contextlib
-import math
 import signal
 import threading
 import time
@@ -291,10 +290,3 @@ def seed_everything(seed: int) -> None:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
 
-
-def eta_text(seconds: float | None) -> str:
-    if seconds is None or math.isinf(seconds):
-        return "?"
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}" if seconds >= 3600 else \
-        f"{seconds // 60:02d}:{seconds % 60:02d}"
