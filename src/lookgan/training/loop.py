@@ -174,7 +174,7 @@ def run_training(
     stopped: StopReason = "done"
     window: dict[str, list[float]] = {}
     bad_in_row = 0
-    last_ckpt: Path | None = None
+    last_ckpt: Path | None = start.path if start is not None else None
     saved_step = step if start is not None else -1
     sample_path: Path | None = None
     t0 = time.monotonic()
@@ -183,10 +183,19 @@ def run_training(
     def elapsed() -> float:
         return time.monotonic() - t0
 
+    grids: dict[int, Any] = {}
+
+    def grid_now() -> Any:
+        """The sample grid at the current step, computed once even when both a sample and a look want it."""
+        if step not in grids:
+            grids.clear()
+            grids[step] = make_grid(method.sample().float())
+        return grids[step]
+
     def write_sample() -> Path:
-        grid = make_grid(method.sample().float())
         from ..data.images import save_image
 
+        grid = grid_now()
         path = sample_dir / f"step-{step:07d}.png"
         save_image(grid, path)
         if writer is not None:
@@ -203,8 +212,7 @@ def run_training(
         meta.update(kind=method.kind, config=to_dict(method.config), train=to_dict(train), data=data_summary,
                     versions=versions(), history=history, elapsed_s=elapsed_before + elapsed())
         path = save_checkpoint(ckpt_dir, step, tensors, meta, keep_last=train.keep_last)
-        grid = make_grid(method.sample().float())
-        write_look(out, kind=method.kind, config=method.config, tensors=method.look_tensors(), preview=grid,
+        write_look(out, kind=method.kind, config=method.config, tensors=method.look_tensors(), preview=grid_now(),
                    meta={"steps": step, "train": to_dict(train), "data": data_summary})
         if history:
             plot_curves(history, out / "loss.png", title=f"{method.kind} · {out.name}")
@@ -270,7 +278,7 @@ def run_training(
                     eta = left if eta is None else min(eta, left)
                 progress_fn(Progress(step=step, total=train.steps, losses=values, steps_per_s=rate, eta_s=eta,
                                      elapsed_s=elapsed(), sample_path=new_sample))
-        if saved_step != step or last_ckpt is None:
+        if saved_step != step:
             sample_path = write_sample()
             last_ckpt = checkpoint()
     if writer is not None:
