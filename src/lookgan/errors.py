@@ -40,3 +40,7 @@ class CheckpointError(LookganError):
 
 class TrainingDivergedError(LookganError):
     """Losses or gradients stayed NaN/inf for several steps in a row; the last good checkpoint is kept."""
+
+
+class LutFileError(InputError):
+    """A .cube or HaldCLUT file is malformed (wrong counts, bad numbers, wrong domain or size)."""

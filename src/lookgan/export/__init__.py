@@ -1,0 +1,1 @@
+"""Exporting looks for other programs: .cube and HaldCLUT files (``cube``)."""
