@@ -1,10 +1,12 @@
-"""The public functions behind every CLI command and the web app: ``train``, ``generate``, ``info``, ``demo``.
+"""The public functions behind every CLI command and the web app: ``train``, ``apply``, ``export``,
+``import_lut``, ``evaluate``, ``generate``, ``info``, ``demo``.
 
 Each is a plain function with keyword arguments; the CLI only parses flags and prints. Errors a user can fix are
 :class:`~lookgan.errors.InputError` (exit code 2) and name the file and the fix.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import shutil
 import warnings
@@ -15,13 +17,16 @@ import torch
 from tqdm.auto import tqdm
 
 from .config import TrainConfig, from_dict, load_yaml, merge, to_dict
-from .data.dataset import BatchStream, ImageFolder
+from .data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
 from .data.images import DEFAULT_MAX_PIXELS, save_image
 from .errors import CheckpointError, InputError
 from .look import LOOK_JSON, Look, load_look
+from .apply import apply, lut_model, apply_array  # noqa: F401  (public API)
+from .export import export, import_lut  # noqa: F401  (public API)
 from .registry import get_method
 from .training.checkpoint import list_checkpoints, load_latest_checkpoint
-from .training.loop import Progress, TrainResult, run_training, seed_everything
+from .training.loop import (Progress, TrainResult, fit_closed_form, run_training, seed_everything,
+                            split_stream_state)
 from .viz import make_grid
 
 
@@ -67,6 +72,7 @@ def train(
     overwrite: bool = False,
     device: str | None = None,
     config: str | Path | dict[str, Any] | None = None,
+    method_options: dict[str, Any] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     progress_fn: Callable[[Progress], None] | None = None,
     abort_fn: Callable[[], bool] | None = None,
@@ -76,15 +82,22 @@ def train(
     ``config`` (a YAML path or a dict with ``method:`` and ``train:`` sections) sets defaults; the explicit
     arguments override it. With ``resume=True`` the newest valid checkpoint in ``out/checkpoints`` is continued
     with its saved configuration (``steps``, ``minutes`` and ``device`` may change; starts fresh if there is none).
+    ``method_options`` override the method config (the CLI's kind-specific flags, e.g. ``--global``).
+
+    Unpaired colour kinds need ``photos`` (your own photos); with ``pairs`` (a folder of *before* images),
+    ``style_dir`` holds their edited versions, matched by file name.
     """
     method_cls = get_method(kind)
     out = Path(out)
     if photos is not None and not method_cls.needs_photos:
         raise InputError(f"{kind} learns from the style images alone; drop --photos {photos}")
-    if method_cls.needs_photos and photos is None:
-        raise InputError(f"{kind} needs your own photos as well: add --photos CONTENT_DIR")
-    if pairs is not None:
+    if pairs is not None and not method_cls.accepts_pairs:
         raise InputError(f"{kind} does not train from before/after pairs; drop --pairs {pairs}")
+    if pairs is not None and photos is not None:
+        raise InputError("give either --photos (unpaired) or --pairs (before/after), not both")
+    if method_cls.needs_photos and photos is None and pairs is None:
+        hint = " (or --pairs BEFORE_DIR when STYLE_DIR holds edits of them)" if method_cls.accepts_pairs else ""
+        raise InputError(f"{kind} needs your own photos as well: add --photos CONTENT_DIR{hint}")
     _prepare_out(out, resume=resume, overwrite=overwrite)
 
     cli_train = {k: v for k, v in {"steps": steps, "minutes": minutes, "batch": batch, "seed": seed,
@@ -118,31 +131,66 @@ def train(
         unknown = sorted(set(file_cfg) - {"method", "train"})
         if unknown:
             raise InputError(f"config: unknown section(s) {', '.join(unknown)}; use 'method:' and 'train:'")
-        method_config = from_dict(method_cls.Config, file_cfg.get("method") or {})
+        options = {**(file_cfg.get("method") or {}), **(method_options or {})}
+        if pairs is not None:
+            options["mode"] = "paired"
+        method_config = from_dict(method_cls.Config, options)
         if size is not None:
             method_config = merge(method_config, {"size": size})
-        train_config = from_dict(TrainConfig, {**(file_cfg.get("train") or {}), **cli_train})
+        train_config = from_dict(TrainConfig, {**method_cls.train_defaults, **(file_cfg.get("train") or {}),
+                                               **cli_train})
     _resolve_device(train_config.device)
 
     seed_everything(train_config.seed)
     method = method_cls(method_config, device=train_config.device)
     spec = method.data_spec()
-    dataset = ImageFolder(Path(style_dir), load_size=spec.load_size, min_images=spec.min_images,
-                          max_pixels=max_pixels, what="style images")
-    if dataset.skipped:
-        warnings.warn(f"{len(dataset.skipped)} unreadable file(s) in {style_dir} were skipped", stacklevel=2)
-    stream = BatchStream(dataset, batch_size=train_config.batch, crop_size=spec.crop_size, crop=spec.crop,
-                         flip=spec.flip, seed=train_config.seed)
-    summary = dataset.summary()
+    data = _read_training_data(Path(style_dir), photos=photos, pairs=pairs, spec=spec, max_pixels=max_pixels)
+    streams = {name: BatchStream(ds, batch_size=train_config.batch, crop_size=spec.crop_size, crop=spec.crop,
+                                 flip=spec.flip, seed=train_config.seed + i) for i, (name, ds) in enumerate(data.items())}
+    stream = streams["style"] if list(streams) == ["style"] else MultiStream(streams)
+    summary = _data_summary(data)
+    method.prepare(data, fresh=start is None)
+    if method_cls.closed_form:
+        return fit_closed_form(method, out=out, train=train_config, data_summary=summary)
     if start is not None:
         saved = start.meta.get("data", {})
         if saved.get("fingerprint") != summary["fingerprint"]:
             warnings.warn(f"the images in {style_dir} changed since the checkpoint ({saved.get('n_images')} -> "
                           f"{summary['n_images']} images); resuming, but the data order restarts", stacklevel=2)
-            start.tensors["stream.order"] = stream.order.clone()
-            start.meta["stream"] = {"epoch": 0, "position": 0}
+            fresh_tensors, start.meta["stream"] = split_stream_state(stream)
+            start.tensors.update(fresh_tensors)
     return run_training(method, stream, train=train_config, out=out, data_summary=summary, start=start,
                         progress_fn=progress_fn, abort_fn=abort_fn)
+
+
+def _read_training_data(style_dir: Path, *, photos: str | Path | None, pairs: str | Path | None, spec: Any,
+                        max_pixels: int) -> dict[str, Any]:
+    """The datasets a method trains on: ``style`` (+ ``content``), or ``pairs``; unreadable files reported once."""
+    if pairs is not None:
+        data: dict[str, Any] = {"pairs": PairedImages(Path(pairs), style_dir, load_size=spec.load_size,
+                                                      min_images=spec.min_images, max_pixels=max_pixels)}
+    else:
+        data = {"style": ImageFolder(style_dir, load_size=spec.load_size, min_images=spec.min_images,
+                                     max_pixels=max_pixels, what="style images")}
+        if photos is not None:
+            data["content"] = ImageFolder(Path(photos), load_size=spec.load_size, min_images=spec.min_images,
+                                          max_pixels=max_pixels, what="photos")
+    for ds in data.values():
+        skipped = getattr(ds, "skipped", [])
+        if skipped:
+            warnings.warn(f"{len(skipped)} unreadable file(s) in {ds.folder} were skipped", stacklevel=3)
+    return data
+
+
+def _data_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """What a look records about its training data; one fingerprint over every folder."""
+    main = data.get("style") or data["pairs"]
+    summary = main.summary()
+    if "content" in data:
+        photos = data["content"].summary()
+        summary["photos"] = photos
+        summary["fingerprint"] = hashlib.sha256((summary["fingerprint"] + photos["fingerprint"]).encode()).hexdigest()
+    return summary
 
 
 def _as_look(look: Look | str | Path) -> Look:
@@ -201,6 +249,26 @@ def generate(
         save_image(make_grid(torch.cat(images), nrow=math.ceil(math.sqrt(n))), sheet)
         written.append(sheet)
     return written
+
+
+def evaluate(look: Look | str | Path, *, photos: str | Path, truth: str | Path, json_path: str | Path | None = None,
+             strength: float = 1.0, keep_colour: bool = False, progress: bool = True) -> dict[str, Any]:
+    """Apply a colour look to ``photos`` and score it against their true graded versions in ``truth``.
+
+    Returns (and with ``json_path`` writes) ``delta_e2000``, ``delta_e2000_p95``, ``psnr``, ``n_images`` and
+    ``per_image``."""
+    from .apply import ApplyOptions
+    from .eval.truth import truth_metrics
+    from .io_utils import atomic_write_json
+
+    look = _as_look(look)
+    model = lut_model(look)
+    options = ApplyOptions(strength=strength, keep_colour=keep_colour)
+    metrics = truth_metrics(lambda image: apply_array(model, image, options), photos, truth, progress=progress)
+    metrics = {"look": str(look.path), "kind": look.kind, **metrics}
+    if json_path is not None:
+        atomic_write_json(Path(json_path), metrics)
+    return metrics
 
 
 def info(look: Look | str | Path) -> dict[str, Any]:

@@ -66,10 +66,13 @@ def app() -> None:
 
 @app.command("train")
 @click.argument("kind")
-@click.argument("style_dir", type=PathArg)
+@click.argument("style_dir", type=PathArg, required=False)
 @click.option("--out", type=PathArg, required=True, help="The look folder to write, e.g. mylook.look (checkpoints go inside).")
-@click.option("--photos", type=PathArg, help="Your own photos (for kinds that restyle photos).")
-@click.option("--pairs", type=PathArg, help="Before images matching STYLE_DIR by file name (paired kinds).")
+@click.option("--photos", type=PathArg, help="Your own photos (lut, reinhard, ot: the photos the look will grade).")
+@click.option("--pairs", type=PathArg, help="lut: BEFORE images; STYLE_DIR then holds their edited versions, "
+              "matched by file name.")
+@click.option("--global", "global_lut", is_flag=True, help="lut: learn one fixed LUT instead of an image-adaptive one.")
+@click.option("--from-cube", type=PathArg, help="lut: make a look from a .cube or HaldCLUT file (no training).")
 @click.option("--steps", type=int, help="Total training steps [default: from --config, else 2000].")
 @click.option("--minutes", type=float, help="Stop after this many minutes (whichever of steps/minutes comes first).")
 @click.option("--size", type=int, help="Training image size in pixels (dcgan: 32, 64 or 128) [default: 64].")
@@ -80,14 +83,32 @@ def app() -> None:
 @click.option("--device", help="cpu or cuda [default: cpu].")
 @click.option("--config", type=PathArg, help="YAML file with 'method:' and 'train:' sections (see configs/).")
 @click.option("--dry-run", is_flag=True, help="Check the inputs, then stop before training.")
-def train_cmd(kind: str, style_dir: Path, out: Path, photos: Path | None, pairs: Path | None, steps: int | None,
-              minutes: float | None, size: int | None, batch: int | None, seed: int | None, resume: bool,
-              overwrite: bool, device: str | None, config: Path | None, dry_run: bool) -> None:
-    """Learn a look of KIND (dcgan) from the images in STYLE_DIR and write it to --out.
+def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None, pairs: Path | None,
+              global_lut: bool, from_cube: Path | None, steps: int | None, minutes: float | None, size: int | None,
+              batch: int | None, seed: int | None, resume: bool, overwrite: bool, device: str | None,
+              config: Path | None, dry_run: bool) -> None:
+    """Learn a look of KIND from the images in STYLE_DIR and write it to --out.
+
+    \b
+    Kinds:
+      lut       colour and tone grade as an image-adaptive 3D LUT (GAN; needs --photos, or --pairs)
+      reinhard  baseline: Lab mean/std colour transfer, one LUT (needs --photos; seconds)
+      ot        baseline: optimal-transport colour transfer, one LUT (needs --photos; seconds)
+      dcgan     generates new images in the look (STYLE_DIR only)
 
     Progress, sample grids (NAME.look/samples/) and a loss plot (NAME.look/loss.png) are written while it
     trains. Ctrl-C or SIGTERM saves a checkpoint first; --resume continues exactly where it stopped.
     """
+    from .errors import InputError
+
+    if from_cube is not None:
+        if kind != "lut":
+            raise InputError(f"--from-cube makes a lut look; run `lookgan train lut --from-cube {from_cube} ...`")
+        path = api.import_lut(from_cube, out=out, overwrite=overwrite)
+        click.echo(f"look:        {path}  (from {from_cube}; try: lookgan apply {path} PHOTO --out DIR)")
+        return
+    if style_dir is None:
+        raise InputError("STYLE_DIR is missing: give the folder of images in the look you want to learn")
     if dry_run:
         from .data.dataset import ImageFolder
         from .registry import get_method
@@ -100,7 +121,8 @@ def train_cmd(kind: str, style_dir: Path, out: Path, photos: Path | None, pairs:
     try:
         result = api.train(kind, style_dir, out=out, photos=photos, pairs=pairs, steps=steps, minutes=minutes,
                            size=size, batch=batch, seed=seed, resume=resume, overwrite=overwrite, device=device,
-                           config=config, progress_fn=progress)
+                           config=config, method_options={"adaptive": False, "n_luts": 1} if global_lut else None,
+                           progress_fn=progress)
     finally:
         progress.close()
     why = {"done": "finished", "minutes": "time budget reached", "signal": "interrupted", "abort": "stopped"}
@@ -129,6 +151,58 @@ def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | N
     """Generate N new images in the look LOOK (a dcgan look)."""
     files = api.generate(look, n, out=out, seed=seed, truncation=truncation, grid=grid, device=device)
     click.echo(f"wrote {n} image(s) to {out}" + (f"; contact sheet: {files[-1]}" if grid else ""))
+
+
+@app.command("apply")
+@click.argument("look", type=PathArg)
+@click.argument("inputs", type=PathArg, nargs=-1, required=True)
+@click.option("--out", type=PathArg, required=True, help="Folder for the results (same file names).")
+@click.option("--strength", type=float, default=1.0, show_default=True,
+              help="0 = unchanged, 1 = the full look; blends inside the LUT (up to 2 exaggerates).")
+@click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True,
+              help="Apply only the look's tone change; keep each pixel's own colour.")
+def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool) -> None:
+    """Apply LOOK to photos, folders of photos or videos (INPUTS), at full resolution.
+
+    Photos keep their size, format, EXIF and colour profile; videos (mp4, mov, mkv, ...) keep their frame rate
+    and audio (needs: pip install 'lookgan[video]').
+    """
+    files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour)
+    click.echo(f"wrote {len(files)} file(s) to {out}")
+
+
+@app.command("export")
+@click.argument("look", type=PathArg)
+@click.option("--format", "fmt", type=click.Choice(["cube", "hald"]), default="cube", show_default=True,
+              help="cube: .cube text LUT for editors (Resolve, Premiere, Photoshop, ffmpeg lut3d); hald: HaldCLUT "
+                   "PNG (ffmpeg haldclut, darktable, RawTherapee).")
+@click.option("--out", type=PathArg, required=True, help="File to write (e.g. look.cube or look.png).")
+@click.option("--size", type=int, help="cube: points per axis [default: the look's, 33]; hald: level [default: 6].")
+@click.option("--for", "for_image", type=PathArg,
+              help="Adaptive looks: export the LUT chosen for this image instead of the average one.")
+@click.option("--strength", type=float, default=1.0, show_default=True, help="As in apply.")
+@click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True, help="As in apply.")
+def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Path | None, strength: float,
+               keep_colour: bool) -> None:
+    """Export LOOK as a .cube or HaldCLUT file that editors and ffmpeg read."""
+    path = api.export(look, format=fmt, out=out, size=size, for_image=for_image, strength=strength,
+                      keep_colour=keep_colour)
+    click.echo(f"wrote {path}  (ffmpeg: -vf lut3d={path})" if fmt == "cube" else
+               f"wrote {path}  (ffmpeg: -i IN -i {path} -lavfi haldclut OUT)")
+
+
+@app.command("eval")
+@click.argument("look", type=PathArg)
+@click.option("--photos", type=PathArg, required=True, help="Photos to apply the look to (held out from training).")
+@click.option("--truth", type=PathArg, required=True, help="Their true graded versions, matched by file name.")
+@click.option("--json", "json_path", type=PathArg, help="Also write the metrics as JSON.")
+def eval_cmd(look: Path, photos: Path, truth: Path, json_path: Path | None) -> None:
+    """Score LOOK against known answers: mean ΔE2000 and PSNR of the look applied to --photos vs --truth."""
+    m = api.evaluate(look, photos=photos, truth=truth, json_path=json_path)
+    click.echo(f"{m['n_images']} image(s): mean ΔE2000 {m['delta_e2000']:.2f} (95th percentile "
+               f"{m['delta_e2000_p95']:.2f}), PSNR {m['psnr']:.2f} dB")
+    if json_path:
+        click.echo(f"metrics: {json_path}")
 
 
 @app.command("info")
@@ -174,7 +248,8 @@ def demo_cmd(out: Path, minutes: float, steps: int) -> None:
 
 
 #: CLI command -> the library function it calls (a test keeps this map and the registered commands in sync).
-COMMANDS: dict[str, Any] = {"train": api.train, "generate": api.generate, "info": api.info, "demo": api.demo}
+COMMANDS: dict[str, Any] = {"train": api.train, "apply": api.apply, "export": api.export, "eval": api.evaluate,
+                            "generate": api.generate, "info": api.info, "demo": api.demo}
 
 
 def main(argv: list[str] | None = None) -> int:

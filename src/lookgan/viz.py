@@ -73,3 +73,18 @@ def plot_curves(history: Sequence[dict[str, Any]], path: str | Path, *, title: s
     path = Path(path)
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format=path.suffix.lstrip(".") or "png"))
     plt.close(fig)
+
+
+def lut_preview(lut: torch.Tensor, *, levels: int = 4, cell: int = 96) -> np.ndarray:
+    """A LUT as a picture: for ``levels`` blue values, the red x green plane of input colours (top row) and what
+    the LUT makes of them (bottom row). uint8 ``(H, W, 3)``."""
+    from .ops.lut3d import apply_lut, identity_lut
+
+    n = lut.shape[-1]
+    idx = [round(i * (n - 1) / max(1, levels - 1)) for i in range(levels)]
+    ident = identity_lut(n)
+    planes_in = torch.stack([ident[:, b] for b in idx])  # (levels, 3, g, r)
+    planes_out = apply_lut(planes_in, lut.float().cpu())
+    both = torch.cat([planes_in, planes_out]).flip(-2)  # green increasing upwards, as in a chart
+    both = torch.nn.functional.interpolate(both, size=(cell, cell), mode="nearest")
+    return make_grid(both * 2 - 1, nrow=levels, padding=4)

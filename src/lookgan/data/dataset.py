@@ -137,3 +137,69 @@ class BatchStream:
         self.position = int(state["position"])
         self.order = state["order"].to(torch.int64)
         self.generator.set_state(state["generator"].to(torch.uint8))
+
+
+class PairedImages:
+    """Before/after pairs matched by file stem, each cached as one 6-channel uint8 image (before | after), so
+    that crops and flips cut both halves identically. Shares :class:`ImageFolder`'s interface for
+    :class:`BatchStream`.
+
+    Pairs whose two images differ in size after resizing (a cropped edit, a rotated export) stop with an error
+    naming both files: a pixel-wise loss on misaligned pairs would teach a wrong grade.
+    """
+
+    def __init__(self, before_dir: Path, after_dir: Path, *, load_size: int, min_images: int = 1,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, progress: bool = True) -> None:
+        self.before = ImageFolder(Path(before_dir), load_size=load_size, max_pixels=max_pixels,
+                                  what="before images", progress=progress)
+        self.after = ImageFolder(Path(after_dir), load_size=load_size, max_pixels=max_pixels,
+                                 what="edited images", progress=progress)
+        self.folder, self.load_size = self.after.folder, load_size
+        after_by_stem = {p.stem: (p, img) for p, img in zip(self.after.paths, self.after.images)}
+        self.paths: list[Path] = []
+        self.images: list[torch.Tensor] = []
+        for path, img in zip(self.before.paths, self.before.images):
+            if path.stem not in after_by_stem:
+                continue
+            other, edited = after_by_stem[path.stem]
+            if edited.shape != img.shape:
+                raise UnreadableImageError(
+                    f"{path} ({img.shape[2]}x{img.shape[1]} after resizing) and its edit {other} "
+                    f"({edited.shape[2]}x{edited.shape[1]}) differ in size: export the edits uncropped, at the "
+                    "original aspect ratio")
+            self.paths.append(path)
+            self.images.append(torch.cat([img, edited]))
+        if len(self.images) < min_images:
+            raise NotEnoughImagesError(
+                f"only {len(self.images)} before/after pairs match by file name between {before_dir} and "
+                f"{after_dir}; this needs at least {min_images}. Name each edit like its original (IMG_1.jpg -> "
+                "IMG_1.png)")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def summary(self) -> dict[str, Any]:
+        h = hashlib.sha256((self.before.fingerprint() + self.after.fingerprint()).encode()).hexdigest()
+        return {"folder": str(self.after.folder), "before_folder": str(self.before.folder), "n_images": len(self),
+                "n_skipped": len(self.before.skipped) + len(self.after.skipped), "fingerprint": h}
+
+
+class MultiStream:
+    """Several named :class:`BatchStream` s stepped together: ``next_batch()`` returns ``{name: batch}``.
+
+    Its state is every stream's state under ``name.key``, so unpaired methods (style and content images) resume
+    exactly like single-folder ones.
+    """
+
+    def __init__(self, streams: dict[str, BatchStream]) -> None:
+        self.streams = streams
+
+    def next_batch(self) -> dict[str, torch.Tensor]:
+        return {name: s.next_batch() for name, s in self.streams.items()}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {f"{name}.{k}": v for name, s in self.streams.items() for k, v in s.state_dict().items()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for name, s in self.streams.items():
+            s.load_state_dict({k[len(name) + 1:]: v for k, v in state.items() if k.startswith(f"{name}.")})

@@ -119,8 +119,9 @@ def _composite_on_white(rgba: np.ndarray) -> np.ndarray:
     return rgb * alpha + (1.0 - alpha)
 
 
-def _to_float_rgb(im: Image.Image) -> np.ndarray:
-    """Pixels of a decoded image as float32 (H, W, 3) in [0, 1]; high bit depths are scaled, never clipped."""
+def _to_float_rgb(im: Image.Image, keep_8bit: bool = False) -> np.ndarray:
+    """Pixels of a decoded image as float32 (H, W, 3) in [0, 1]; high bit depths are scaled, never clipped.
+    ``keep_8bit``: 8-bit sources come back as uint8 (H, W, 3) instead, unscaled (exact and 4x smaller)."""
     mode = im.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
         grey = np.asarray(im, dtype=np.float32) / 65535.0
@@ -147,15 +148,20 @@ def _to_float_rgb(im: Image.Image) -> np.ndarray:
         return _composite_on_white(np.asarray(im, dtype=np.float32) / 255.0).astype(np.float32)
     if mode != "RGB":
         im = im.convert("RGB")  # L, 1, CMYK (no profile), YCbCr, LAB, HSV
+    if keep_8bit:
+        return np.array(im, dtype=np.uint8)
     return np.asarray(im, dtype=np.float32) / 255.0
 
 
-def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int | None = None) -> np.ndarray:
+def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_side: int | None = None,
+               keep_8bit: bool = False) -> np.ndarray:
     """Read any supported image as sRGB float32 ``(H, W, 3)`` in [0, 1].
 
     EXIF orientation is applied; palette, grey, LA, RGBA (alpha composited on white), CMYK and 16-bit images are
     converted correctly; an embedded ICC profile is converted to sRGB. ``min_side``: when set, a JPEG may be
     decoded at a reduced scale (DCT scaling, much faster) as long as its shorter side stays >= ``min_side``.
+    ``keep_8bit``: return uint8 ``(H, W, 3)`` when the source has 8 bits per channel (float32 otherwise), so
+    full-resolution work on ordinary photos needs no float copy.
 
     Raises :class:`UnreadableImageError` (truncated, corrupt, empty, not an image) and
     :class:`ImageTooLargeError` (over ``max_pixels``); both name the file.
@@ -175,7 +181,7 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_si
         if exif_fixed is not None:
             im = exif_fixed
         im = _to_srgb(im, path)
-        return _to_float_rgb(im)
+        return _to_float_rgb(im, keep_8bit)
     except (OSError, SyntaxError, ValueError, EOFError) as e:
         raise UnreadableImageError(f"{path}: damaged or truncated image ({e}); remove it or replace it "
                                    "with a good copy") from None
@@ -188,8 +194,28 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def save_image(image: np.ndarray, path: str | Path, *, quality: int = 95) -> None:
-    """Save a float (H, W, 3) [0, 1] or uint8 image; the format follows the suffix. Written atomically."""
+def image_metadata(path: str | Path) -> dict[str, bytes | None]:
+    """What an output made from ``path`` should carry over: its EXIF (orientation reset to normal, since
+    reading already applied it) and, when the source had an embedded profile, the sRGB profile (reading
+    converted the pixels to sRGB). Never raises for damaged metadata: it is then simply not kept."""
+    meta: dict[str, bytes | None] = {"exif": None, "icc_profile": None}
+    try:
+        with Image.open(path) as im:
+            exif = im.getexif()
+            if exif:
+                exif[0x0112] = 1  # Orientation: pixels are already upright
+                meta["exif"] = exif.tobytes()
+            if im.info.get("icc_profile"):
+                meta["icc_profile"] = ImageCms.ImageCmsProfile(_SRGB).tobytes()
+    except Exception:  # noqa: BLE001 - metadata is a courtesy; the pixels were read fine
+        pass
+    return meta
+
+
+def save_image(image: np.ndarray, path: str | Path, *, quality: int = 95, exif: bytes | None = None,
+               icc_profile: bytes | None = None) -> None:
+    """Save a float (H, W, 3) [0, 1] or uint8 image; the format follows the suffix. Written atomically.
+    ``exif`` and ``icc_profile`` are embedded where the format allows (JPEG, PNG, WebP, TIFF)."""
     from ..io_utils import atomic_write_bytes
 
     path = Path(path)
@@ -199,6 +225,8 @@ def save_image(image: np.ndarray, path: str | Path, *, quality: int = 95) -> Non
     if fmt is None:
         raise InputError(f"{path}: unknown image suffix; use .png, .jpg, .webp, .bmp or .tif")
     buf = io.BytesIO()
-    kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    kwargs: dict[str, object] = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    if fmt != "BMP":
+        kwargs.update({k: v for k, v in (("exif", exif), ("icc_profile", icc_profile)) if v})
     Image.fromarray(arr).save(buf, format=fmt, **kwargs)
     atomic_write_bytes(path, buf.getvalue())

@@ -1,1 +1,69 @@
-"""Exporting looks for other programs: .cube and HaldCLUT files (``cube``)."""
+"""Exporting looks for other programs: .cube and HaldCLUT files for editors and ffmpeg (:mod:`.cube`), and
+importing such files as looks."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import torch
+
+from ..apply import ApplyOptions, finish_lut, image_lut, lut_model
+from ..data.images import read_image
+from ..errors import InputError
+from ..look import Look, load_look, write_look
+from ..ops.lut3d import resample_lut
+from .cube import hald_level_for, read_lut_file, write_cube, write_hald
+
+ExportFormat = Literal["cube", "hald"]
+FORMATS: tuple[str, ...] = ("cube", "hald")
+
+
+def look_lut(look: Look, *, for_image: str | Path | None = None,
+             options: ApplyOptions = ApplyOptions()) -> torch.Tensor:
+    """The single LUT ``(3, n, n, n)`` that stands for ``look`` outside lookgan: for an adaptive look, the LUT of
+    its mean weights over the training photos, or the one it picks for ``for_image``."""
+    model = lut_model(look)
+    if for_image is not None:
+        return image_lut(model, read_image(for_image, keep_8bit=True), options)
+    with torch.no_grad():
+        return finish_lut(model.mean_lut().clamp(0.0, 1.0), options)
+
+
+def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str | Path, size: int | None = None,
+           for_image: str | Path | None = None, strength: float = 1.0, keep_colour: bool = False) -> Path:
+    """Write ``look`` as a .cube file (``size`` points per axis, default the look's own) or a HaldCLUT PNG
+    (``size`` = HaldCLUT level, default the smallest level holding the look's LUT: 33 -> level 6, 36³)."""
+    look = look if isinstance(look, Look) else load_look(look)
+    if format not in FORMATS:
+        raise InputError(f"--format {format!r} is not supported; choose one of: {', '.join(FORMATS)}")
+    lut = look_lut(look, for_image=for_image, options=ApplyOptions(strength=strength, keep_colour=keep_colour))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if format == "cube":
+        n = size or lut.shape[-1]
+        if not 2 <= n <= 256:
+            raise InputError(f"--size {n}: a .cube LUT has 2..256 points per axis (editors use 17, 33 or 65)")
+        return write_cube(resample_lut(lut, n), out, title=look.path.stem)
+    level = size or hald_level_for(lut.shape[-1])
+    if not 2 <= level <= 16:
+        raise InputError(f"--size {level}: a HaldCLUT level is 2..16 (8 = 512x512 px, 64 points per axis)")
+    return write_hald(lut, out, level=level)
+
+
+def import_lut(path: str | Path, *, out: str | Path, overwrite: bool = False) -> Path:
+    """Turn a .cube file or HaldCLUT image into a (global) ``lut`` look at ``out``."""
+    from ..methods.lut import LUTConfig
+    from ..models.lut import AdaptiveLUT
+    from ..viz import lut_preview
+
+    path, out = Path(path), Path(out)
+    if (out / "look.json").exists() and not overwrite:
+        raise InputError(f"{out} already holds a look; pass --overwrite to replace it or choose another --out")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder name such as {out.with_suffix('.look').name}")
+    lut = read_lut_file(path)
+    config = LUTConfig(lut_size=lut.shape[-1], n_luts=1, adaptive=False, init="identity", source=path.name)
+    model = AdaptiveLUT(**config.model_kwargs(), init=lut)
+    write_look(out, kind="lut", config=config, tensors=model.state_dict(), preview=lut_preview(lut),
+               meta={"steps": 0, "data": {"folder": None, "n_images": 0, "imported_from": str(path)}})
+    return out

@@ -46,6 +46,14 @@ class Method:
     """Whether ``train`` needs a content folder (``--photos``) besides the style images."""
     generates: ClassVar[bool] = False
     """Whether the look makes new images from latents (``lookgan generate``)."""
+    accepts_pairs: ClassVar[bool] = False
+    """Whether ``train`` can learn from before/after pairs (``--pairs BEFORE_DIR``)."""
+    closed_form: ClassVar[bool] = False
+    """Fitted in one go by :meth:`prepare` (colour-transfer baselines): no training steps, no checkpoints."""
+    train_defaults: ClassVar[dict[str, Any]] = {}
+    """Training settings (``TrainConfig`` fields) this kind prefers; a config file and flags override them."""
+    sample_nrow: ClassVar[int | None] = None
+    """Images per row in sample grids (None: about square)."""
 
     def __init__(self, config: Any, *, device: str = "cpu") -> None:
         self.config = config
@@ -59,6 +67,10 @@ class Method:
     # --- what subclasses implement -------------------------------------------------------------------------
     def data_spec(self) -> DataSpec:
         raise NotImplementedError
+
+    def prepare(self, data: dict[str, Any], *, fresh: bool) -> None:
+        """Called once the training images are read (``data``: ``style``, ``content`` or ``pairs`` datasets),
+        before training or resuming: fit initialisations (``fresh``) and fixed sample buffers. Default: nothing."""
 
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         """One optimisation step on ``batch`` ``(B, 3, S, S)`` in [-1, 1]; returns detached scalar losses."""

@@ -15,12 +15,12 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Union
 
 import torch
 
 from ..config import TrainConfig, to_dict
-from ..data.dataset import BatchStream
+from ..data.dataset import BatchStream, MultiStream
 from ..errors import TrainingDivergedError
 from ..io_utils import remove_stale_temps
 from ..look import versions, write_look
@@ -30,6 +30,17 @@ from .checkpoint import (Checkpoint, capture_rng, flatten_optimizer, restore_rng
                          unflatten_optimizer)
 
 StopReason = Literal["done", "minutes", "signal", "abort"]
+Stream = Union[BatchStream, MultiStream]
+Batch = Union[torch.Tensor, dict]
+
+
+def _batch_map(batch: Batch, fn: Callable[[torch.Tensor], Any]) -> Any:
+    """Apply ``fn`` to a batch tensor, or to every tensor of a named batch (unpaired methods)."""
+    return {k: fn(v) for k, v in batch.items()} if isinstance(batch, dict) else fn(batch)
+
+
+def _batch_finite(batch: Batch) -> bool:
+    return all(bool(torch.isfinite(t).all()) for t in (batch.values() if isinstance(batch, dict) else [batch]))
 
 
 @dataclass
@@ -63,7 +74,7 @@ class TrainResult:
 
 
 # --- full state ------------------------------------------------------------------------------------------------
-def collect_state(method: Method, stream: BatchStream) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+def collect_state(method: Method, stream: Stream) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Every tensor and value needed to continue training exactly: nets, EMA, optimisers, buffers, data, RNG."""
     tensors: dict[str, torch.Tensor] = {}
     meta: dict[str, Any] = {"optimizers": {}}
@@ -76,20 +87,29 @@ def collect_state(method: Method, stream: BatchStream) -> tuple[dict[str, torch.
         tensors.update(t)
         meta["optimizers"][name] = m
     tensors.update({f"buf.{k}": v for k, v in method.buffers.items()})
-    stream_state = stream.state_dict()
-    tensors["stream.order"] = stream_state.pop("order")
-    tensors["stream.generator"] = stream_state.pop("generator")
-    meta["stream"] = stream_state
+    stream_tensors, meta["stream"] = split_stream_state(stream)
+    tensors.update(stream_tensors)
     rng_tensors, meta["rng"] = capture_rng()
     tensors.update(rng_tensors)
     return tensors, meta
+
+
+def split_stream_state(stream: Stream) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """A stream's state as checkpoint tensors (``stream.<key>``) and JSON-ready plain values."""
+    tensors, plain = {}, {}
+    for k, v in stream.state_dict().items():
+        if isinstance(v, torch.Tensor):
+            tensors[f"stream.{k}"] = v
+        else:
+            plain[k] = v
+    return tensors, plain
 
 
 def _sub(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
-def restore_state(method: Method, stream: BatchStream | None, ckpt: Checkpoint) -> None:
+def restore_state(method: Method, stream: Stream | None, ckpt: Checkpoint) -> None:
     """Load a checkpoint into a freshly built method (and stream); random states are restored last."""
     t, meta = ckpt.tensors, ckpt.meta
     for name, net in method.nets.items():
@@ -101,7 +121,7 @@ def restore_state(method: Method, stream: BatchStream | None, ckpt: Checkpoint) 
     for name in method.buffers:
         method.buffers[name] = t[f"buf.{name}"].to(method.device)
     if stream is not None:
-        stream.load_state_dict({**meta["stream"], "order": t["stream.order"], "generator": t["stream.generator"]})
+        stream.load_state_dict({**meta["stream"], **_sub(t, "stream.")})
     restore_rng(t, meta["rng"])
 
 
@@ -144,7 +164,7 @@ def _tensorboard(out: Path) -> Any:
 # --- the loop --------------------------------------------------------------------------------------------------
 def run_training(
     method: Method,
-    stream: BatchStream,
+    stream: Stream,
     *,
     train: TrainConfig,  # steps, budget, cadences, EMA, AMP, device
     out: str | Path,  # the look folder; checkpoints/, samples/ and loss.png go inside it
@@ -189,7 +209,7 @@ def run_training(
         """The sample grid at the current step, computed once even when both a sample and a look want it."""
         if step not in grids:
             grids.clear()
-            grids[step] = make_grid(method.sample().float())
+            grids[step] = make_grid(method.sample().float(), nrow=method.sample_nrow)
         return grids[step]
 
     def write_sample() -> Path:
@@ -230,14 +250,14 @@ def run_training(
             if train.minutes is not None and elapsed() >= train.minutes * 60.0:
                 stopped = "minutes"
                 break
-            batch = stream.next_batch().to(device)
+            batch = _batch_map(stream.next_batch(), lambda t: t.to(device))
             if train.channels_last:
-                batch = batch.contiguous(memory_format=torch.channels_last)
+                batch = _batch_map(batch, lambda t: t.contiguous(memory_format=torch.channels_last))
             # Forward passes in train mode update BatchNorm statistics even when the step is then refused, so
             # they are kept aside and put back on a skipped step: one bad batch must not poison the model.
             buffers = method.buffers_snapshot()
             try:
-                if not torch.isfinite(batch).all():
+                if not _batch_finite(batch):
                     raise NonFiniteStepError("the batch holds NaN/inf pixels")
                 with autocast:
                     losses = method.train_step(batch, step)
@@ -286,6 +306,24 @@ def run_training(
     return TrainResult(look=out, step=step, stopped=stopped, elapsed_s=elapsed(), sample_path=sample_path,
                        loss_plot=(out / "loss.png") if (out / "loss.png").exists() else None, checkpoint=last_ckpt,
                        signal=sig.signum, history=history)
+
+
+def fit_closed_form(method: Method, *, out: str | Path, train: TrainConfig,
+                    data_summary: dict[str, Any]) -> TrainResult:
+    """Write the look of a method fitted in closed form by ``method.prepare`` (colour-transfer baselines)."""
+    from ..data.images import save_image
+
+    out = Path(out)
+    t0 = time.monotonic()
+    method.train_mode(False)
+    grid = make_grid(method.sample().float(), nrow=method.sample_nrow)
+    sample_path = out / "samples" / "fit.png"
+    sample_path.parent.mkdir(parents=True, exist_ok=True)
+    save_image(grid, sample_path)
+    write_look(out, kind=method.kind, config=method.config, tensors=method.look_tensors(), preview=grid,
+               meta={"steps": 0, "train": to_dict(train), "data": data_summary})
+    return TrainResult(look=out, step=0, stopped="done", elapsed_s=time.monotonic() - t0, sample_path=sample_path,
+                       loss_plot=None, checkpoint=None)
 
 
 def seed_everything(seed: int) -> None:

@@ -1,0 +1,151 @@
+"""Apply a look to photos of any size (and, in :mod:`lookgan.video`, to video frames).
+
+For LUT looks the predictor sees a 256-px thumbnail of the whole photo, picks its LUT, and the LUT is applied to
+the full-resolution pixels (:class:`~lookgan.ops.lut3d.FastLUT` for 8-bit photos, float interpolation for 16-bit
+ones). ``strength`` and ``keep_colour`` are folded into the LUT itself, so they cost nothing per pixel and an
+export with the same options gives the same result in another program.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm.auto import tqdm
+
+from .data.images import (DEFAULT_MAX_PIXELS, image_metadata, is_image_path, list_images, read_image, save_image)
+from .errors import InputError
+from .look import Look, load_look
+from .models.lut import AdaptiveLUT
+from .ops.lut3d import FastLUT, apply_lut_image, blend_lut, keep_colour_lut
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"})
+_OUTPUT_SUFFIX = {".jpg": ".jpg", ".jpeg": ".jpg", ".jpe": ".jpg", ".png": ".png", ".webp": ".webp",
+                  ".tif": ".tif", ".tiff": ".tif"}
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How strongly and in what way a look is applied."""
+
+    strength: float = 1.0
+    """0 = the photo as it is, 1 = the full look; values in between blend inside the LUT (up to 2 exaggerates)."""
+    keep_colour: bool = False
+    """Apply only the look's tone (lightness) change and keep each pixel's own chroma and hue."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= 2.0:
+            raise InputError(f"--strength must be between 0 and 2 (1 = the full look), got {self.strength}")
+
+
+def lut_model(look: Look) -> AdaptiveLUT:
+    """The LUT model of a colour look; a clear error for other kinds."""
+    from .registry import get_method
+
+    model = look.build()
+    if not isinstance(model, AdaptiveLUT):
+        hint = ("use `lookgan generate` to make new images with it" if get_method(look.kind).generates
+                else "applying this kind is not supported yet")
+        raise InputError(f"{look.path} is a {look.kind} look, which does not restyle photos; {hint}")
+    return model
+
+
+def thumbnail_tensor(image: np.ndarray, size: int) -> torch.Tensor:
+    """The predictor's view of a full image: ``(1, 3, size, size)`` in [0, 1], resized by Pillow (fast, with
+    antialiasing) from uint8 or float ``(H, W, 3)``."""
+    u8 = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    small = Image.fromarray(u8).resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return torch.from_numpy(np.asarray(small, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]
+
+
+def finish_lut(lut: torch.Tensor, options: ApplyOptions) -> torch.Tensor:
+    """Fold strength and keep-colour into ``lut`` ``(3, n, n, n)``."""
+    if options.keep_colour:
+        lut = keep_colour_lut(lut)
+    if options.strength != 1.0:
+        lut = blend_lut(lut, options.strength)
+    return lut
+
+
+@torch.no_grad()
+def image_lut(model: AdaptiveLUT, image: np.ndarray, options: ApplyOptions = ApplyOptions()) -> torch.Tensor:
+    """The LUT ``(3, n, n, n)`` the look uses for this image (``(H, W, 3)`` uint8 or float)."""
+    weights = model.weights(thumbnail_tensor(image, model.thumb_size)) if model.adaptive else model.mean_weights[None]
+    return finish_lut(model.mix(weights)[0].clamp(0.0, 1.0), options)
+
+
+def apply_array(model: AdaptiveLUT, image: np.ndarray, options: ApplyOptions = ApplyOptions()) -> np.ndarray:
+    """The look applied to one in-memory image, at its full resolution; same dtype out as in."""
+    return apply_lut_image(image, image_lut(model, image, options))
+
+
+def _expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:
+    files: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            files.extend(list_images(path))
+        elif path.is_file():
+            if not (is_image_path(path) or path.suffix.lower() in VIDEO_EXTENSIONS):
+                raise InputError(f"{path} is neither an image nor a video lookgan reads; give photos "
+                                 f"(jpg, png, webp, tif, ...), videos ({', '.join(sorted(VIDEO_EXTENSIONS))}) "
+                                 "or folders")
+            files.append(path)
+        else:
+            raise InputError(f"{path} does not exist; check the path")
+    if not files:
+        raise InputError("no images to apply the look to: the inputs hold no photos")
+    return files
+
+
+def output_path(src: Path, out: Path) -> Path:
+    """Where the styled version of ``src`` goes: same name in ``out``; formats without a writer become PNG."""
+    return out / (src.stem + _OUTPUT_SUFFIX.get(src.suffix.lower(), ".png"))
+
+
+def apply(
+    look: Look | str | Path,
+    inputs: Iterable[str | Path] | str | Path,
+    *,
+    out: str | Path,
+    strength: float = 1.0,
+    keep_colour: bool = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    progress: bool = True,
+    on_file: Callable[[Path, Path], None] | None = None,
+) -> list[Path]:
+    """Apply ``look`` to photos, folders of photos and videos, writing the results into ``out``.
+
+    Photos keep their format, size, EXIF (orientation normalised) and colour profile (as sRGB); 16-bit sources
+    are graded in float and written as 8-bit. Videos are graded frame by frame with the audio kept
+    (:func:`lookgan.video.apply_video`, needs the ``video`` extra). Returns the written paths.
+    """
+    options = ApplyOptions(strength=strength, keep_colour=keep_colour)
+    look = look if isinstance(look, Look) else load_look(look)
+    model = lut_model(look)
+    files = _expand_inputs([inputs] if isinstance(inputs, (str, Path)) else inputs)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    fixed = None if model.adaptive else FastLUT(finish_lut(model.mean_lut().clamp(0, 1), options))
+    for src in tqdm(files, desc="applying", unit="file", disable=not progress or len(files) < 2):
+        if src.suffix.lower() in VIDEO_EXTENSIONS:
+            from .video import apply_video
+
+            dst = out / (src.stem + ".mp4")
+            apply_video(model, src, dst, options=options, progress=progress)
+        else:
+            dst = output_path(src, out)
+            image = read_image(src, max_pixels=max_pixels, keep_8bit=True)
+            if fixed is not None and image.dtype == np.uint8:
+                result = fixed(image)
+            else:
+                result = apply_array(model, image, options)
+            save_image(result, dst, **image_metadata(src))
+        written.append(dst)
+        if on_file is not None:
+            on_file(src, dst)
+    return written

@@ -1,0 +1,1 @@
+"""Evaluating looks: scores against known answers (``truth``)."""

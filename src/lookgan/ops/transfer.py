@@ -1,0 +1,94 @@
+"""Classical colour transfer, fitted into the LUT form: the honest baselines for the GAN-learnt look.
+
+Each function takes pixel samples of the content photos and of the style images (``(N, 3)`` sRGB in [0, 1]) and
+returns a ``(3, n, n, n)`` LUT, so baselines are applied, exported and scored exactly like a learnt look.
+
+- :func:`reinhard_lut`: Reinhard et al. 2001, mean and standard deviation matched per channel in Lab.
+- :func:`histogram_lut`: per-channel histogram matching in RGB.
+- :func:`ot_lut`: Pitié, Kokaram & Dahyot's iterative distribution transfer ("N-dimensional probability density
+  function transfer", 2005/2007): random 3D rotations, 1-D quantile matching along each rotated axis, repeated
+  until the whole colour distribution matches (a sliced optimal-transport flow).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .color import lab_to_rgb, rgb_to_lab
+from .lut3d import lattice_colours
+
+
+def sample_pixels(images: list[torch.Tensor], n: int, *, seed: int = 0) -> torch.Tensor:
+    """Up to ``n`` pixels drawn evenly from uint8/float ``(3, H, W)`` images, as float64 ``(N, 3)`` in [0, 1]."""
+    rng = torch.Generator().manual_seed(seed)
+    per = max(1, n // max(1, len(images)))
+    out = []
+    for img in images:
+        flat = img.reshape(3, -1).T  # (H*W, 3)
+        idx = torch.randint(0, flat.shape[0], (min(per, flat.shape[0]),), generator=rng)
+        px = flat[idx].double()
+        out.append(px / 255.0 if img.dtype == torch.uint8 else px)
+    return torch.cat(out)
+
+
+def reinhard_lut(content: torch.Tensor, style: torch.Tensor, *, n: int = 33) -> torch.Tensor:
+    """Match the mean and standard deviation of each Lab channel of ``content`` to those of ``style``."""
+    lab_c, lab_s = rgb_to_lab(content.double()), rgb_to_lab(style.double())
+    mu_c, sd_c = lab_c.mean(0), lab_c.std(0).clamp(min=1e-6)
+    mu_s, sd_s = lab_s.mean(0), lab_s.std(0)
+    lattice = rgb_to_lab(lattice_colours(n, dtype=torch.float64))  # (n, n, n, 3)
+    graded = lab_to_rgb((lattice - mu_c) / sd_c * sd_s + mu_s)
+    return graded.clamp(0.0, 1.0).permute(3, 0, 1, 2).float().contiguous()
+
+
+def _quantile_map(values: np.ndarray, src_q: np.ndarray, dst_q: np.ndarray) -> np.ndarray:
+    """Monotone 1-D map through matched quantiles; outside the source range it shifts by the end offsets
+    (slope 1) instead of flattening, so colours the content never showed keep their order."""
+    out = np.interp(values, src_q, dst_q)
+    lo, hi = values < src_q[0], values > src_q[-1]
+    out[lo] = values[lo] + (dst_q[0] - src_q[0])
+    out[hi] = values[hi] + (dst_q[-1] - src_q[-1])
+    return out
+
+
+def _distribution_transfer(content: np.ndarray, style: np.ndarray, lattice: np.ndarray, rotations: list[np.ndarray],
+                           n_quantiles: int) -> np.ndarray:
+    q = np.linspace(0.0, 1.0, n_quantiles)
+    src, pts = content.copy(), lattice.copy()
+    for rot in rotations:
+        ps, pt, pl = src @ rot.T, style @ rot.T, pts @ rot.T
+        for j in range(3):
+            src_q = np.maximum.accumulate(np.quantile(ps[:, j], q))
+            dst_q = np.quantile(pt[:, j], q)
+            ps[:, j] = _quantile_map(ps[:, j], src_q, dst_q)
+            pl[:, j] = _quantile_map(pl[:, j], src_q, dst_q)
+        src, pts = ps @ rot, pl @ rot
+    return pts
+
+
+def _random_rotation(rng: np.random.Generator) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((3, 3)))
+    q *= np.sign(np.diag(r))
+    if np.linalg.det(q) < 0:
+        q[:, 0] = -q[:, 0]
+    return q
+
+
+def ot_lut(content: torch.Tensor, style: torch.Tensor, *, n: int = 33, iterations: int = 20, n_quantiles: int = 256,
+           seed: int = 0) -> torch.Tensor:
+    """Iterative distribution transfer of ``content``'s colours onto ``style``'s, baked into a LUT.
+
+    The lattice of LUT input colours is carried through exactly the same sequence of 1-D maps as the content
+    pixels, so the LUT *is* the transfer, defined for every colour (also ones the content photos never held).
+    The first rotation is the identity (plain per-channel matching), the rest are random.
+    """
+    rng = np.random.default_rng(seed)
+    rotations = [np.eye(3)] + [_random_rotation(rng) for _ in range(iterations - 1)]
+    lattice = lattice_colours(n, dtype=torch.float64).reshape(-1, 3).numpy()
+    out = _distribution_transfer(content.double().numpy(), style.double().numpy(), lattice, rotations, n_quantiles)
+    return torch.from_numpy(np.clip(out, 0.0, 1.0)).reshape(n, n, n, 3).permute(3, 0, 1, 2).float().contiguous()
+
+
+def histogram_lut(content: torch.Tensor, style: torch.Tensor, *, n: int = 33, n_quantiles: int = 256) -> torch.Tensor:
+    """Per-channel histogram matching in RGB (one identity-rotation step of :func:`ot_lut`)."""
+    return ot_lut(content, style, n=n, iterations=1, n_quantiles=n_quantiles)
