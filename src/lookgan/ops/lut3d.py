@@ -129,24 +129,31 @@ class FastLUT:
         lo, frac = _axis_weights(n)
         self._b_base = (lo * 65536).to(torch.int32)
         self._b_weight = (frac * (1 << _WEIGHT_BITS)).round().long()
-        self._mask = (1 << _FIELD_BITS) - 1
-        self._down = _WEIGHT_BITS + 3
-        self._half = 1 << (self._down - 1)
+        self._down = _WEIGHT_BITS + 3  # back to 8-bit levels: / 2^10 (weights) / 8 (value scale)
+        # Half a level in each field; no carry between fields: 2040 * 2^10 + 2^12 < 2^21.
+        self._half = sum((1 << (self._down - 1)) << (_FIELD_BITS * c) for c in range(3))
 
     def _chunk(self, x: torch.Tensor, out: torch.Tensor) -> None:
-        b = x[:, 2].long()
-        idx = x[:, 1].int().mul_(256).add_(x[:, 0]).add_(self._b_base.take(b))  # b0 * 65536 + g * 256 + r
+        codes = torch.zeros(x.shape[0], 4, dtype=torch.uint8)
+        codes[:, :3] = x
+        code = codes.view(torch.int32).view(-1)  # r | g << 8 | b << 16 (little-endian bytes)
+        b = code >> 16
+        idx = self._b_base.index_select(0, b).add_(code & 0xFFFF)  # b0 * 65536 + g * 256 + r
         lower = self.table.index_select(0, idx)
         upper = self.table.index_select(0, idx + 65536)
-        w = self._b_weight.take(b)
-        mixed = lower.mul_((1 << _WEIGHT_BITS) - w).add_(upper.mul_(w))  # every field: value * 2^10
-        # back to 8-bit levels, rounded: / 2^10 (weights) / 8 (value scale)
+        w = self._b_weight.index_select(0, b)
+        # every field: value * 2^10, plus half a level so the shifts below round
+        mixed = lower.mul_((1 << _WEIGHT_BITS) - w).add_(upper.mul_(w)).add_(self._half)
         for c in range(3):
-            out[:, c] = ((mixed >> (_FIELD_BITS * c)) & self._mask).add_(self._half) >> self._down
+            out[:, c] = (mixed >> (_FIELD_BITS * c + self._down)) & 255
 
     def __call__(self, image: np.ndarray | torch.Tensor) -> np.ndarray:
         """``image``: uint8 ``(H, W, 3)``; returns a new uint8 ``(H, W, 3)`` numpy array."""
-        x = torch.as_tensor(np.ascontiguousarray(image)) if isinstance(image, np.ndarray) else image.contiguous()
+        if isinstance(image, np.ndarray):
+            image = np.ascontiguousarray(image)
+            x = torch.from_numpy(image if image.flags.writeable else image.copy())
+        else:
+            x = image.contiguous()
         if x.dtype != torch.uint8 or x.dim() != 3 or x.shape[-1] != 3:
             raise ValueError(f"FastLUT expects a uint8 (H, W, 3) image, got {x.dtype} {tuple(x.shape)}")
         flat = x.reshape(-1, 3)
