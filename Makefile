@@ -1,7 +1,7 @@
 # lookgan: `make demo` and `make test` set everything up themselves on a machine that has only Python 3.
 #
 #   make demo      create .venv, install torch + lookgan, train the demo look, print where the pictures are
-#   make test      the same set-up, then the default test suite (a few minutes on 2 CPU cores)
+#   make test      the same set-up (plus Debian's ffmpeg for the export tests), then the default test suite
 #   make test-all  every test, including the ones marked slow
 #   make bench     benchmarks/ scripts (JSON under benchmarks/out/)
 #
@@ -14,9 +14,10 @@ VENV       ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.lookgan-installed
+SYSDEPS    := $(VENV)/.system-deps
 PIP        := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: setup demo test test-all bench clean
+.PHONY: setup test-deps demo test test-all bench clean
 
 $(BIN)/python:
 	@if $(PYTHON) -c "import torch" >/dev/null 2>&1; then \
@@ -40,17 +41,36 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
+# The tests run Debian's ffmpeg on exported .cube/HaldCLUT files: install it when it is missing (as root, or
+# through sudo); elsewhere say what to install.
+$(SYSDEPS): | $(BIN)/python
+	@if ! command -v ffmpeg >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+			echo ">> installing ffmpeg (Debian package) for the export tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+		elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+		else \
+			echo "ffmpeg is needed by the tests: install it with your package manager (e.g. brew install ffmpeg)"; \
+			exit 1; \
+		fi; \
+	fi
+	@touch $@
+
+test-deps: setup $(SYSDEPS)
+
 demo: setup
 	$(BIN)/lookgan demo --out demo-out
 
-test: setup
+test: test-deps
 	$(BIN)/python -m pytest
 
-test-all: setup
+test-all: test-deps
 	$(BIN)/python -m pytest -m ""
 
 bench: setup
 	$(BIN)/python benchmarks/train_step.py --json benchmarks/out/train_step.json
+	$(BIN)/python benchmarks/lut_apply.py --json benchmarks/out/lut_apply.json
 
 clean:
 	rm -rf $(VENV) demo-out benchmarks/out .pytest_cache src/*.egg-info

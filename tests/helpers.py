@@ -74,3 +74,39 @@ def write_image_folder(folder: Path, n: int, *, size: tuple[int, int] = (40, 48)
         small = rng.integers(0, 256, (6, 5, 3), dtype=np.uint8)
         Image.fromarray(small).resize(size, Image.BILINEAR).save(folder / f"img_{i:03d}.jpg", quality=90)
     return folder
+
+
+def colourful_image(rng: np.random.Generator, size: int = 48) -> np.ndarray:
+    """A uint8 (size, size, 3) picture with smooth gradients and flat patches of many colours."""
+    small = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+    img = np.asarray(Image.fromarray(small).resize((size, size), Image.BILINEAR)).copy()
+    for _ in range(3):
+        y, x = rng.integers(0, size - 8, 2)
+        img[y:y + 8, x:x + 8] = rng.integers(0, 256, 3)
+    return img
+
+
+def write_colour_case(root: Path, grade, *, n: int = 10, n_held: int = 4, size: int = 48) -> Path:
+    """A known-answer colour-look case like ../shared/tools/lut_case.py: content/ (plain), style/ (other
+    pictures, graded), held/ + truth/ (plain and graded, same names), all PNG. ``grade``: uint8 image -> uint8."""
+    rng = np.random.default_rng(1)
+    for sub in ("content", "style", "held", "truth"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for i in range(2 * n + n_held):
+        img = colourful_image(rng, size)
+        name = f"pic_{i:03d}.png"
+        if i < n:
+            Image.fromarray(img).save(root / "content" / name)
+        elif i < 2 * n:
+            Image.fromarray(grade(img)).save(root / "style" / name)
+        else:
+            Image.fromarray(img).save(root / "held" / name)
+            Image.fromarray(grade(img)).save(root / "truth" / name)
+    return root
+
+
+def warm_grade(img: np.ndarray) -> np.ndarray:
+    """A strong, smooth synthetic grade: warmer, lifted shadows, crushed blues."""
+    x = img.astype(np.float64) / 255.0
+    out = np.stack([0.1 + 0.9 * x[..., 0] ** 0.8, x[..., 1], 0.8 * x[..., 2] ** 1.2], -1)
+    return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)

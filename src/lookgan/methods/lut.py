@@ -92,8 +92,9 @@ class LUTConfig:
             raise ValueError(f"lut_size must be in 2..129, got {self.lut_size}")
         if self.n_luts < 1 or (not self.adaptive and self.n_luts != 1):
             raise ValueError("n_luts must be >= 1, and exactly 1 for a global (non-adaptive) LUT")
-        if self.crop_size > self.load_size or self.thumb_size < 32 or self.disc_size < 32:
-            raise ValueError("crop_size must be <= load_size; thumb_size and disc_size >= 32")
+        if self.crop_size > self.load_size or self.thumb_size < 64 or self.disc_size < 32:
+            # five stride-2 layers must leave the predictor's InstanceNorm more than one cell
+            raise ValueError("crop_size must be <= load_size, thumb_size >= 64 and disc_size >= 32")
         bad = _COLOUR_OPS & set(parse_policy(self.augment))
         if bad:
             raise ValueError(f"augment {self.augment!r} has colour op(s) {', '.join(sorted(bad))}: colour "
@@ -203,8 +204,10 @@ class _LUTLook(Method):
         return w
 
     def look_tensors(self) -> dict[str, torch.Tensor]:
-        self.model.mean_weights.copy_(self.mean_weights())
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        # The training model's own buffer stays as it is: it is part of the resumable state.
+        tensors = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        tensors["mean_weights"] = self.mean_weights()
+        return tensors
 
     @classmethod
     def build_inference(cls, config: Any, tensors: dict[str, torch.Tensor], *, device: str = "cpu") -> AdaptiveLUT:
