@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
-from lookgan.export.cube import read_hald
+from lookgan.exporting.cube import read_hald
 from lookgan.ops.lut3d import FastLUT, identity_lut, resample_lut
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"

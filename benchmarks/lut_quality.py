@@ -22,9 +22,9 @@ import numpy as np
 from PIL import Image
 
 import lookgan
-from lookgan.apply import apply_array, lut_model
+from lookgan.applying import apply_array, lut_model
 from lookgan.eval.truth import truth_metrics
-from lookgan.export.cube import read_hald
+from lookgan.exporting.cube import read_hald
 from lookgan.look import load_look
 from lookgan.ops.lut3d import FastLUT
 

@@ -35,3 +35,14 @@ def tiny_config() -> dict:
     import copy
 
     return copy.deepcopy(TINY_DCGAN)
+
+
+@pytest.fixture(scope="session")
+def trained_dcgan_look(tmp_path_factory) -> Path:
+    """A tiny DCGAN look trained for two steps (read-only: copy it before damaging it)."""
+    from lookgan import api
+
+    root = tmp_path_factory.mktemp("dcgan-look")
+    style = write_image_folder(root / "style", 8)
+    api.train("dcgan", style, out=root / "t.look", steps=2, config=TINY_DCGAN)
+    return root / "t.look"

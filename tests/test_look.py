@@ -13,15 +13,9 @@ from lookgan import api, load_look
 from lookgan.errors import LookFormatError
 
 
-@pytest.fixture(scope="module")
-def trained_look(tmp_path_factory):
-    from tests.conftest import TINY_DCGAN
-    from tests.helpers import write_image_folder
-
-    root = tmp_path_factory.mktemp("look")
-    style = write_image_folder(root / "style", 8)
-    api.train("dcgan", style, out=root / "t.look", steps=2, config=TINY_DCGAN)
-    return root / "t.look"
+@pytest.fixture
+def trained_look(trained_dcgan_look):
+    return trained_dcgan_look
 
 
 def _copy(src, dst):

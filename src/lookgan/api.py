@@ -21,8 +21,8 @@ from .data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
 from .data.images import DEFAULT_MAX_PIXELS, save_image
 from .errors import CheckpointError, InputError
 from .look import LOOK_JSON, Look, load_look
-from .apply import apply, lut_model, apply_array  # noqa: F401  (public API)
-from .export import export, import_lut  # noqa: F401  (public API)
+from .applying import apply, lut_model, apply_array  # noqa: F401  (public API)
+from .exporting import export, import_lut  # noqa: F401  (public API)
 from .registry import get_method
 from .training.checkpoint import list_checkpoints, load_latest_checkpoint
 from .training.loop import (Progress, TrainResult, fit_closed_form, run_training, seed_everything,
@@ -257,7 +257,7 @@ def evaluate(look: Look | str | Path, *, photos: str | Path, truth: str | Path, 
 
     Returns (and with ``json_path`` writes) ``delta_e2000``, ``delta_e2000_p95``, ``psnr``, ``n_images`` and
     ``per_image``."""
-    from .apply import ApplyOptions
+    from .applying import ApplyOptions
     from .eval.truth import truth_metrics
     from .io_utils import atomic_write_json
 

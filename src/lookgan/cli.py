@@ -217,8 +217,15 @@ def info_cmd(look: Path, as_json: bool) -> None:
     d = data["data"]
     click.echo(f"{data['name']}  ({data['kind']})  {data['path']}")
     click.echo(f"  created     {data['created']}")
-    click.echo(f"  trained     {data['steps']} steps, batch {data['train'].get('batch')}, seed {data['train'].get('seed')}")
-    click.echo(f"  data        {d.get('n_images')} images from {d.get('folder')} ({d.get('n_skipped', 0)} skipped)")
+    if d.get("imported_from"):
+        click.echo(f"  imported    from {d['imported_from']} (no training)")
+    else:
+        click.echo(f"  trained     {data['steps']} steps, batch {data['train'].get('batch')}, "
+                   f"seed {data['train'].get('seed')}")
+        click.echo(f"  data        {d.get('n_images')} images from {d.get('folder')} ({d.get('n_skipped', 0)} skipped)")
+        if d.get("photos"):
+            p = d["photos"]
+            click.echo(f"  photos      {p.get('n_images')} images from {p.get('folder')}")
     click.echo(f"  parameters  {data['parameters']:,}")
     click.echo(f"  config      {json.dumps(data['config'])}")
     if data["metrics"]:

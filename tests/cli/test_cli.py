@@ -32,7 +32,7 @@ def test_commands_map_to_library_functions():
         assert getattr(lookgan, fn.__name__) is fn, name
 
 
-@pytest.mark.parametrize("cmd", ["", "train", "generate", "info", "demo"])
+@pytest.mark.parametrize("cmd", ["", "train", "apply", "export", "eval", "generate", "info", "demo"])
 def test_help(capsys, cmd):
     code, text = run(capsys, *([cmd] if cmd else []), "--help")
     assert code == 0 and "Usage:" in text
@@ -162,3 +162,39 @@ def test_kill9_then_resume_finishes_with_step_count_intact(tmp_path, style_dir):
     assert f"finished at step {target}" in done.stdout
     assert load_latest_checkpoint(look / "checkpoints").step == target
     assert not list((look / "checkpoints").glob(".*.tmp"))
+
+
+def test_colour_look_workflow(capsys, tmp_path):
+    """train (ot, fast) -> eval --json -> export cube/hald -> train lut --from-cube -> apply, all through main()."""
+    from tests.helpers import warm_grade, write_colour_case
+
+    case = write_colour_case(tmp_path / "case", warm_grade, n=6, n_held=3)
+    look = tmp_path / "ot.look"
+    code, text = run(capsys, "train", "ot", str(case / "style"), "--photos", str(case / "content"), "--out", str(look))
+    assert code == 0 and "look:" in text
+    code, text = run(capsys, "eval", str(look), "--photos", str(case / "held"), "--truth", str(case / "truth"),
+                     "--json", str(tmp_path / "m.json"))
+    metrics = json.loads((tmp_path / "m.json").read_text())
+    assert code == 0 and metrics["n_images"] == 3 and "ΔE2000" in text
+    assert {"delta_e2000", "psnr", "per_image"} <= set(metrics)
+    assert run(capsys, "export", str(look), "--out", str(tmp_path / "x.cube"), "--size", "17")[0] == 0
+    assert "LUT_3D_SIZE 17" in (tmp_path / "x.cube").read_text()
+    assert run(capsys, "export", str(look), "--format", "hald", "--out", str(tmp_path / "x.png"))[0] == 0
+    code, _ = run(capsys, "train", "lut", "--from-cube", str(tmp_path / "x.cube"), "--out", str(tmp_path / "c.look"))
+    assert code == 0
+    code, text = run(capsys, "apply", str(tmp_path / "c.look"), str(case / "held"), "--out", str(tmp_path / "out"),
+                     "--strength", "0.5", "--keep-colour")
+    assert code == 0 and len(list((tmp_path / "out").iterdir())) == 3
+    code, text = run(capsys, "info", str(tmp_path / "c.look"))
+    assert code == 0 and "x.cube" in text
+
+
+def test_colour_look_errors_exit_2(capsys, tmp_path):
+    bad = tmp_path / "bad.cube"
+    bad.write_text("LUT_3D_SIZE 3\n0 0 0\n")
+    code, text = run(capsys, "train", "lut", "--from-cube", str(bad), "--out", str(tmp_path / "b.look"))
+    assert code == 2 and "needs 27 table lines" in text
+    code, text = run(capsys, "train", "lut", "--out", str(tmp_path / "b.look"))
+    assert code == 2 and "STYLE_DIR" in text
+    code, text = run(capsys, "export", str(tmp_path / "nothing.look"), "--out", str(tmp_path / "x.cube"))
+    assert code == 2 and "does not exist" in text

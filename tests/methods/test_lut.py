@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import lookgan
-from lookgan.apply import apply_array, lut_model
+from lookgan.applying import apply_array, lut_model
 from lookgan.errors import InputError, NotEnoughImagesError
 from lookgan.eval.truth import truth_metrics
 from lookgan.look import load_look

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from lookgan.errors import LutFileError
-from lookgan.export.cube import read_cube, read_hald, read_lut_file, write_cube, write_hald
+from lookgan.exporting.cube import read_cube, read_hald, read_lut_file, write_cube, write_hald
 from lookgan.ops.lut3d import FastLUT, identity_lut, lut_from_function
 
 

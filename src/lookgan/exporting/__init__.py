@@ -7,7 +7,7 @@ from typing import Literal
 
 import torch
 
-from ..apply import ApplyOptions, finish_lut, image_lut, lut_model
+from ..applying import ApplyOptions, finish_lut, image_lut, lut_model
 from ..data.images import read_image
 from ..errors import InputError
 from ..look import Look, load_look, write_look
