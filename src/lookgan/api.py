@@ -291,26 +291,26 @@ def demo_images_dir() -> Path:
 def demo(
     out: str | Path = "demo-out",
     *,
-    minutes: float = 3.0,
-    steps: int = 3000,
+    kind: str = "lut",
+    minutes: float | None = None,
+    steps: int | None = None,
     progress_fn: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
-    """The embedded default run: a DCGAN on the shipped portraits for a few minutes, then a grid of new faces.
+    """The embedded default run on images shipped inside the package (see :mod:`lookgan.demo`).
 
-    Returns the paths of the look, its latest sample grid, the loss plot, a generated contact sheet, the steps
-    trained and the wall time."""
-    out = Path(out)
-    look_dir = out / "faces-dcgan.look"
-    # Half-width networks (ngf/ndf 32) run ~3x faster than DCGAN's 64 on two CPU cores (benchmarks/
-    # train_step.py), so a few minutes give ~2000 steps; DiffAugment keeps D from memorising 64 images.
-    cfg = {"method": {"ngf": 32, "ndf": 32, "augment": "translation,cutout"},
-           "train": {"sample_every": 250, "checkpoint_every": 500}}
-    result = train("dcgan", demo_images_dir(), out=look_dir, steps=steps, minutes=minutes, size=64, batch=16,
-                   seed=0, overwrite=True, config=cfg, progress_fn=progress_fn)
-    files = generate(look_dir, 64, out=out / "generated", seed=0, grid=True, progress=False)
-    return {"look": look_dir, "samples": result.sample_path or look_dir / "preview.jpg",
-            "loss_plot": result.loss_plot or look_dir / "loss.png", "generated_grid": files[-1],
-            "steps": result.step, "elapsed_s": result.elapsed_s}
+    ``kind="lut"`` (the default): learn a film grade unpaired from bundled photos, compare it with the
+    baselines on held-out photos, export a .cube and write ``report.html``. ``kind="dcgan"``: train the DCGAN on
+    the bundled portraits and generate new faces. ``minutes``/``steps`` bound the training (defaults: 4 min for
+    lut, 3 min for dcgan)."""
+    from . import demo as demos
+
+    if kind == "lut":
+        return demos.colour_demo(out, minutes=4.0 if minutes is None else minutes, steps=steps or 3000,
+                                 progress_fn=progress_fn)
+    if kind == "dcgan":
+        return demos.dcgan_demo(out, minutes=3.0 if minutes is None else minutes, steps=steps or 3000,
+                                progress_fn=progress_fn)
+    raise InputError(f"demo kind must be lut or dcgan, got {kind!r}")
 
 
 def torch_device_name() -> str:
