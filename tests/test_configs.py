@@ -11,3 +11,11 @@ def test_dcgan_preset_is_the_default_dcgan():
     data = load_yaml(CONFIGS / "dcgan.yaml")
     assert from_dict(DCGANConfig, data["method"]) == DCGANConfig()
     assert from_dict(TrainConfig, data["train"]) == TrainConfig()
+
+
+def test_lut_preset_is_the_default_lut():
+    from lookgan.methods.lut import LUTGAN, LUTConfig
+
+    data = load_yaml(CONFIGS / "lut.yaml")
+    assert from_dict(LUTConfig, data["method"]) == LUTConfig()
+    assert from_dict(TrainConfig, data["train"]) == from_dict(TrainConfig, LUTGAN.train_defaults)

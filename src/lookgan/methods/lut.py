@@ -58,12 +58,14 @@ class LUTConfig:
     discriminator: Literal["global", "patch"] = "global"
     """``global``: one score per image (pooled features); ``patch``: a score per region."""
     disc_width: int = 32
-    disc_size: int = 128
-    """The discriminator sees images downscaled to this side: colour statistics need no detail, 4x cheaper."""
+    disc_size: int = 64
+    """The discriminator sees images downscaled to this side: colour needs little detail, and a critic that sees
+    less content has fewer reasons to push colours towards what the *style photos show* rather than how they
+    are graded (measured: 32-64 px drifted less from the truth than 128-256 px)."""
     gan_loss: GanLoss = "lsgan"
     augment: str = "translation,cutout"
     """DiffAugment for the discriminator, geometric ops only: colour jitter would erase the look being learnt."""
-    lr: float = 1e-4
+    lr: float = 5e-5
     """Adam learning rate of the LUTs and predictor."""
     lr_d: float = 1e-4
     beta1: float = 0.5
@@ -72,8 +74,9 @@ class LUTConfig:
     """Weight of the total variation of the LUTs' change from the identity (smooth grades generalise)."""
     monotonicity: float = 10.0
     """Weight of the penalty on tones that reverse order."""
-    content: float = 1.0
-    """Weight of the weak content term: squared difference to the initial grade (keeps unseen colours sane)."""
+    content: float = 10.0
+    """Weight of the content term: squared difference to the initial (optimal-transport) grade. The critic also
+    reacts to *what* the style photos show, which a LUT cannot change; this anchor keeps those pushes small."""
     weight_decay: float = 1e-3
     """Penalty on the predictor's deviation from equal mixing weights."""
     lab_weight: float = 0.5
@@ -223,7 +226,7 @@ class LUTGAN(_LUTLook):
     Config = LUTConfig
     needs_photos = True
     accepts_pairs = True
-    train_defaults: ClassVar[dict[str, Any]] = {"batch": 8, "steps": 3000, "sample_every": 250,
+    train_defaults: ClassVar[dict[str, Any]] = {"batch": 8, "steps": 2000, "minutes": 10.0, "sample_every": 250,
                                                  "checkpoint_every": 500}
 
     def __init__(self, config: LUTConfig, *, device: str = "cpu") -> None:

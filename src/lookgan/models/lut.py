@@ -37,6 +37,14 @@ class ConvEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.pool = pool
         self.head = nn.Linear(chans[-1], out_features) if pool else nn.Conv2d(chans[-1], out_features, 1)
+        if not norm:
+            # Without normalisation, PyTorch's default init shrinks the signal at every layer and the critic's
+            # output starts (and, we measured, stays) constant: its loss sat at chance for hundreds of steps.
+            # He init for LeakyReLU(0.2) keeps the scale through the stack.
+            for m in self.features:
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, a=0.2, nonlinearity="leaky_relu")
+                    nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.features(x)  # (B, 8w, H/32, W/32)

@@ -85,6 +85,24 @@ def keep_colour_lut(lut: torch.Tensor) -> torch.Tensor:
     return lab_to_rgb(mixed).clamp(0.0, 1.0).permute(3, 0, 1, 2).to(lut.dtype).contiguous()
 
 
+def reference_apply(image: np.ndarray, lut: torch.Tensor) -> np.ndarray:
+    """Trilinear interpolation straight from its definition, in float64 NumPy: the yardstick that the fast paths
+    are tested and benchmarked against. ``image``: uint8 ``(H, W, 3)``; returns float64 in 8-bit levels."""
+    table = lut.double().permute(1, 2, 3, 0).numpy()  # [b, g, r, c]
+    n = table.shape[0]
+    x = image.astype(np.float64) / 255.0 * (n - 1)
+    lo = np.clip(np.floor(x).astype(np.int64), 0, n - 2)
+    f = x - lo
+    out = np.zeros(image.shape)
+    for dr in (0, 1):
+        for dg in (0, 1):
+            for db in (0, 1):  # the 8 lattice corners around each colour, weighted by closeness
+                w = ((f[..., 0] if dr else 1 - f[..., 0]) * (f[..., 1] if dg else 1 - f[..., 1])
+                     * (f[..., 2] if db else 1 - f[..., 2]))
+                out += w[..., None] * table[lo[..., 2] + db, lo[..., 1] + dg, lo[..., 0] + dr]
+    return out * 255.0
+
+
 # --- fast exact application to 8-bit images -------------------------------------------------------------------
 _WEIGHT_BITS = 10  # interpolation weight precision along the coarse axis (1/1024)
 _VALUE_SCALE = 8  # table values in 1/8 of an 8-bit level (11 bits per channel)
