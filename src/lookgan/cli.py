@@ -114,8 +114,10 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
         from .registry import get_method
 
         get_method(kind)
-        count = len(ImageFolder(style_dir, load_size=32, what="style images", progress=False))
-        click.echo(f"ok: {count} readable style images in {style_dir}; {kind} would train into {out}")
+        folders = [("style images", style_dir)] + [(w, f) for w, f in (("photos", photos), ("before images", pairs))
+                                                    if f is not None]
+        counts = [f"{len(ImageFolder(f, load_size=32, what=w, progress=False))} {w} in {f}" for w, f in folders]
+        click.echo(f"ok: {'; '.join(counts)}; {kind} would train into {out}")
         return
     progress = _TqdmProgress()
     try:
