@@ -1,5 +1,5 @@
 """The built-in colour demo end to end, on the bundled images, with a few training steps."""
-from lookgan.demo import build_case, colour_demo
+from lookgan.demos import build_case, colour_demo
 
 TINY_GAN = {"method": {"lut_size": 9, "pixels": 20000, "ot_iterations": 4, "thumb_size": 64, "width": 4,
                        "disc_width": 8, "disc_size": 32, "load_size": 64, "crop_size": 64},

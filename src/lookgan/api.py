@@ -296,13 +296,13 @@ def demo(
     steps: int | None = None,
     progress_fn: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
-    """The embedded default run on images shipped inside the package (see :mod:`lookgan.demo`).
+    """The embedded default run on images shipped inside the package (see :mod:`lookgan.demos`).
 
     ``kind="lut"`` (the default): learn a film grade unpaired from bundled photos, compare it with the
     baselines on held-out photos, export a .cube and write ``report.html``. ``kind="dcgan"``: train the DCGAN on
     the bundled portraits and generate new faces. ``minutes``/``steps`` bound the training (defaults: 4 min for
     lut, 3 min for dcgan)."""
-    from . import demo as demos
+    from . import demos
 
     if kind == "lut":
         return demos.colour_demo(out, minutes=4.0 if minutes is None else minutes, steps=steps or 3000,

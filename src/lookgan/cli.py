@@ -116,7 +116,7 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
         get_method(kind)
         folders = [("style images", style_dir)] + [(w, f) for w, f in (("photos", photos), ("before images", pairs))
                                                     if f is not None]
-        counts = [f"{len(ImageFolder(f, load_size=32, what=w, progress=False))} {w} in {f}" for w, f in folders]
+        counts = [f"{len(ImageFolder(f, load_size=32, what=w, progress=False))} readable {w} in {f}" for w, f in folders]
         click.echo(f"ok: {'; '.join(counts)}; {kind} would train into {out}")
         return
     progress = _TqdmProgress()

@@ -198,3 +198,18 @@ def test_colour_look_errors_exit_2(capsys, tmp_path):
     assert code == 2 and "STYLE_DIR" in text
     code, text = run(capsys, "export", str(tmp_path / "nothing.look"), "--out", str(tmp_path / "x.cube"))
     assert code == 2 and "does not exist" in text
+
+
+def test_no_module_shadows_a_public_function():
+    """Importing every submodule must leave ``lookgan.<name>`` the function (a module of the same name would
+    replace it the moment it is first imported)."""
+    import importlib
+    import pkgutil
+
+    import lookgan
+
+    for info in pkgutil.walk_packages(lookgan.__path__, "lookgan."):
+        if not info.name.endswith("__main__"):  # that one runs the CLI
+            importlib.import_module(info.name)
+    for name in lookgan.__all__:
+        assert not isinstance(getattr(lookgan, name), type(lookgan)), name
