@@ -159,3 +159,14 @@ def test_adaptive_weights_are_smoothed_over_time():
     with torch.no_grad():
         jump = model.weights(torch.ones(1, 3, 64, 64))[0]
     assert float((grader.weights - w_dark).abs().max()) < 0.2 * float((jump - w_dark).abs().max()) + 1e-6
+
+
+def test_a_damaged_file_in_a_folder_is_skipped_not_fatal(look, photo, tmp_path):
+    Image.fromarray(photo).save(tmp_path / "a.png")
+    Image.fromarray(photo).save(tmp_path / "a.jpg")  # same stem: both results must survive
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    with pytest.warns(UserWarning, match="broken.jpg"):
+        out = lookgan.apply(look, tmp_path, out=tmp_path / "o", progress=False)
+    assert len(out) == 2 and len(set(out)) == 2 and all(p.exists() for p in out)
+    with pytest.raises(InputError, match="broken.jpg"):
+        lookgan.apply(look, tmp_path / "broken.jpg", out=tmp_path / "o2", progress=False)

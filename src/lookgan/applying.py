@@ -7,6 +7,7 @@ export with the same options gives the same result in another program.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
@@ -130,16 +131,24 @@ def apply(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    fixed = None if model.adaptive else FastLUT(finish_lut(model.mean_lut().clamp(0, 1), options))
+    with torch.no_grad():
+        fixed = None if model.adaptive else FastLUT(finish_lut(model.mean_lut().clamp(0, 1), options))
     for src in tqdm(files, desc="applying", unit="file", disable=not progress or len(files) < 2):
+        dst = out / (src.stem + ".mp4") if src.suffix.lower() in VIDEO_EXTENSIONS else output_path(src, out)
+        if dst in written:  # two inputs with one name (a.jpg, a.png, or the same name in two folders)
+            dst = dst.with_name(f"{dst.stem}-{len(written)}{dst.suffix}")
         if src.suffix.lower() in VIDEO_EXTENSIONS:
             from .video import apply_video
 
-            dst = out / (src.stem + ".mp4")
             apply_video(model, src, dst, options=options, progress=progress)
         else:
-            dst = output_path(src, out)
-            image = read_image(src, max_pixels=max_pixels, keep_8bit=True)
+            try:
+                image = read_image(src, max_pixels=max_pixels, keep_8bit=True)
+            except InputError as e:
+                if len(files) == 1:
+                    raise
+                warnings.warn(f"skipping {e}", stacklevel=2)  # one bad file must not stop a folder
+                continue
             if fixed is not None and image.dtype == np.uint8:
                 result = fixed(image)
             else:
