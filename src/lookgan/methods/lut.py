@@ -143,13 +143,13 @@ class _LUTLook(Method):
         self.model = AdaptiveLUT(**config.model_kwargs()).to(self.device)
         self.nets = {"lut": self.model}
         self._thumbs = torch.zeros(0, 3, 8, 8)
-        n = config.n_samples if hasattr(config, "n_samples") else 4
+        n = config.n_samples
         self.buffers = {"init_lut": identity_lut(config.lut_size).to(self.device),
                         "sample_content": torch.zeros(n, 3, 128, 128, device=self.device),
                         "sample_style": torch.zeros(n, 3, 128, 128, device=self.device)}
 
     def data_spec(self) -> DataSpec:
-        size = getattr(self.config, "load_size", 256)
+        size = self.config.load_size
         return DataSpec(load_size=size, crop_size=getattr(self.config, "crop_size", size), min_images=2)
 
     @staticmethod
@@ -166,7 +166,8 @@ class _LUTLook(Method):
 
     def prepare(self, data: dict[str, Any], *, fresh: bool) -> None:
         content, style = self._sources(data)
-        self._thumbs = _square(content, getattr(self.config, "thumb_size", 256))
+        if self.model.adaptive:  # the export's mean weights are taken over these
+            self._thumbs = _square(content, self.model.thumb_size)
         n = min(len(self.buffers["sample_content"]), len(content))
         picks = _square(content[:n], 128)
         pool = _square(style, 128)
