@@ -110,10 +110,12 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
     files = out / "report_files"
     files.mkdir(parents=True, exist_ok=True)
     held = list_images(case / "held")
+    # Sorted by name the held-out set is portraits (numbered) then photos: show two of each.
+    middle = slice(len(held) // 2 - 2, len(held) // 2 + 2)
     ot_dir = out / "report_files" / "ot"
-    apply(looks / "ot.look", held[:4], out=ot_dir, progress=False)
+    apply(looks / "ot.look", held[middle], out=ot_dir, progress=False)
     rows = []
-    for i, (src, graded) in enumerate(zip(held[:4], applied[:4])):
+    for i, (src, graded) in enumerate(zip(held[middle], applied[middle])):
         row = _side_by_side([src, graded, ot_dir / graded.name, case / "truth" / f"{src.stem}.png"],
                             files / f"compare-{i}.png")
         rows.append([(row, f"{src.name}: photo | lookgan (GAN LUT) | optimal transport | true grade")])
