@@ -23,6 +23,7 @@ from PIL import Image
 
 import lookgan
 from lookgan.applying import apply_array, lut_model
+from lookgan.demos import evaluate_identity
 from lookgan.eval.truth import truth_metrics
 from lookgan.exporting.cube import read_hald
 from lookgan.look import load_look
@@ -60,7 +61,7 @@ def score(look_dir: Path, case: Path) -> dict[str, float]:
 
 
 def identity_score(case: Path) -> dict[str, float]:
-    m = truth_metrics(lambda im: im, case / "held", case / "truth", progress=False)
+    m = evaluate_identity(case)
     return {"delta_e2000": round(m["delta_e2000"], 3), "psnr": round(m["psnr"], 2)}
 
 

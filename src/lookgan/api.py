@@ -149,9 +149,9 @@ def train(
                                  flip=spec.flip, seed=train_config.seed + i) for i, (name, ds) in enumerate(data.items())}
     stream = streams["style"] if list(streams) == ["style"] else MultiStream(streams)
     summary = _data_summary(data)
-    method.prepare(data, fresh=start is None)
     if method_cls.closed_form:
-        return fit_closed_form(method, out=out, train=train_config, data_summary=summary)
+        return fit_closed_form(method, data, out=out, train=train_config, data_summary=summary)
+    method.prepare(data, fresh=start is None)
     if start is not None:
         saved = start.meta.get("data", {})
         if saved.get("fingerprint") != summary["fingerprint"]:
@@ -184,7 +184,7 @@ def _read_training_data(style_dir: Path, *, photos: str | Path | None, pairs: st
 
 def _data_summary(data: dict[str, Any]) -> dict[str, Any]:
     """What a look records about its training data; one fingerprint over every folder."""
-    main = data.get("style") or data["pairs"]
+    main = data["style"] if "style" in data else data["pairs"]
     summary = main.summary()
     if "content" in data:
         photos = data["content"].summary()

@@ -12,8 +12,9 @@ export and evaluation treat them alike.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Iterator, Literal
 
 import torch
 import torch.nn.functional as F
@@ -170,10 +171,13 @@ class _LUTLook(Method):
             self._thumbs = _square(content, self.model.thumb_size)
         n = min(len(self.buffers["sample_content"]), len(content))
         picks = _square(content[:n], 128)
-        pool = _square(style, 128)
+        if "pairs" in data:  # the grid's third column: each photo's own edit
+            beside = _square(style[:n], 128)
+        else:  # the most similar style image, to compare colours on like content
+            pool = _square(style, 128)
+            beside = pool[_nearest(picks, pool)]
         self.buffers["sample_content"] = picks.to(self.device)
-        self.buffers["sample_style"] = pool[_nearest(picks, pool)].to(self.device) if "pairs" not in data \
-            else _square(style[:n], 128).to(self.device)
+        self.buffers["sample_style"] = beside.to(self.device)
         if fresh:
             seed = int(torch.initial_seed()) % 2**31
             px_c = sample_pixels(content, self.config.pixels, seed=seed)
@@ -188,13 +192,21 @@ class _LUTLook(Method):
                     luts += noise * torch.randn(luts.shape, generator=gen).to(self.device)
                 self.model.luts.copy_(luts)
 
+    @contextmanager
+    def _eval_mode(self) -> Iterator[None]:
+        """Predictor without dropout for the duration (samples must not draw from the global RNG), then back."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            yield
+        finally:
+            self.model.train(was_training)
+
     @torch.no_grad()
     def sample(self) -> torch.Tensor:
-        was_training = self.model.training
-        self.model.eval()  # no dropout: samples must not draw from the global RNG
         content = self.buffers["sample_content"]
-        graded = self.model(content)
-        self.model.train(was_training)
+        with self._eval_mode():
+            graded = self.model(content)
         rows = torch.stack([content, graded, self.buffers["sample_style"]], dim=1)  # (N, 3 images, 3, S, S)
         return rows.flatten(0, 1) * 2.0 - 1.0
 
@@ -203,11 +215,8 @@ class _LUTLook(Method):
         """Mean mixing weights over the training photos: the single LUT an editor export uses."""
         if len(self._thumbs) == 0 or not self.model.adaptive:
             return self.model.mean_weights.clone()
-        was_training = self.model.training
-        self.model.eval()
-        w = torch.cat([self.model.weights(t.to(self.device)) for t in self._thumbs.split(16)]).mean(0)
-        self.model.train(was_training)
-        return w
+        with self._eval_mode():
+            return torch.cat([self.model.weights(t.to(self.device)) for t in self._thumbs.split(16)]).mean(0)
 
     def look_tensors(self) -> dict[str, torch.Tensor]:
         # The training model's own buffer stays as it is: it is part of the resumable state.
@@ -235,6 +244,7 @@ class LUTGAN(_LUTLook):
     def __init__(self, config: LUTConfig, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
         c = config
+        self._identity = identity_lut(c.lut_size).to(self.device)  # the smoothness term's reference, built once
         betas = (c.beta1, c.beta2)
         self.optimizers = {"lut": torch.optim.Adam(self.model.parameters(), lr=c.lr, betas=betas)}
         if c.mode == "unpaired":
@@ -254,7 +264,7 @@ class LUTGAN(_LUTLook):
     def _regularisers(self, weights: torch.Tensor) -> torch.Tensor:
         c = self.config
         luts = self.model.luts  # (K, 3, n, n, n)
-        change = luts - identity_lut(c.lut_size).to(luts)
+        change = luts - self._identity
         uniform = 1.0 / self.model.n_luts
         return (c.smoothness * lut_smoothness(change) + c.monotonicity * lut_monotonicity(luts)
                 + c.weight_decay * (weights - uniform).pow(2).mean())

@@ -308,13 +308,14 @@ def run_training(
                        signal=sig.signum, history=history)
 
 
-def fit_closed_form(method: Method, *, out: str | Path, train: TrainConfig,
+def fit_closed_form(method: Method, data: dict[str, Any], *, out: str | Path, train: TrainConfig,
                     data_summary: dict[str, Any]) -> TrainResult:
-    """Write the look of a method fitted in closed form by ``method.prepare`` (colour-transfer baselines)."""
+    """Fit a closed-form method (colour-transfer baselines) by ``method.prepare`` and write its look."""
     from ..data.images import save_image
 
     out = Path(out)
     t0 = time.monotonic()
+    method.prepare(data, fresh=True)
     method.train_mode(False)
     grid = make_grid(method.sample().float(), nrow=method.sample_nrow)
     sample_path = out / "samples" / "fit.png"
