@@ -197,7 +197,39 @@ def _as_look(look: Look | str | Path) -> Look:
     return look if isinstance(look, Look) else load_look(look)
 
 
+def _generator(look: Look, device: str) -> tuple[torch.nn.Module, int]:
+    """The network of a generator look and its latent length; a clear error for other kinds."""
+    method_cls = get_method(look.kind)
+    if not method_cls.generates:
+        raise InputError(f"{look.path} is a {look.kind} look, which restyles photos rather than generating new "
+                         "images; use `lookgan apply` instead")
+    _resolve_device(device)
+    return look.build(device=device), method_cls.latent_dim(look.config)
+
+
 @torch.no_grad()
+def generate_images(look: Look | str | Path, n: int, *, seed: int = 0, truncation: float | None = None,
+                    device: str = "cpu", batch: int = 64, progress: bool = False) -> torch.Tensor:
+    """``n`` new images from a generator look, in memory: ``(n, 3, S, S)`` float in [-1, 1] on the CPU.
+
+    Same look, seed and truncation -> the same images (batches draw from one seeded generator, so the batch
+    size does not change them). ``truncation`` T redraws latent values with |z| > T: lower T (e.g. 0.7) gives
+    more typical, less varied images."""
+    from .methods.dcgan import truncated_normal
+
+    look = _as_look(look)
+    if n < 1:
+        raise InputError(f"-n must be at least 1, got {n}")
+    if truncation is not None and truncation <= 0:
+        raise InputError(f"--truncation must be > 0, got {truncation}")
+    model, z_dim = _generator(look, device)
+    rng = torch.Generator().manual_seed(seed)
+    z = truncated_normal((n, z_dim), truncation=truncation, generator=rng)
+    out = [model(z[i:i + batch].to(device)).float().cpu()
+           for i in tqdm(range(0, n, batch), desc="generating", unit="batch", disable=not progress or n <= batch)]
+    return torch.cat(out)
+
+
 def generate(
     look: Look | str | Path,
     n: int,
@@ -212,63 +244,84 @@ def generate(
 ) -> list[Path]:
     """Write ``n`` new images from a generator look into ``out`` (and ``grid.png`` with ``grid=True``).
 
-    Same look, seed and truncation -> the same images. ``truncation`` T redraws latent values with |z| > T:
-    lower T (e.g. 0.7) gives more typical, less varied images."""
-    from .methods.dcgan import truncated_normal
-
+    Same look, seed and truncation -> the same images (see :func:`generate_images`)."""
     look = _as_look(look)
-    method_cls = get_method(look.kind)
-    if not method_cls.generates:
-        raise InputError(f"{look.path} is a {look.kind} look, which restyles photos rather than generating new "
-                         "images; use `lookgan apply` instead")
-    if n < 1:
-        raise InputError(f"-n must be at least 1, got {n}")
-    if truncation is not None and truncation <= 0:
-        raise InputError(f"--truncation must be > 0, got {truncation}")
-    _resolve_device(device)
-    model = look.build(device=device)
+    images = generate_images(look, n, seed=seed, truncation=truncation, device=device, batch=batch,
+                             progress=progress)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rng = torch.Generator().manual_seed(seed)
-    z_dim = method_cls.latent_dim(look.config)
-    written: list[Path] = []
-    images: list[torch.Tensor] = []
     width = max(4, len(str(n - 1)))
-    for start in tqdm(range(0, n, batch), desc="generating", unit="batch", disable=not progress or n <= batch):
-        count = min(batch, n - start)
-        z = truncated_normal((count, z_dim), truncation=truncation, generator=rng).to(device)
-        imgs = model(z).float().cpu()  # (b, 3, S, S) in [-1, 1]
-        for i, img in enumerate(imgs):
-            path = out / f"{look.path.stem}-s{seed}-{start + i:0{width}d}.png"
-            save_image(make_grid(img[None], padding=0), path)
-            written.append(path)
-        if grid:
-            images.append(imgs)
+    written: list[Path] = []
+    for i, img in enumerate(images):
+        path = out / f"{look.path.stem}-s{seed}-{i:0{width}d}.png"
+        save_image(make_grid(img[None], padding=0), path)
+        written.append(path)
     if grid:
         sheet = out / "grid.png"
-        save_image(make_grid(torch.cat(images), nrow=math.ceil(math.sqrt(n))), sheet)
+        save_image(make_grid(images, nrow=math.ceil(math.sqrt(n))), sheet)
         written.append(sheet)
     return written
 
 
-def evaluate(look: Look | str | Path, *, photos: str | Path, truth: str | Path, json_path: str | Path | None = None,
-             strength: float = 1.0, keep_colour: bool = False, progress: bool = True) -> dict[str, Any]:
-    """Apply a colour look to ``photos`` and score it against their true graded versions in ``truth``.
+def evaluate(
+    look: Look | str | Path,
+    *,
+    photos: str | Path | None = None,
+    style: str | Path | None = None,
+    truth: str | Path | None = None,
+    held: str | Path | None = None,
+    out: str | Path | None = None,
+    json_path: str | Path | None = None,
+    strength: float = 1.0,
+    keep_colour: bool = False,
+    n_generate: int | None = None,
+    size: int = 128,
+    seed: int = 0,
+    inception: str | Path | None = None,
+    download_inception: bool = False,
+    faces: bool | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Measure a look; with ``out`` also write an HTML report (pictures in ``<out stem>_files/`` beside it).
 
-    Returns (and with ``json_path`` writes) ``delta_e2000``, ``delta_e2000_p95``, ``psnr``, ``n_images`` and
-    ``per_image``."""
-    from .applying import ApplyOptions
-    from .eval.truth import truth_metrics
-    from .io_utils import atomic_write_json
+    A look that restyles photos is applied to ``photos`` and compared with the ``style`` images as a set
+    (``swd``, ``color_swd``, ``fid``/``kid``; also before the look, as ``*_before``), with each photo
+    (``content_ssim``, ``face_shift``) and, with ``truth`` (true versions, matched by file name), with the
+    truth (``delta_e2000``, ``psnr``, ``ssim``). A generator look's images are compared with ``held`` (real
+    images it never saw; else ``style``) and checked for copying its training images (``nn_gen``,
+    ``nn_held``, ``copy_rate``). ``style`` defaults to the look's training folder when it still exists.
 
-    look = _as_look(look)
-    model = lut_model(look)
-    options = ApplyOptions(strength=strength, keep_colour=keep_colour)
-    metrics = truth_metrics(lambda image: apply_array(model, image, options), photos, truth, progress=progress)
-    metrics = {"look": str(look.path), "kind": look.kind, **metrics}
-    if json_path is not None:
-        atomic_write_json(Path(json_path), metrics)
-    return metrics
+    FID/KID need the FID Inception weights (``inception``, ``LOOKGAN_INCEPTION``, the cache, or
+    ``download_inception``); face metrics need the ``faces`` extra (``faces=None``: where installed). What
+    could not be measured is listed under ``skipped`` with the reason. Returns (and with ``json_path``
+    writes) flat metric names: see :data:`lookgan.eval.evaluation.METRIC_MEANINGS`."""
+    from .eval.evaluation import EvalOptions, evaluate_look
+
+    options = EvalOptions(size=size, seed=seed, inception=inception, download_inception=download_inception,
+                          faces=faces, progress=progress)
+    return evaluate_look(look, photos=photos, style=style, truth=truth, held=held, out=out, json_path=json_path,
+                         strength=strength, keep_colour=keep_colour, n_generate=n_generate, options=options)
+
+
+def compare_sets(
+    a: str | Path,
+    b: str | Path,
+    *,
+    json_path: str | Path | None = None,
+    size: int = 128,
+    seed: int = 0,
+    inception: str | Path | None = None,
+    download_inception: bool = False,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Compare two folders of images as sets (generated vs held-out reals, a graded set vs a plain one):
+    ``swd``, ``color_swd`` and, where the Inception weights are available, ``fid``/``kid``."""
+    from .eval.evaluation import EvalOptions
+    from .eval.evaluation import compare_sets as _compare
+
+    options = EvalOptions(size=size, seed=seed, inception=inception, download_inception=download_inception,
+                          progress=progress)
+    return _compare(a, b, json_path=json_path, options=options)
 
 
 def info(look: Look | str | Path) -> dict[str, Any]:

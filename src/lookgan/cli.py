@@ -193,16 +193,82 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
                f"wrote {path}  (ffmpeg: -i IN -i {path} -lavfi haldclut OUT)")
 
 
+def _print_metrics(metrics: dict[str, Any]) -> None:
+    from .eval.evaluation import METRIC_MEANINGS
+    from .eval.look_report import format_value
+
+    for key, (label, _) in METRIC_MEANINGS.items():
+        if metrics.get(key) is None:
+            continue
+        before = f"  (before the look: {format_value(metrics[key + '_before'])})" if key + "_before" in metrics else ""
+        click.echo(f"  {label:24s} {key:22s} {format_value(metrics[key]):>10s}{before}")
+    reasons: dict[str, list[str]] = {}
+    for name, why in (metrics.get("skipped") or {}).items():
+        reasons.setdefault(why, []).append(name)
+    for why, names in reasons.items():
+        click.echo(f"  not measured: {', '.join(names)}: {why}")
+
+
 @app.command("eval")
-@click.argument("look", type=PathArg)
-@click.option("--photos", type=PathArg, required=True, help="Photos to apply the look to (held out from training).")
-@click.option("--truth", type=PathArg, required=True, help="Their true graded versions, matched by file name.")
-@click.option("--json", "json_path", type=PathArg, help="Also write the metrics as JSON.")
-def eval_cmd(look: Path, photos: Path, truth: Path, json_path: Path | None) -> None:
-    """Score LOOK against known answers: mean ΔE2000 and PSNR of the look applied to --photos vs --truth."""
-    m = api.evaluate(look, photos=photos, truth=truth, json_path=json_path)
-    click.echo(f"{m['n_images']} image(s): mean ΔE2000 {m['delta_e2000']:.2f} (95th percentile "
-               f"{m['delta_e2000_p95']:.2f}), PSNR {m['psnr']:.2f} dB")
+@click.argument("look", type=PathArg, required=False)
+@click.option("--photos", type=PathArg, help="Photos to apply the look to (ideally not used in training).")
+@click.option("--style", type=PathArg, help="Images in the look, to compare the results with as a set [default: "
+              "the look's training images, when that folder still exists].")
+@click.option("--truth", type=PathArg, help="True versions of --photos (matched by file name): adds ΔE2000, "
+              "PSNR, SSIM.")
+@click.option("--held", type=PathArg, help="Generator looks: real images the generator never saw (the fair "
+              "reference for SWD/FID and the copying check).")
+@click.option("--sets", nargs=2, type=PathArg, help="Compare two folders A B directly (no look): SWD, colour "
+              "distance, FID/KID.")
+@click.option("--out", type=PathArg, help="Write the HTML report here (pictures go to <name>_files/ beside it).")
+@click.option("--json", "json_path", type=PathArg, help="Also write the metrics as JSON (flat names).")
+@click.option("-n", "--generate", "n_generate", type=int, help="Generator looks: images to generate [default: 64].")
+@click.option("--size", type=int, default=128, show_default=True, help="Side of the square crops the set metrics "
+              "compare.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seeds SWD directions, KID subsets, latents.")
+@click.option("--inception", type=PathArg, help=f"FID Inception weights (pt_inception-2015-12-05-6726825d.pth) for "
+              "FID/KID [default: $LOOKGAN_INCEPTION, then the user cache].")
+@click.option("--download-inception", is_flag=True, help="Allow downloading those weights (95 MB, checksum "
+              "verified) when they are not found.")
+@click.option("--faces/--no-faces", default=None, help="Face metrics (MediaPipe, extra 'faces') [default: where "
+              "installed].")
+@click.option("--strength", type=float, default=1.0, show_default=True, help="As in apply.")
+@click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True, help="As in apply.")
+def eval_cmd(look: Path | None, photos: Path | None, style: Path | None, truth: Path | None, held: Path | None,
+             sets: tuple[Path, Path] | None, out: Path | None, json_path: Path | None, n_generate: int | None,
+             size: int, seed: int, inception: Path | None, download_inception: bool, faces: bool | None,
+             strength: float, keep_colour: bool) -> None:
+    """Measure LOOK honestly, with numbers and pictures; or compare two folders with --sets A B.
+
+    \b
+    Colour looks:    lookgan eval my.look --photos held/ [--style feed/] [--truth held_graded/] --out report.html
+    Generator looks: lookgan eval my.look --style train/ [--held unseen/] --out report.html
+    Two folders:     lookgan eval --sets generated/ real/ --json m.json
+
+    \b
+    Metrics that need no pretrained weights are always measured: SWD (texture/structure, x1e3), colour
+    distance (Lab), content kept (SSIM structure), ΔE2000/PSNR/SSIM against --truth, copying (generators).
+    FID/KID need the standard FID Inception weights (--inception); face landmark shift needs the 'faces'
+    extra. Whatever is not measured is named, with the reason.
+    """
+    from .errors import InputError
+
+    if sets:
+        if look is not None or photos or truth or held or style:
+            raise InputError("--sets compares two folders on its own; drop LOOK and --photos/--style/--truth/--held")
+        m = api.compare_sets(*sets, json_path=json_path, size=size, seed=seed, inception=inception,
+                             download_inception=download_inception)
+        click.echo(f"{m['n_images']} vs {m['n_images_b']} image(s), {size}-px crops:")
+    else:
+        if look is None:
+            raise InputError("give a LOOK to evaluate, or --sets A_DIR B_DIR to compare two folders")
+        m = api.evaluate(look, photos=photos, style=style, truth=truth, held=held, out=out, json_path=json_path,
+                         strength=strength, keep_colour=keep_colour, n_generate=n_generate, size=size, seed=seed,
+                         inception=inception, download_inception=download_inception, faces=faces)
+        click.echo(f"{m['kind']} look {look}: {m['n_images']} image(s)")
+    _print_metrics(m)
+    if m.get("report"):
+        click.echo(f"report:  {m['report']}")
     if json_path:
         click.echo(f"metrics: {json_path}")
 

@@ -1,7 +1,7 @@
 """Scores against a known answer: a look applied to photos whose truly graded versions exist (``--truth DIR``).
 
 Mean CIEDE2000 (ΔE2000, perceptual colour difference: ~1 is just noticeable, under 2 hard to see side by side)
-and PSNR, per image and averaged over images. Files are matched by name stem, so ``held/IMG_1.jpg`` is compared
+PSNR and SSIM, per image and averaged over images. Files are matched by name stem, so ``held/IMG_1.jpg`` is compared
 with ``truth/IMG_1.png``.
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from ..data.images import DEFAULT_MAX_PIXELS, list_images, read_image
 from ..errors import InputError
 from ..ops.color import delta_e2000_rgb, psnr
+from .content import downscale_for_metrics, ssim
 
 
 def matched_pairs(photos: str | Path, truth: str | Path) -> list[tuple[Path, Path]]:
@@ -33,27 +34,30 @@ def _as_float(image: np.ndarray) -> torch.Tensor:
     return x.double() / 255.0 if x.dtype == torch.uint8 else x.double()
 
 
-def image_scores(result: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    """ΔE2000 (mean and 95th percentile) and PSNR between two ``(H, W, 3)`` images of the same size."""
+def image_scores(result: np.ndarray, truth: np.ndarray, *, ssim_side: int = 512) -> dict[str, float]:
+    """ΔE2000 (mean and 95th percentile) and PSNR between two ``(H, W, 3)`` images of the same size, at full
+    resolution, and SSIM on luma with the longer side reduced to ``ssim_side`` (structure at 24 MP costs
+    seconds and says no more)."""
     if result.shape != truth.shape:
         raise InputError(f"result {result.shape[1]}x{result.shape[0]} and truth {truth.shape[1]}x{truth.shape[0]} "
                          "differ in size; the truth must be the same photo, graded, not resized")
     a, b = _as_float(result), _as_float(truth)
     de = delta_e2000_rgb(a, b).flatten()
     return {"delta_e2000": float(de.mean()), "delta_e2000_p95": float(torch.quantile(de.float(), 0.95)),
-            "psnr": psnr(a, b)}
+            "psnr": psnr(a, b), "ssim": ssim(downscale_for_metrics(result, ssim_side),
+                                             downscale_for_metrics(truth, ssim_side))}
 
 
 def truth_metrics(transform: Callable[[np.ndarray], np.ndarray], photos: str | Path, truth: str | Path, *,
                   max_pixels: int = DEFAULT_MAX_PIXELS, progress: bool = True) -> dict[str, Any]:
     """Apply ``transform`` (uint8 image -> uint8 image) to each photo and score it against its truth.
 
-    Returns the means over images (``delta_e2000``, ``delta_e2000_p95``, ``psnr``), ``n_images`` and
+    Returns the means over images (``delta_e2000``, ``delta_e2000_p95``, ``psnr``, ``ssim``), ``n_images`` and
     ``per_image`` (name -> scores)."""
     per_image: dict[str, dict[str, float]] = {}
     for photo, true in tqdm(matched_pairs(photos, truth), desc="scoring", unit="img", disable=not progress):
         result = transform(read_image(photo, max_pixels=max_pixels, keep_8bit=True))
         per_image[photo.name] = image_scores(result, read_image(true, max_pixels=max_pixels, keep_8bit=True))
-    keys = ("delta_e2000", "delta_e2000_p95", "psnr")
+    keys = ("delta_e2000", "delta_e2000_p95", "psnr", "ssim")
     means = {k: float(np.mean([s[k] for s in per_image.values()])) for k in keys}
     return {**means, "n_images": len(per_image), "per_image": per_image}

@@ -1,0 +1,367 @@
+"""Evaluate a look, or compare two image folders: every metric of :mod:`lookgan.eval`, one dict of flat names.
+
+``evaluate_look`` works for both families of looks:
+
+* looks that **restyle photos** (``lut``, ``reinhard``, ``ot``): the look is applied to ``photos``; the results
+  are compared with the ``style`` images as a set (``swd``, ``color_swd``, ``fid``/``kid``; the same numbers
+  for the untouched photos are reported as ``*_before``, so you see how much closer the look brings them), with
+  their inputs one by one (``content_ssim``, ``face_shift``), and with their true versions when known
+  (``truth``: ``delta_e2000``, ``psnr``, ``ssim``);
+* looks that **generate** (``dcgan``): new images are compared as a set with real ones (``held`` when given,
+  else the training ``style`` images) and checked for copying (``nn_gen``, ``nn_held``, ``copy_rate``).
+
+Metric names (``--json``) follow DESIGN.md; what each means is in :data:`METRIC_MEANINGS`. A metric that cannot
+be computed here (no Inception weights, no face model) is absent and its reason is under ``skipped``.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..data.dataset import ImageFolder
+from ..data.images import DEFAULT_MAX_PIXELS, list_images, read_image
+from ..data.transforms import center_crop, resize_shorter, to_tensor
+from ..errors import InputError
+from ..io_utils import atomic_write_json
+from ..look import Look, load_look
+from .content import downscale_for_metrics, structure_similarity
+from .swd import color_swd, swd
+
+#: metric name -> (short label, one line on what it means), for the report table and ``lookgan eval``'s output.
+METRIC_MEANINGS: dict[str, tuple[str, str]] = {
+    "swd": ("SWD x1e3", "multi-scale sliced Wasserstein distance of local texture/structure to the reference "
+            "set (Karras et al. 2018); lower is closer"),
+    "color_swd": ("colour distance", "sliced Wasserstein distance between Lab colour distributions, in Lab units; "
+                  "lower is closer"),
+    "fid": ("FID", "Fréchet Inception distance to the reference set (standard FID network); lower is closer; "
+            "biased upwards for small sets"),
+    "kid": ("KID", "kernel Inception distance (unbiased MMD²); lower is closer; fair for small sets"),
+    "content_ssim": ("content kept", "SSIM structure term between each photo and its result (1 = every edge and "
+                     "texture kept, whatever the tone change)"),
+    "face_shift": ("face shift %", "mean face-landmark displacement in % of face size (MediaPipe face mesh); "
+                   "~0 = faces kept"),
+    "face_detected_before": ("faces found before", "fraction of photos with a face found before the look"),
+    "face_detected_after": ("faces found after", "fraction of photos with a face found after the look"),
+    "delta_e2000": ("mean ΔE2000", "mean CIEDE2000 to the true version (1 ≈ just noticeable, < 2 hard to see)"),
+    "delta_e2000_p95": ("ΔE2000 95th pct", "95th percentile of per-pixel ΔE2000 to the true version"),
+    "psnr": ("PSNR dB", "PSNR to the true version; higher is closer"),
+    "ssim": ("SSIM", "SSIM to the true version (luma); 1 = identical"),
+    "nn_gen": ("NN distance, generated", "median RMS distance (32 px, [0, 1]) from each generated image to its "
+               "nearest training image"),
+    "nn_held": ("NN distance, reals", "the same for real images the generator never saw (the reference)"),
+    "nn_ratio": ("NN ratio", "nn_gen / nn_held: ≈ 1 generalises, well below 1 copies training images"),
+    "copy_rate": ("copy rate", "fraction of generated images closer to a training image than 95 % of unseen "
+                  "reals are"),
+    "n_images": ("images", "images evaluated"),
+}
+
+
+@dataclass
+class EvalOptions:
+    """Shared settings of every evaluation."""
+
+    size: int = 128
+    """Side of the square centre crops the set metrics (SWD, colour distance, FID/KID) compare."""
+    seed: int = 0
+    """Seeds every random choice (SWD directions and patches, KID subsets, generated latents)."""
+    inception: str | Path | None = None
+    """FID Inception weights file (else ``LOOKGAN_INCEPTION`` or the cache; see :mod:`lookgan.eval.inception`)."""
+    download_inception: bool = False
+    """Allow downloading the Inception weights (verified) when they are not found."""
+    faces: bool | None = None
+    """Face metrics: True requires MediaPipe, False skips them, None uses them where installed."""
+    content_side: int = 512
+    """Longer side at which content and face metrics compare a photo with its result."""
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    progress: bool = True
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.size < 16:
+            raise InputError(f"--size must be at least 16 px for the SWD pyramid, got {self.size}")
+
+
+@dataclass
+class _FIDScorer:
+    """Loads the Inception network once, on first use; ``reason`` says why FID/KID are skipped."""
+
+    options: EvalOptions
+    network: Any = None
+    reason: str | None = None
+    _resolved: bool = False
+
+    def available(self) -> bool:
+        if not self._resolved:
+            from .inception import download_weights, find_weights, load_inception
+
+            self._resolved = True
+            path, why = find_weights(self.options.inception)
+            if path is None and self.options.download_inception:
+                path = download_weights()
+            if path is None:
+                self.reason = why
+            else:
+                self.network = load_inception(path, device=self.options.device)
+        return self.network is not None
+
+    def scores(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
+        from .fid_kid import features, fid_from_features, kid_from_features
+
+        fa = features(a, self.network, device=self.options.device)
+        fb = features(b, self.network, device=self.options.device)
+        kid, kid_std = kid_from_features(fa, fb, seed=self.options.seed)
+        return {"fid": fid_from_features(fa, fb), "kid": kid, "kid_std": kid_std}
+
+
+def square_crops(images: Sequence[np.ndarray] | torch.Tensor, size: int) -> torch.Tensor:
+    """Images (``(H, W, 3)`` numpy uint8/float, or ``(N, 3, H, W)`` [0, 1]) -> ``(N, 3, size, size)`` float in
+    [0, 1]: shorter side resized to ``size`` (antialiased), centre crop."""
+    out = []
+    for img in images:
+        t = img if isinstance(img, torch.Tensor) else to_tensor(
+            img.astype(np.float32) / 255.0 if img.dtype == np.uint8 else img)
+        out.append(center_crop(resize_shorter(t.float(), size), size))
+    return torch.stack(out).clamp(0, 1)
+
+
+def load_image_set(folder: str | Path, size: int, *, what: str, max_pixels: int = DEFAULT_MAX_PIXELS,
+                   progress: bool = True) -> tuple[torch.Tensor, list[Path]]:
+    """Every readable image of ``folder`` as ``(N, 3, size, size)`` [0, 1] centre crops, and their paths."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder of {what}; check the path")
+    ds = ImageFolder(folder, load_size=size, min_images=2, max_pixels=max_pixels, what=what, progress=progress)
+    crops = torch.stack([center_crop(img, size) for img in ds.images]).float() / 255.0
+    return crops, ds.paths
+
+
+def set_metrics(a: torch.Tensor, b: torch.Tensor, *, options: EvalOptions,
+                fid: _FIDScorer | None = None) -> dict[str, Any]:
+    """``swd`` (+ per level), ``color_swd`` and, where the Inception weights are available, ``fid``/``kid``
+    between two image sets ``(N, 3, S, S)`` in [0, 1]."""
+    result = swd(a, b, seed=options.seed)
+    metrics: dict[str, Any] = {"swd": result.mean, "swd_levels": dict(zip(map(str, result.resolutions), result.levels)),
+                               "color_swd": color_swd(a, b, seed=options.seed)}
+    if fid is not None and fid.available():
+        metrics.update(fid.scores(a, b))
+    return metrics
+
+
+def _skipped(fid: _FIDScorer) -> dict[str, str]:
+    return {"fid": fid.reason, "kid": fid.reason} if fid.reason else {}
+
+
+def compare_sets(a: str | Path, b: str | Path, *, json_path: str | Path | None = None,
+                 options: EvalOptions | None = None) -> dict[str, Any]:
+    """Set metrics between the images of folders ``a`` and ``b`` (e.g. generated vs held-out reals, a graded
+    set vs a plain one): ``swd``, ``color_swd``, and ``fid``/``kid`` where the Inception weights are there."""
+    options = options or EvalOptions()
+    images_a, _ = load_image_set(a, options.size, what="images", max_pixels=options.max_pixels,
+                                 progress=options.progress)
+    images_b, _ = load_image_set(b, options.size, what="images", max_pixels=options.max_pixels,
+                                 progress=options.progress)
+    fid = _FIDScorer(options)
+    metrics = {"a": str(a), "b": str(b), **set_metrics(images_a, images_b, options=options, fid=fid),
+               "n_images": len(images_a), "n_images_b": len(images_b), "size": options.size,
+               "skipped": _skipped(fid)}
+    if json_path is not None:
+        atomic_write_json(Path(json_path), metrics)
+    return metrics
+
+
+# --- looks that restyle photos --------------------------------------------------------------------------------
+
+def _face_landmarker(options: EvalOptions) -> tuple[Any, str | None]:
+    from .faces import FACES_EXTRA_HINT, MediaPipeLandmarker, mediapipe_available
+
+    if options.faces is False:
+        return None, "face metrics turned off"
+    if options.faces is None and not mediapipe_available():
+        return None, f"face metrics need MediaPipe: {FACES_EXTRA_HINT}"
+    return MediaPipeLandmarker(), None
+
+
+@dataclass
+class _Restyled:
+    """What evaluating a restyling look keeps per photo: small copies for set metrics and pictures."""
+
+    names: list[str] = field(default_factory=list)
+    before: list[np.ndarray] = field(default_factory=list)  # at content_side
+    after: list[np.ndarray] = field(default_factory=list)
+    truth: dict[str, np.ndarray] = field(default_factory=dict)
+    per_image: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _restyle(transform: Callable[[np.ndarray], np.ndarray], photos: Path, truth: Path | None,
+             options: EvalOptions) -> _Restyled:
+    """Apply the look to every photo at full resolution; score against truth there; keep small copies."""
+    from .truth import image_scores, matched_pairs
+
+    paths = list_images(photos)
+    if not paths:
+        raise InputError(f"{photos} holds no images to apply the look to")
+    truth_by_stem = {p.stem: t for p, t in matched_pairs(photos, truth)} if truth is not None else {}
+    done = _Restyled()
+    for path in tqdm(paths, desc="applying + scoring", unit="img", disable=not options.progress):
+        try:
+            image = read_image(path, max_pixels=options.max_pixels, keep_8bit=True)
+        except InputError as e:
+            warnings.warn(f"skipping {e}", stacklevel=2)  # one damaged photo must not stop the evaluation
+            continue
+        result = transform(image)
+        scores: dict[str, Any] = {}
+        if path.stem in truth_by_stem:
+            true = read_image(truth_by_stem[path.stem], max_pixels=options.max_pixels, keep_8bit=True)
+            scores.update(image_scores(result, true, ssim_side=options.content_side))
+            done.truth[path.name] = downscale_for_metrics(true, options.content_side)
+        before = downscale_for_metrics(image, options.content_side)
+        after = downscale_for_metrics(result, options.content_side)
+        scores["content_ssim"] = structure_similarity(before, after)
+        done.names.append(path.name)
+        done.before.append(before)
+        done.after.append(after)
+        done.per_image[path.name] = scores
+    if not done.names:
+        raise InputError(f"none of the images in {photos} could be read (see the warnings)")
+    return done
+
+
+def _mean(per_image: dict[str, dict[str, Any]], key: str) -> float | None:
+    values = [s[key] for s in per_image.values() if s.get(key) is not None]
+    return float(np.mean(values)) if values else None
+
+
+def _evaluate_restyle(look: Look, *, photos: Path, style: Path | None, truth: Path | None, options: EvalOptions,
+                      strength: float, keep_colour: bool) -> tuple[dict[str, Any], _Restyled]:
+    from ..applying import ApplyOptions, apply_array, lut_model
+
+    model = lut_model(look)
+    apply_options = ApplyOptions(strength=strength, keep_colour=keep_colour)
+    done = _restyle(lambda img: apply_array(model, img, apply_options), photos, truth, options)
+    metrics: dict[str, Any] = {"n_images": len(done.names)}
+    skipped: dict[str, str] = {}
+    for key in ("content_ssim", "delta_e2000", "delta_e2000_p95", "psnr", "ssim"):
+        value = _mean(done.per_image, key)
+        if value is not None:
+            metrics[key] = value
+    if truth is not None:
+        metrics["n_truth"] = len(done.truth)
+    landmarker, why = _face_landmarker(options)
+    if landmarker is None:
+        skipped["face_shift"] = why or ""
+    else:
+        from .faces import face_shift
+
+        with landmarker:
+            faces = face_shift(zip(done.before, done.after), landmarker)
+        for name, shift in zip(done.names, faces.pop("per_image")):
+            done.per_image[name]["face_shift"] = shift
+        metrics.update({k: v for k, v in faces.items() if v is not None})
+        if faces["face_shift"] is None:
+            skipped["face_shift"] = "no photo had a face found both before and after the look"
+    if style is None:
+        skipped["swd"] = skipped["color_swd"] = "no --style folder to compare the results with"
+    else:
+        reference, _ = load_image_set(style, options.size, what="style images", max_pixels=options.max_pixels,
+                                      progress=options.progress)
+        fid = _FIDScorer(options)
+        after = square_crops(done.after, options.size)
+        before = square_crops(done.before, options.size)
+        metrics.update(set_metrics(after, reference, options=options, fid=fid))
+        for k, v in set_metrics(before, reference, options=options, fid=fid).items():
+            if k != "swd_levels":
+                metrics[f"{k}_before"] = v
+        metrics["n_style"] = len(reference)
+        skipped.update(_skipped(fid))
+    metrics["skipped"] = skipped
+    metrics["per_image"] = done.per_image
+    return metrics, done
+
+
+# --- looks that generate -----------------------------------------------------------------------------------
+
+def _evaluate_generator(look: Look, *, style: Path, held: Path | None, n_generate: int | None,
+                        options: EvalOptions) -> tuple[dict[str, Any], torch.Tensor, torch.Tensor]:
+    from ..api import generate_images
+    from .memorisation import memorisation
+
+    generated = (generate_images(look, n_generate or 64, seed=options.seed, device=options.device,
+                                 progress=options.progress) + 1) / 2  # (N, 3, S, S) in [0, 1]
+    generated = generated.clamp(0, 1)
+    size = max(16, generated.shape[-1])
+    train, _ = load_image_set(style, size, what="training images", max_pixels=options.max_pixels,
+                              progress=options.progress)
+    held_images = None
+    if held is not None:
+        held_images, _ = load_image_set(held, size, what="held-out images", max_pixels=options.max_pixels,
+                                        progress=options.progress)
+    generated = square_crops(generated, size)
+    fid = _FIDScorer(options)
+    reference = held_images if held_images is not None else train
+    metrics: dict[str, Any] = {**set_metrics(generated, reference, options=options, fid=fid),
+                               "reference": "held" if held_images is not None else "style",
+                               "n_images": len(generated), "n_style": len(train)}
+    mem = memorisation(generated, train, held_images)
+    metrics.update({k: mem[k] for k in ("nn_gen", "nn_held", "nn_ratio", "copy_rate", "nn_reference")})
+    metrics["skipped"] = _skipped(fid)
+    return metrics, generated, train[torch.tensor(mem["nearest_index"])]
+
+
+# --- the public entry point ----------------------------------------------------------------------------------
+
+def evaluate_look(look: Look | str | Path, *, photos: str | Path | None = None, style: str | Path | None = None,
+                  truth: str | Path | None = None, held: str | Path | None = None, out: str | Path | None = None,
+                  json_path: str | Path | None = None, strength: float = 1.0, keep_colour: bool = False,
+                  n_generate: int | None = None, options: EvalOptions | None = None) -> dict[str, Any]:
+    """Every metric that applies to ``look`` (see the module docstring); with ``out`` also the HTML report,
+    with ``json_path`` the metrics as JSON. ``style`` defaults to the look's own training images when that
+    folder still exists."""
+    from ..registry import get_method
+
+    options = options or EvalOptions()
+    look = look if isinstance(look, Look) else load_look(look)
+    style_dir = Path(style) if style is not None else _training_folder(look)
+    generates = get_method(look.kind).generates
+    header: dict[str, Any] = {"look": str(look.path), "kind": look.kind, "style": str(style_dir) if style_dir else None}
+    if generates:
+        if style_dir is None:
+            raise InputError(f"{look.path} generates images: give its training images with --style DIR to compare "
+                             "them with (and --held DIR for real images it never saw)")
+        if photos is not None or truth is not None:
+            raise InputError(f"{look.path} generates images and does not restyle photos; drop --photos/--truth "
+                             "(use --held DIR for real images the generator never saw)")
+        metrics, generated, nearest = _evaluate_generator(look, style=style_dir, held=Path(held) if held else None,
+                                                          n_generate=n_generate, options=options)
+        metrics = {**header, **metrics}
+        if out is not None:
+            from .look_report import generator_report
+
+            metrics["report"] = str(generator_report(look, metrics, generated, nearest, Path(out)))
+    else:
+        if photos is None:
+            raise InputError(f"{look.path} restyles photos: give some with --photos DIR (photos it was not trained "
+                             "on, ideally)")
+        if held is not None:
+            raise InputError("--held is for generator looks; for this look give --photos (and --truth)")
+        metrics, done = _evaluate_restyle(look, photos=Path(photos), style=style_dir,
+                                          truth=Path(truth) if truth is not None else None, options=options,
+                                          strength=strength, keep_colour=keep_colour)
+        metrics = {**header, **metrics}
+        if out is not None:
+            from .look_report import restyle_report
+
+            metrics["report"] = str(restyle_report(look, metrics, done, Path(out)))
+    if json_path is not None:
+        atomic_write_json(Path(json_path), metrics)
+    return metrics
+
+
+def _training_folder(look: Look) -> Path | None:
+    folder = (look.meta.get("data") or {}).get("folder")
+    return Path(folder) if folder and Path(folder).is_dir() else None

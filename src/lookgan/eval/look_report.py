@@ -1,0 +1,163 @@
+"""The evaluation report of a look: one HTML page with its pictures in a folder beside it.
+
+What a person wants to see first: the look on real photos (before | after | true version), for colour looks
+the LUT itself, for generators a sample sheet with each image's nearest training image (is it copying?), then
+every number with one line on what it means, then how training went.
+"""
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data.images import save_image, to_uint8
+from ..errors import InputError
+from ..look import Look
+from ..viz import make_grid
+from .evaluation import METRIC_MEANINGS, _Restyled
+from .report import Section, write_report
+
+_BEFORE_AFTER_ROWS = 8
+
+
+def copy_training_curves(look: Look, files: Path) -> Path | None:
+    """The look's loss plot copied beside the report, when training left one."""
+    src = look.path / "loss.png"
+    if not src.is_file():
+        return None
+    dst = files / "training-curves.png"
+    shutil.copyfile(src, dst)
+    return dst
+
+
+def save_strip(images: list[np.ndarray], path: Path, height: int = 160) -> Path:
+    """Images side by side at one height, white gaps; written as PNG."""
+    from PIL import Image
+
+    tiles = []
+    for img in images:
+        img = img if img.dtype == np.uint8 else to_uint8(img)
+        h, w = img.shape[:2]
+        tiles.append(np.asarray(Image.fromarray(img).resize((max(1, round(w * height / h)), height),
+                                                            Image.Resampling.LANCZOS)))
+    gap = np.full((height, 6, 3), 255, np.uint8)
+    row = np.concatenate([x for t in tiles for x in (t, gap)][:-1], axis=1)
+    save_image(row, path)
+    return path
+
+
+def format_value(value: Any) -> str:
+    """A metric value for people: 4 significant digits, None as a dash."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        if math.isinf(value):
+            return "∞"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _files_dir(out: Path) -> Path:
+    files = out.parent / f"{out.stem}_files"
+    files.mkdir(parents=True, exist_ok=True)
+    return files
+
+
+def metrics_table(metrics: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of every known metric present in ``metrics``; with a 'before the look' column where the
+    metric was also measured on the untouched photos."""
+    has_before = any(f"{k}_before" in metrics for k in METRIC_MEANINGS)
+    header = ["metric", "name", "value"] + (["before the look"] if has_before else []) + ["what it means"]
+    rows = []
+    for key, (label, meaning) in METRIC_MEANINGS.items():
+        if key not in metrics or metrics[key] is None:
+            continue
+        value = format_value(metrics[key])
+        if key == "kid" and metrics.get("kid_std"):
+            value += f" ± {format_value(metrics['kid_std'])}"
+        rows.append([label, key, value] + ([format_value(metrics.get(f"{key}_before"))] if has_before else []) + [meaning])
+    return header, rows
+
+
+def _skipped_paragraphs(metrics: dict[str, Any]) -> list[str]:
+    reasons: dict[str, list[str]] = {}
+    for name, why in (metrics.get("skipped") or {}).items():
+        reasons.setdefault(why, []).append(name)
+    return [f"Not measured: {', '.join(names)} — {why}" for why, names in reasons.items()]
+
+
+def _training_section(look: Look, files: Path) -> Section:
+    curves = copy_training_curves(look, files)
+    steps = look.meta.get("steps")
+    text = [f"Trained {steps} steps." if steps else "This look was not trained step by step (imported or fitted "
+            "in closed form), so there are no training curves."]
+    return Section("Training", text, figure_rows=[[(curves, "losses over training")]] if curves else [])
+
+
+def restyle_report(look: Look, metrics: dict[str, Any], done: _Restyled, out: Path) -> Path:
+    """Report of a look that restyles photos."""
+    from ..viz import lut_preview
+
+    files = _files_dir(out)
+    rows = []
+    for i, name in enumerate(done.names[:_BEFORE_AFTER_ROWS]):
+        tiles = [done.before[i], done.after[i]]
+        caption = "photo | with the look"
+        if name in done.truth:
+            tiles.append(done.truth[name])
+            caption += " | true version"
+        scores = done.per_image[name]
+        extra = ", ".join(f"{k} {format_value(scores[k])}" for k in ("delta_e2000", "content_ssim", "face_shift")
+                          if scores.get(k) is not None)
+        rows.append([(save_strip(tiles, files / f"before-after-{i}.png"), f"{name}: {caption} ({extra})")])
+    sections = [Section("Metrics", _skipped_paragraphs(metrics), table=metrics_table(metrics)),
+                Section("Before and after", [f"{min(len(done.names), _BEFORE_AFTER_ROWS)} of {len(done.names)} "
+                                             "photos; all metrics use every photo."], figure_rows=rows)]
+    from ..exporting import look_lut
+
+    try:
+        lut = look_lut(look)
+    except InputError:  # a look that is not a LUT (translators) has no such section
+        lut = None
+    if lut is not None:
+        lut_png = files / "lut.png"
+        save_image(lut_preview(lut), lut_png)
+        sections.append(Section("The look as a LUT", [
+            "Four slices of the colour cube (blue rising left to right): top row the input colours, bottom row "
+            "what the look makes of them" + (" (the mean over its training photos; it adapts per photo)."
+                                             if getattr(look.config, "adaptive", False) else ".")],
+            figure_rows=[[(lut_png, "input colours (top) -> the look (bottom)")]]))
+    sections.append(_training_section(look, files))
+    intro = (f"{look.kind} look {look.path.name}, applied to {metrics['n_images']} photos"
+             + (f" and compared with the {metrics['n_style']} style images in {metrics['style']}"
+                if metrics.get("n_style") else "") + ".")
+    return write_report(out, f"lookgan evaluation: {look.path.name}", sections, intro=intro)
+
+
+def generator_report(look: Look, metrics: dict[str, Any], generated: torch.Tensor, nearest: torch.Tensor,
+                     out: Path) -> Path:
+    """Report of a look that generates images: sample sheet, nearest-neighbour strips, metrics, curves."""
+    files = _files_dir(out)
+    sheet = files / "samples.png"
+    save_image(make_grid(generated[:64] * 2 - 1), sheet)
+    n_pairs = min(8, len(generated))
+    pairs = torch.stack([t for i in range(n_pairs) for t in (generated[i], nearest[i])])
+    strips = files / "nearest.png"
+    save_image(make_grid(pairs * 2 - 1, nrow=4), strips)
+    reference = "held-out real images" if metrics.get("reference") == "held" else "the training images"
+    sections = [
+        Section("Metrics", [f"Generated images are compared with {reference}."] + _skipped_paragraphs(metrics),
+                table=metrics_table(metrics)),
+        Section("New images", [f"{min(64, len(generated))} of the {len(generated)} generated images."],
+                figure_rows=[[(sheet, "generated")]]),
+        Section("Is it copying?", ["Pairs: each generated image, then the training image closest to it. Copies "
+                                   "would look identical; nn_ratio near 1 says they are as far apart as unseen "
+                                   "real photos are."], figure_rows=[[(strips, "generated | nearest training image")]]),
+        _training_section(look, files),
+    ]
+    intro = f"{look.kind} look {look.path.name}: {metrics['n_images']} generated images."
+    return write_report(out, f"lookgan evaluation: {look.path.name}", sections, intro=intro)
