@@ -1,7 +1,8 @@
 # lookgan: `make demo` and `make test` set everything up themselves on a machine that has only Python 3.
 #
 #   make demo      create .venv, install torch + lookgan, train the demo look, print where the pictures are
-#   make test      the same set-up (plus Debian's ffmpeg for the export tests), then the default test suite
+#   make test      the same set-up (plus Debian's ffmpeg for the export tests and the `faces` extra), then the
+#                  default test suite
 #   make test-all  every test, including the ones marked slow
 #   make bench     benchmarks/ scripts (JSON under benchmarks/out/)
 #
@@ -15,6 +16,7 @@ TORCH_SPEC ?= torch==2.13.0
 BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.lookgan-installed
 SYSDEPS    := $(VENV)/.system-deps
+TESTEXTRAS := $(VENV)/.lookgan-test-extras
 PIP        := $(BIN)/python -m pip --disable-pip-version-check
 
 .PHONY: setup test-deps demo test test-all bench clean
@@ -57,7 +59,12 @@ $(SYSDEPS): | $(BIN)/python
 	fi
 	@touch $@
 
-test-deps: setup $(SYSDEPS)
+# The tests also run the optional face model (extra `faces`: MediaPipe, whose models ship inside the wheel).
+$(TESTEXTRAS): $(STAMP)
+	$(PIP) install -e ".[dev,faces]"
+	@touch $@
+
+test-deps: setup $(SYSDEPS) $(TESTEXTRAS)
 
 demo: setup
 	$(BIN)/lookgan demo --out demo-out

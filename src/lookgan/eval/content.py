@@ -56,7 +56,7 @@ def ssim_maps(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
 def _as_luma_tensor(image: np.ndarray | torch.Tensor) -> torch.Tensor:
     """uint8/float ``(H, W, 3)`` numpy or ``(3, H, W)`` tensor -> ``(1, 1, H, W)`` float64 luma in [0, 1]."""
     if isinstance(image, np.ndarray):
-        t = torch.from_numpy(np.ascontiguousarray(image))
+        t = torch.from_numpy(np.array(image))  # a copy: the array may be read-only (Pillow)
         t = (t.double() / 255.0 if t.dtype == torch.uint8 else t.double()).permute(2, 0, 1)
     else:
         t = image.double()
