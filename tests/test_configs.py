@@ -9,8 +9,10 @@ CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
 def test_dcgan_preset_is_the_default_dcgan():
     data = load_yaml(CONFIGS / "dcgan.yaml")
+    from lookgan.methods.dcgan import DCGAN
+
     assert from_dict(DCGANConfig, data["method"]) == DCGANConfig()
-    assert from_dict(TrainConfig, data["train"]) == TrainConfig()
+    assert from_dict(TrainConfig, data["train"]) == from_dict(TrainConfig, DCGAN.train_defaults)
 
 
 def test_lut_preset_is_the_default_lut():

@@ -121,6 +121,10 @@ class TrainConfig:
     """How many checkpoints to keep; older ones are deleted after a newer one is safely written."""
     log_every: int = 10
     """Average the losses over this many steps for the loss plot and TensorBoard."""
+    eval_every: int = 0
+    """Measure SWD (:mod:`lookgan.eval.swd`) between the method's fixed output sample and a fixed sample of real
+    images every this many steps, for methods that offer one (generators), and plot it beside the losses;
+    0: never. Cheap (about 0.2 s for 64 images at 64 px) and leaves the run's random state alone."""
     ema_decay: float = 0.999
     """Decay of the exponential moving average of generator weights (ramped up over the first steps)."""
     amp: typing.Literal["none", "bf16"] = "none"
@@ -141,8 +145,8 @@ class TrainConfig:
             raise ValueError(f"batch must be >= 1, got {self.batch}")
         if self.keep_last < 1:
             raise ValueError(f"keep_last must be >= 1, got {self.keep_last}")
-        if self.checkpoint_every < 1 or self.log_every < 1 or self.sample_every < 0:
-            raise ValueError("checkpoint_every and log_every must be >= 1, sample_every >= 0")
+        if self.checkpoint_every < 1 or self.log_every < 1 or self.sample_every < 0 or self.eval_every < 0:
+            raise ValueError("checkpoint_every and log_every must be >= 1, sample_every and eval_every >= 0")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
         if self.max_bad_steps < 1:

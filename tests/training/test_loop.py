@@ -170,3 +170,22 @@ def test_tensorboard_missing_is_a_clear_error(style_dir, tmp_path, monkeypatch):
     with pytest.raises(InputError, match=r"lookgan\[tensorboard\]"):
         run_training(m, stream, train=TrainConfig(steps=1, tensorboard=True), out=tmp_path / "t.look",
                      data_summary={})
+
+
+def test_periodic_swd_is_plotted_and_does_not_change_the_run(tmp_path, style_dir, tiny_config):
+    """eval_every adds an SWD curve to the history; the weights are the same as without it."""
+    import copy
+
+    from lookgan.training.loop import EVAL_CURVE
+
+    with_eval = copy.deepcopy(tiny_config)
+    with_eval["train"]["eval_every"] = 2
+    without = copy.deepcopy(tiny_config)
+    without["train"]["eval_every"] = 0
+    a = api.train("dcgan", style_dir, out=tmp_path / "a.look", steps=4, config=with_eval)
+    b = api.train("dcgan", style_dir, out=tmp_path / "b.look", steps=4, config=without)
+    curve = [(r["step"], r["losses"][EVAL_CURVE]) for r in a.history if EVAL_CURVE in r["losses"]]
+    assert [s for s, _ in curve] == [2, 4] and all(v > 0 for _, v in curve)
+    assert not any(EVAL_CURVE in r["losses"] for r in b.history)
+    wa, wb = load_file(str(a.look / "weights.safetensors")), load_file(str(b.look / "weights.safetensors"))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)

@@ -15,6 +15,7 @@ be computed here (no Inception weights, no face model) is absent and its reason 
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -195,6 +196,7 @@ class _Restyled:
     before: list[np.ndarray] = field(default_factory=list)  # at content_side
     after: list[np.ndarray] = field(default_factory=list)
     truth: dict[str, np.ndarray] = field(default_factory=dict)
+    style_examples: torch.Tensor | None = None  # a few style crops (N, 3, S, S) in [0, 1], for the report
     per_image: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -208,7 +210,8 @@ def _restyle(transform: Callable[[np.ndarray], np.ndarray], photos: Path, truth:
         raise InputError(f"{photos} holds no images to apply the look to")
     truth_by_stem = {p.stem: t for p, t in matched_pairs(photos, truth)} if truth is not None else {}
     done = _Restyled()
-    for path in tqdm(paths, desc="applying + scoring", unit="img", disable=not options.progress):
+    for path in tqdm(paths, desc="applying + scoring", unit="img", disable=not options.progress,
+                     mininterval=0.2 if sys.stderr.isatty() else 10.0):  # short logs when not a terminal
         try:
             image = read_image(path, max_pixels=options.max_pixels, keep_8bit=True)
         except InputError as e:
@@ -278,6 +281,7 @@ def _evaluate_restyle(look: Look, *, photos: Path, style: Path | None, truth: Pa
             if k != "swd_levels":
                 metrics[f"{k}_before"] = v
         metrics["n_style"] = len(reference)
+        done.style_examples = reference[:8]
         skipped.update(_skipped(fid))
     metrics["skipped"] = skipped
     metrics["per_image"] = done.per_image

@@ -12,7 +12,10 @@ shows up as a lower rate after.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+import contextlib
+import os
+import sys
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -32,6 +35,22 @@ def mediapipe_available() -> bool:
     return True
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null for the duration: MediaPipe's C++ code writes set-up notes
+    ("Created TensorFlow Lite XNNPACK delegate", absl warnings) straight to it, past Python's sys.stderr."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class MediaPipeLandmarker:
     """MediaPipe face mesh (468 points), static-image mode, one face. Use as a context manager or call
     :meth:`close`; a closed landmarker cannot be used again."""
@@ -41,14 +60,16 @@ class MediaPipeLandmarker:
             import mediapipe as mp
         except Exception as e:  # noqa: BLE001
             raise InputError(f"face metrics need MediaPipe ({e}); {FACES_EXTRA_HINT}") from None
-        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1,
-                                                     refine_landmarks=False,
-                                                     min_detection_confidence=min_confidence)
+        with _native_stderr_silenced():
+            self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1,
+                                                         refine_landmarks=False,
+                                                         min_detection_confidence=min_confidence)
 
     def __call__(self, image: np.ndarray) -> np.ndarray | None:
         if image.dtype != np.uint8:
             image = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
-        result = self._mesh.process(np.ascontiguousarray(image))
+        with _native_stderr_silenced():  # set-up notes on the first calls, from C++ (errors still raise)
+            result = self._mesh.process(np.ascontiguousarray(image))
         if not result.multi_face_landmarks:
             return None
         h, w = image.shape[:2]

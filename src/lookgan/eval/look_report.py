@@ -117,6 +117,12 @@ def restyle_report(look: Look, metrics: dict[str, Any], done: _Restyled, out: Pa
     sections = [Section("Metrics", _skipped_paragraphs(metrics), table=metrics_table(metrics)),
                 Section("Before and after", [f"{min(len(done.names), _BEFORE_AFTER_ROWS)} of {len(done.names)} "
                                              "photos; all metrics use every photo."], figure_rows=rows)]
+    if done.style_examples is not None:
+        style_png = files / "style-examples.png"
+        save_image(make_grid(done.style_examples * 2 - 1, nrow=len(done.style_examples)), style_png)
+        sections.insert(1, Section("The look to match", [f"Some of the style images the results are compared "
+                                                         f"with ({metrics['style']})."],
+                                   figure_rows=[[(style_png, "style images (centre crops)")]]))
     from ..exporting import look_lut
 
     try:

@@ -83,6 +83,14 @@ class Method:
         Must not consume global random state: a sample taken mid-run may not change the run."""
         raise NotImplementedError
 
+    @torch.no_grad()
+    def eval_sets(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(outputs, reals)``: two fixed image sets ``(N, 3, S, S)`` in [0, 1] whose SWD the loop tracks every
+        ``eval_every`` steps (see :func:`lookgan.eval.swd.swd`). None (the default): nothing to track.
+
+        Like :meth:`sample`, must be deterministic and leave the global random state alone."""
+        return None
+
     def look_tensors(self) -> dict[str, torch.Tensor]:
         """The tensors a Look keeps (EMA weights for generators), as a flat name -> tensor dict."""
         raise NotImplementedError

@@ -6,16 +6,20 @@ default (hinge and LSGAN as options); DiffAugment optional (off by default to st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 
+from ..data.transforms import center_crop
 from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..models.dcgan import SUPPORTED_SIZES, DCGANDiscriminator, DCGANGenerator
 from ..ops.diffaugment import diff_augment, parse_policy
 from ..registry import register
 from ..training.ema import EMA
 from .base import DataSpec, Method
+
+#: Real and generated images in the periodic SWD (``eval_every``): enough for a stable curve, cheap on a CPU.
+_EVAL_N = 64
 
 
 @dataclass
@@ -74,6 +78,7 @@ class DCGAN(Method):
 
     Config = DCGANConfig
     generates = True
+    train_defaults: ClassVar[dict[str, Any]] = {"eval_every": 250}
 
     def __init__(self, config: DCGANConfig, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -88,6 +93,7 @@ class DCGAN(Method):
         # A fixed latent batch, drawn from its own generator so that creating it leaves the global RNG alone.
         fixed = torch.Generator().manual_seed(1234)
         self.buffers = {"sample_z": torch.randn(c.n_samples, c.z_dim, generator=fixed).to(self.device)}
+        self._eval_reals: torch.Tensor | None = None  # set by prepare(): real images for the periodic SWD
 
     def data_spec(self) -> DataSpec:
         return DataSpec(load_size=self.config.size, crop_size=self.config.size, crop=self.config.crop,
@@ -110,6 +116,21 @@ class DCGAN(Method):
     def sample(self) -> torch.Tensor:
         assert self.ema is not None
         return self.ema.module(self.buffers["sample_z"])
+
+    def prepare(self, data: dict[str, Any], *, fresh: bool) -> None:
+        """Keep a fixed sample of real images for the periodic SWD (``eval_every``), at most ``_EVAL_N``."""
+        style = data["style"]
+        pick = torch.randperm(len(style), generator=torch.Generator().manual_seed(4321))[:_EVAL_N]
+        self._eval_reals = torch.stack([center_crop(style.images[int(i)], self.config.size) for i in pick]).float() / 255
+
+    @torch.no_grad()
+    def eval_sets(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        assert self.ema is not None
+        if self._eval_reals is None:
+            return None
+        z = torch.randn(len(self._eval_reals), self.config.z_dim, generator=torch.Generator().manual_seed(5678))
+        fake = torch.cat([self.ema.module(chunk.to(self.device)).float().cpu() for chunk in z.split(32)])
+        return ((fake + 1) / 2).clamp(0, 1), self._eval_reals
 
     def look_tensors(self) -> dict[str, torch.Tensor]:
         assert self.ema is not None

@@ -161,6 +161,10 @@ def _tensorboard(out: Path) -> Any:
     return SummaryWriter(str(out / "tensorboard"))
 
 
+#: Name of the periodic SWD curve in the history, the loss plot and TensorBoard.
+EVAL_CURVE = "eval: SWD x1e3 (lower is better)"
+
+
 # --- the loop --------------------------------------------------------------------------------------------------
 def run_training(
     method: Method,
@@ -221,6 +225,18 @@ def run_training(
         if writer is not None:
             writer.add_image("samples", torch.from_numpy(grid).permute(2, 0, 1), step)
         return path
+
+    def evaluate_now() -> None:
+        """SWD of the method's fixed outputs vs fixed reals, as one more curve in the history and plot."""
+        from ..eval.swd import swd
+
+        sets = method.eval_sets()
+        if sets is None:
+            return
+        value = swd(*sets, seed=0).mean
+        history.append({"step": step, "losses": {EVAL_CURVE: value}})
+        if writer is not None:
+            writer.add_scalar(EVAL_CURVE, value, step)
 
     def checkpoint() -> Path:
         nonlocal saved_step
@@ -285,6 +301,8 @@ def run_training(
                 if writer is not None:
                     for k, v in record["losses"].items():
                         writer.add_scalar(f"loss/{k}", v, step)
+            if train.eval_every and step % train.eval_every == 0:
+                evaluate_now()
             new_sample = None
             if train.sample_every and step % train.sample_every == 0:
                 new_sample = sample_path = write_sample()
