@@ -4,6 +4,10 @@ For LUT looks the predictor sees a 256-px thumbnail of the whole photo, picks it
 the full-resolution pixels (:class:`~lookgan.ops.lut3d.FastLUT` for 8-bit photos, float interpolation for 16-bit
 ones). ``strength`` and ``keep_colour`` are folded into the LUT itself, so they cost nothing per pixel and an
 export with the same options gives the same result in another program.
+
+Translator looks (``cyclegan``, ``cut``, ``fastcut``) run their generator on the full-resolution photo, in tiles
+with the whole image's normalisation statistics (:mod:`lookgan.translate`); strength and keep-colour are
+applied to the result.
 """
 from __future__ import annotations
 
@@ -21,7 +25,9 @@ from .data.images import (DEFAULT_MAX_PIXELS, image_metadata, is_image_path, lis
 from .errors import InputError
 from .look import Look, load_look
 from .models.lut import AdaptiveLUT
+from .models.translator import ResnetGenerator
 from .ops.lut3d import FastLUT, apply_lut_image, blend_lut, keep_colour_lut
+from .translate import translate_image
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"})
 _OUTPUT_SUFFIX = {".jpg": ".jpg", ".jpeg": ".jpg", ".jpe": ".jpg", ".png": ".png", ".webp": ".webp",
@@ -36,21 +42,31 @@ class ApplyOptions:
     """0 = the photo as it is, 1 = the full look; values in between blend inside the LUT (up to 2 exaggerates)."""
     keep_colour: bool = False
     """Apply only the look's tone (lightness) change and keep each pixel's own chroma and hue."""
+    tile: int = 512
+    """Translator looks: side of the tiles a large photo is processed in (memory grows with its square)."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 2.0:
             raise InputError(f"--strength must be between 0 and 2 (1 = the full look), got {self.strength}")
+        if self.tile < 64:
+            raise InputError(f"--tile must be at least 64 px, got {self.tile}")
+
+
+def restyle_model(look: Look) -> AdaptiveLUT | ResnetGenerator:
+    """The network of a look that restyles photos (a LUT model or a translator); a clear error for looks that
+    generate new images instead."""
+    model = look.build()
+    if not isinstance(model, (AdaptiveLUT, ResnetGenerator)):
+        raise InputError(f"{look.path} is a {look.kind} look, which does not restyle photos; use `lookgan "
+                         "generate` to make new images with it")
+    return model
 
 
 def lut_model(look: Look) -> AdaptiveLUT:
     """The LUT model of a colour look; a clear error for other kinds."""
-    from .registry import get_method
-
-    model = look.build()
+    model = restyle_model(look)
     if not isinstance(model, AdaptiveLUT):
-        hint = ("use `lookgan generate` to make new images with it" if get_method(look.kind).generates
-                else "applying this kind is not supported yet")
-        raise InputError(f"{look.path} is a {look.kind} look, which does not restyle photos; {hint}")
+        raise InputError(f"{look.path} is a {look.kind} look, whose change is not a LUT")
     return model
 
 
@@ -78,8 +94,12 @@ def image_lut(model: AdaptiveLUT, image: np.ndarray, options: ApplyOptions = App
     return finish_lut(model.mix(weights)[0].clamp(0.0, 1.0), options)
 
 
-def apply_array(model: AdaptiveLUT, image: np.ndarray, options: ApplyOptions = ApplyOptions()) -> np.ndarray:
+def apply_array(model: AdaptiveLUT | ResnetGenerator, image: np.ndarray,
+                options: ApplyOptions = ApplyOptions()) -> np.ndarray:
     """The look applied to one in-memory image, at its full resolution; same dtype out as in."""
+    if isinstance(model, ResnetGenerator):
+        return translate_image(model, image, strength=options.strength, keep_colour=options.keep_colour,
+                               tile=options.tile)
     return apply_lut_image(image, image_lut(model, image, options))
 
 
@@ -114,6 +134,7 @@ def apply(
     out: str | Path,
     strength: float = 1.0,
     keep_colour: bool = False,
+    tile: int = 512,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     progress: bool = True,
     on_file: Callable[[Path, Path], None] | None = None,
@@ -122,25 +143,30 @@ def apply(
 
     Photos keep their format, size, EXIF (orientation normalised) and colour profile (as sRGB); 16-bit sources
     are graded in float and written as 8-bit. Videos are graded frame by frame with the audio kept
-    (:func:`lookgan.video.apply_video`, needs the ``video`` extra). Returns the written paths.
+    (:func:`lookgan.video.apply_video`, needs the ``video`` extra). Translator looks process large photos in
+    ``tile``-px tiles. Returns the written paths.
     """
-    options = ApplyOptions(strength=strength, keep_colour=keep_colour)
+    options = ApplyOptions(strength=strength, keep_colour=keep_colour, tile=tile)
     look = look if isinstance(look, Look) else load_look(look)
-    model = lut_model(look)
+    model = restyle_model(look)
     files = _expand_inputs([inputs] if isinstance(inputs, (str, Path)) else inputs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with torch.no_grad():
-        fixed = None if model.adaptive else FastLUT(finish_lut(model.mean_lut().clamp(0, 1), options))
+    fixed = None
+    if isinstance(model, AdaptiveLUT) and not model.adaptive:
+        with torch.no_grad():
+            fixed = FastLUT(finish_lut(model.mean_lut().clamp(0, 1), options))
     for src in tqdm(files, desc="applying", unit="file", disable=not progress or len(files) < 2):
         dst = out / (src.stem + ".mp4") if src.suffix.lower() in VIDEO_EXTENSIONS else output_path(src, out)
         if dst in written:  # two inputs with one name (a.jpg, a.png, or the same name in two folders)
             dst = dst.with_name(f"{dst.stem}-{len(written)}{dst.suffix}")
         if src.suffix.lower() in VIDEO_EXTENSIONS:
-            from .video import apply_video
+            from .video import FrameGrader, apply_video
 
-            apply_video(model, src, dst, options=options, progress=progress)
+            frames = (FrameGrader(model, options) if isinstance(model, AdaptiveLUT)
+                      else lambda frame: apply_array(model, frame, options))
+            apply_video(frames, src, dst, progress=progress)
         else:
             try:
                 image = read_image(src, max_pixels=max_pixels, keep_8bit=True)

@@ -68,15 +68,17 @@ def app() -> None:
 @click.argument("kind")
 @click.argument("style_dir", type=PathArg, required=False)
 @click.option("--out", type=PathArg, required=True, help="The look folder to write, e.g. mylook.look (checkpoints go inside).")
-@click.option("--photos", type=PathArg, help="Your own photos (lut, reinhard, ot: the photos the look will grade).")
+@click.option("--photos", type=PathArg, help="Your own photos (lut, reinhard, ot, cyclegan, cut, fastcut: the photos "
+              "the look will restyle).")
 @click.option("--pairs", type=PathArg, help="lut: BEFORE images; STYLE_DIR then holds their edited versions, "
               "matched by file name.")
 @click.option("--global", "global_lut", is_flag=True, help="lut: learn one fixed LUT instead of an image-adaptive one.")
 @click.option("--from-cube", type=PathArg, help="lut: make a look from a .cube or HaldCLUT file (no training).")
 @click.option("--steps", type=int, help="Total training steps [default: from --config, else 2000].")
 @click.option("--minutes", type=float, help="Stop after this many minutes (whichever of steps/minutes comes first).")
-@click.option("--size", type=int, help="Training image size in pixels (dcgan: 32, 64 or 128) [default: 64].")
-@click.option("--batch", type=int, help="Images per step [default: 16].")
+@click.option("--size", type=int, help="Training image size in pixels (dcgan: 32, 64 or 128 [default: 64]; "
+              "translators: crop side, a multiple of 4 [default: 128]).")
+@click.option("--batch", type=int, help="Images per step [default: 16; lut 8; translators 1].")
 @click.option("--seed", type=int, help="Random seed: same seed and data, same run [default: 0].")
 @click.option("--resume", is_flag=True, help="Continue from the newest valid checkpoint in --out.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing look in --out instead of refusing.")
@@ -95,6 +97,9 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
       reinhard  baseline: Lab mean/std colour transfer, one LUT (needs --photos; seconds)
       ot        baseline: optimal-transport colour transfer, one LUT (needs --photos; seconds)
       dcgan     generates new images in the look (STYLE_DIR only)
+      cyclegan  texture + colour style, two generators with a cycle (needs --photos; slowest)
+      cut       texture + colour style, one generator with PatchNCE (needs --photos)
+      fastcut   CUT's lighter variant: no identity pass, flip equivariance (needs --photos; fastest)
 
     Progress, sample grids (NAME.look/samples/) and a loss plot (NAME.look/loss.png) are written while it
     trains. Ctrl-C or SIGTERM saves a checkpoint first; --resume continues exactly where it stopped.
@@ -163,13 +168,17 @@ def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | N
               help="0 = unchanged, 1 = the full look; blends inside the LUT (up to 2 exaggerates).")
 @click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True,
               help="Apply only the look's tone change; keep each pixel's own colour.")
-def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool) -> None:
+@click.option("--tile", type=int, default=512, show_default=True,
+              help="Translator looks: tile side for large photos (memory grows with its square; no seams).")
+def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool, tile: int) -> None:
     """Apply LOOK to photos, folders of photos or videos (INPUTS), at full resolution.
 
     Photos keep their size, format, EXIF and colour profile; videos (mp4, mov, mkv, ...) keep their frame rate
-    and audio (needs: pip install 'lookgan[video]').
+    and audio (needs: pip install 'lookgan[video]'). Colour looks change colours through a LUT (strength and
+    keep-colour inside it); translator looks (cyclegan, cut, fastcut) run their generator over the photo in
+    tiles that share the whole image's normalisation, so any size works without seams.
     """
-    files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour)
+    files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile)
     click.echo(f"wrote {len(files)} file(s) to {out}")
 
 

@@ -1,7 +1,8 @@
 """Video in and out with PyAV (extra ``video``): grade every frame, keep the frame rate and the audio.
 
-Every look kind that restyles photos goes through :func:`apply_video`: it decodes frames as RGB, asks the
-look for each frame's grade, and encodes H.264 (yuv420p, CRF 18), while audio packets are copied unchanged
+Every look kind that restyles photos goes through :func:`apply_video`: it decodes frames as RGB, passes each
+through the look (a :class:`FrameGrader` for LUT looks, the tiled translator for translator looks), and encodes
+H.264 (yuv420p, CRF 18), while audio packets are copied unchanged
 (no re-encoding, so no quality loss and no drift). For adaptive LUT looks the predicted mixing weights are
 smoothed over time (an exponential moving average), so the grade does not flicker from frame to frame when
 the predictor wavers; the LUT table is only rebuilt when the smoothed weights actually move.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -58,16 +59,16 @@ class FrameGrader:
         return self._fast(frame)
 
 
-def apply_video(model: AdaptiveLUT, src: str | Path, dst: str | Path, *, options: ApplyOptions = ApplyOptions(),
+def apply_video(frames: Callable[[np.ndarray], np.ndarray], src: str | Path, dst: str | Path, *,
                 progress: bool = True) -> Path:
-    """Grade every frame of ``src`` into ``dst`` (MP4, H.264), keeping frame rate, frame timing and audio.
+    """Restyle every frame of ``src`` with ``frames`` (uint8 RGB frame -> frame of the same size, e.g. a
+    :class:`FrameGrader` or a translator) into ``dst`` (MP4, H.264), keeping frame rate, timing and audio.
 
     Written to a temporary file beside ``dst`` and renamed at the end, so an interrupted run leaves no broken
     video under the final name."""
     av = _av()
     src, dst = Path(src), Path(dst)
     tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}.mp4")
-    grader = FrameGrader(model, options)
     try:
         inp = av.open(str(src))
     except (av.error.FFmpegError, OSError) as e:
@@ -94,7 +95,7 @@ def apply_video(model: AdaptiveLUT, src: str | Path, dst: str | Path, *, options
                     continue
                 for frame in packet.decode():
                     rgb = frame.to_ndarray(format="rgb24")[: vout.height, : vout.width]
-                    graded = av.VideoFrame.from_ndarray(np.ascontiguousarray(grader(rgb)), format="rgb24")
+                    graded = av.VideoFrame.from_ndarray(np.ascontiguousarray(frames(rgb)), format="rgb24")
                     graded.pts, graded.time_base = frame.pts, frame.time_base
                     for p in vout.encode(graded):
                         out.mux(p)

@@ -57,7 +57,7 @@ def test_bad_inputs_exit_2_with_the_fix(capsys, tmp_path, style_dir):
     code, text = run(capsys, "train", "dcgan", str(few), "--out", str(tmp_path / "o.look"))
     assert code == 2 and "only 1 readable" in text and "Add more images" in text
     code, text = run(capsys, "train", "gan9000", str(style_dir), "--out", str(tmp_path / "o.look"))
-    assert code == 2 and "choose one of: dcgan" in text
+    assert code == 2 and "choose one of: cut, cyclegan, dcgan" in text
     code, text = run(capsys, "train", "dcgan", str(style_dir), "--photos", str(style_dir), "--out", "o.look")
     assert code == 2 and "drop --photos" in text
     code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(tmp_path / "o.look"), "--size", "48")

@@ -242,9 +242,9 @@ def _mean(per_image: dict[str, dict[str, Any]], key: str) -> float | None:
 
 def _evaluate_restyle(look: Look, *, photos: Path, style: Path | None, truth: Path | None, options: EvalOptions,
                       strength: float, keep_colour: bool) -> tuple[dict[str, Any], _Restyled]:
-    from ..applying import ApplyOptions, apply_array, lut_model
+    from ..applying import ApplyOptions, apply_array, restyle_model
 
-    model = lut_model(look)
+    model = restyle_model(look)
     apply_options = ApplyOptions(strength=strength, keep_colour=keep_colour)
     done = _restyle(lambda img: apply_array(model, img, apply_options), photos, truth, options)
     metrics: dict[str, Any] = {"n_images": len(done.names)}

@@ -106,20 +106,24 @@ class Method:
         raise NotImplementedError(f"{cls.kind} looks do not generate images from latents")
 
     # --- shared machinery ----------------------------------------------------------------------------------
-    def optimize(self, name: str, loss: torch.Tensor) -> None:
-        """Backward ``loss`` into optimiser ``name``'s parameters and step, unless loss or gradients are not
-        finite: then the gradients are dropped and :class:`NonFiniteStepError` raised (the loop skips the step).
+    def optimize(self, name: str | tuple[str, ...], loss: torch.Tensor) -> None:
+        """Backward ``loss`` into the parameters of optimiser ``name`` (or of several, e.g. a generator and a
+        projection head trained by one loss) and step, unless loss or gradients are not finite: then the
+        gradients are dropped and :class:`NonFiniteStepError` raised (the loop skips the step).
         """
-        opt = self.optimizers[name]
+        opts = [self.optimizers[n] for n in ((name,) if isinstance(name, str) else name)]
         if not torch.isfinite(loss.detach()).all():
             raise NonFiniteStepError(f"{name} loss is {loss.item()}")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        grads = [p.grad for group in opt.param_groups for p in group["params"] if p.grad is not None]
-        if grads and not torch.isfinite(torch.stack([g.detach().float().norm() for g in grads]).sum()):
+        for opt in opts:
             opt.zero_grad(set_to_none=True)
+        loss.backward()
+        grads = [p.grad for opt in opts for group in opt.param_groups for p in group["params"] if p.grad is not None]
+        if grads and not torch.isfinite(torch.stack([g.detach().float().norm() for g in grads]).sum()):
+            for opt in opts:
+                opt.zero_grad(set_to_none=True)
             raise NonFiniteStepError(f"{name} gradients are not finite")
-        opt.step()
+        for opt in opts:
+            opt.step()
 
     def train_mode(self, training: bool = True) -> None:
         for net in self.nets.values():
