@@ -195,9 +195,20 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 @click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True, help="As in apply.")
 def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Path | None, strength: float,
                keep_colour: bool) -> None:
-    """Export LOOK as a .cube or HaldCLUT file that editors and ffmpeg read."""
+    """Export LOOK as a .cube or HaldCLUT file that editors and ffmpeg read.
+
+    Translator looks (cyclegan, cut, fastcut) are distilled: a LUT is fitted to what the generator does to the
+    colours of its training photos (or --for IMAGE), and the PSNR between generator and LUT says how much of
+    the look a LUT can carry.
+    """
+    report: dict[str, Any] = {}
     path = api.export(look, format=fmt, out=out, size=size, for_image=for_image, strength=strength,
-                      keep_colour=keep_colour)
+                      keep_colour=keep_colour, report=report)
+    if report:
+        verdict = ("the look is mostly colour: the LUT carries it" if report["lut_psnr"] >= 30 else
+                   "the look is largely texture: the LUT carries only its colour part")
+        click.echo(f"distilled over {report['n_photos']} photo(s): LUT vs generator PSNR {report['lut_psnr']:.1f} dB "
+                   f"(photo vs generator {report['change_psnr']:.1f} dB); {verdict}")
     click.echo(f"wrote {path}  (ffmpeg: -vf lut3d={path})" if fmt == "cube" else
                f"wrote {path}  (ffmpeg: -i IN -i {path} -lavfi haldclut OUT)")
 

@@ -125,18 +125,23 @@ def restyle_report(look: Look, metrics: dict[str, Any], done: _Restyled, out: Pa
                                    figure_rows=[[(style_png, "style images (centre crops)")]]))
     from ..exporting import look_lut
 
+    distilled: dict[str, Any] = {}
     try:
-        lut = look_lut(look)
-    except InputError:  # a look that is not a LUT (translators) has no such section
+        lut = look_lut(look, report=distilled)
+    except InputError:  # a translator whose training photos are gone: no LUT to show
         lut = None
     if lut is not None:
         lut_png = files / "lut.png"
         save_image(lut_preview(lut), lut_png)
-        sections.append(Section("The look as a LUT", [
-            "Four slices of the colour cube (blue rising left to right): top row the input colours, bottom row "
-            "what the look makes of them" + (" (the mean over its training photos; it adapts per photo)."
-                                             if getattr(look.config, "adaptive", False) else ".")],
-            figure_rows=[[(lut_png, "input colours (top) -> the look (bottom)")]]))
+        text = ("Four slices of the colour cube (blue rising left to right): top row the input colours, bottom row "
+                "what the look makes of them" + (" (the mean over its training photos; it adapts per photo)."
+                                                 if getattr(look.config, "adaptive", False) else "."))
+        if distilled:
+            text += (f" This look is a generator: the LUT is fitted to its colour change over "
+                     f"{distilled['n_photos']} training photos and reproduces its output to "
+                     f"{distilled['lut_psnr']:.1f} dB PSNR (30+ dB: the look is mostly colour).")
+        sections.append(Section("The look as a LUT", [text],
+                                figure_rows=[[(lut_png, "input colours (top) -> the look (bottom)")]]))
     sections.append(_training_section(look, files))
     intro = (f"{look.kind} look {look.path.name}, applied to {metrics['n_images']} photos"
              + (f" and compared with the {metrics['n_style']} style images in {metrics['style']}"

@@ -3,14 +3,15 @@ importing such files as looks."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 
-from ..applying import ApplyOptions, finish_lut, image_lut, lut_model
+from ..applying import ApplyOptions, finish_lut, image_lut, restyle_model
 from ..data.images import read_image
 from ..errors import InputError
 from ..look import Look, load_look, write_look
+from ..models.translator import ResnetGenerator
 from ..ops.lut3d import resample_lut
 from .cube import hald_level_for, read_lut_file, write_cube, write_hald
 
@@ -18,25 +19,54 @@ ExportFormat = Literal["cube", "hald"]
 FORMATS: tuple[str, ...] = ("cube", "hald")
 
 
-def look_lut(look: Look, *, for_image: str | Path | None = None,
-             options: ApplyOptions = ApplyOptions()) -> torch.Tensor:
+def look_lut(look: Look, *, for_image: str | Path | None = None, options: ApplyOptions = ApplyOptions(),
+             report: dict[str, Any] | None = None) -> torch.Tensor:
     """The single LUT ``(3, n, n, n)`` that stands for ``look`` outside lookgan: for an adaptive look, the LUT of
-    its mean weights over the training photos, or the one it picks for ``for_image``."""
-    model = lut_model(look)
+    its mean weights over the training photos, or the one it picks for ``for_image``; for a translator, its
+    colour mapping distilled over its training photos (or ``for_image``), with the fidelity figures of
+    :func:`lookgan.exporting.distil.distil` put into ``report`` when given."""
+    model = restyle_model(look)
+    if isinstance(model, ResnetGenerator):
+        from .distil import distil
+
+        lut, figures = distil(model, _distil_photos(look, for_image))
+        if report is not None:
+            report.update(figures)
+        return finish_lut(lut, options)
     if for_image is not None:
         return image_lut(model, read_image(for_image, keep_8bit=True), options)
     with torch.no_grad():
         return finish_lut(model.mean_lut().clamp(0.0, 1.0), options)
 
 
+def _distil_photos(look: Look, for_image: str | Path | None, limit: int = 64) -> list[Any]:
+    """The photos a translator's LUT is distilled over: ``for_image``, else (up to ``limit`` of) the photos it
+    was trained on, when that folder still exists."""
+    from ..data.images import list_images
+
+    if for_image is not None:
+        return [read_image(for_image, keep_8bit=True)]
+    folder = ((look.meta.get("data") or {}).get("photos") or {}).get("folder")
+    paths = list_images(folder)[:limit] if folder and Path(folder).is_dir() else []
+    if not paths:
+        raise InputError(f"{look.path} is a {look.kind} look: its LUT is fitted to what the generator does to "
+                         f"photos, and its training photos ({folder}) are not there any more; pass --for IMAGE")
+    return [read_image(p, keep_8bit=True) for p in paths]
+
+
 def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str | Path, size: int | None = None,
-           for_image: str | Path | None = None, strength: float = 1.0, keep_colour: bool = False) -> Path:
+           for_image: str | Path | None = None, strength: float = 1.0, keep_colour: bool = False,
+           report: dict[str, Any] | None = None) -> Path:
     """Write ``look`` as a .cube file (``size`` points per axis, default the look's own) or a HaldCLUT PNG
-    (``size`` = HaldCLUT level, default the smallest level holding the look's LUT: 33 -> level 6, 36³)."""
+    (``size`` = HaldCLUT level, default the smallest level holding the look's LUT: 33 -> level 6, 36³).
+
+    A translator look is distilled into a LUT first; ``report`` (a dict, when given) receives how faithful the
+    LUT is to the generator (``lut_psnr`` in dB): high means the look is "just colour"."""
     look = look if isinstance(look, Look) else load_look(look)
     if format not in FORMATS:
         raise InputError(f"--format {format!r} is not supported; choose one of: {', '.join(FORMATS)}")
-    lut = look_lut(look, for_image=for_image, options=ApplyOptions(strength=strength, keep_colour=keep_colour))
+    lut = look_lut(look, for_image=for_image, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
+                   report=report)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if format == "cube":
