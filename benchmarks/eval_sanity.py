@@ -14,7 +14,6 @@ Prints a table per part and, last, one JSON line with every figure; writes the J
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 from lookgan.data.images import list_images, read_image
 from lookgan.eval.evaluation import load_image_set
 from lookgan.eval.swd import color_swd, swd
@@ -137,10 +137,7 @@ def main() -> None:
         args.md.parent.mkdir(parents=True, exist_ok=True)
         args.md.write_text(md + "\n", encoding="utf-8")
     out = {"size": args.size, "seconds": round(seconds, 1), **results}
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out))
+    emit(out, args.json)
 
 
 if __name__ == "__main__":

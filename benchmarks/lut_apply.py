@@ -11,7 +11,6 @@ levels, between lookgan's output and exact float64 trilinear interpolation. The 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -22,6 +21,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageFilter
 
+from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 from lookgan.exporting.cube import read_hald
 from lookgan.ops.lut3d import FastLUT, identity_lut, reference_apply, resample_lut
 
@@ -84,10 +84,7 @@ def main() -> None:
               "max_diff_levels": round(max_diff, 3), "pillow_max_diff_levels": round(pillow_diff, 3),
               "image": f"{a.width}x{a.height}", "lut_size": a.size, "threads": torch.get_num_threads(),
               "cpus": os.cpu_count(), "torch": torch.__version__, "machine": platform.machine()}
-    if a.json:
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(result, indent=2))
-    print(json.dumps(result))
+    emit(result, a.json)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 from lookgan.methods.dcgan import DCGAN, DCGANConfig
 
 
@@ -58,10 +58,7 @@ def main() -> None:
            "steps_per_s": res, "ratio_vs_float32": {k: round(v / res["float32"], 3) for k, v in res.items()},
            "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "torch": torch.__version__,
            "machine": platform.machine()}
-    if a.json:
-        a.json.parent.mkdir(parents=True, exist_ok=True)
-        a.json.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out))
+    emit(out, a.json)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import torch
 from PIL import Image
 
 import lookgan
+from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 from lookgan.applying import apply_array
 from lookgan.data.images import list_images, read_image, save_image
 
@@ -106,8 +107,7 @@ def main() -> None:
     sheet(looks, folders["held"], args.out / f"{args.name}-sheet.jpg")
     out = {"set": args.name, "minutes": args.minutes, "machine": f"{platform.machine()}, "
            f"{torch.get_num_threads()} threads, torch {torch.__version__}", "kinds": results}
-    (args.out / f"{args.name}.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out))
+    emit(out, args.out / f"{args.name}.json")
 
 
 if __name__ == "__main__":

@@ -21,3 +21,13 @@ def test_lut_preset_is_the_default_lut():
     data = load_yaml(CONFIGS / "lut.yaml")
     assert from_dict(LUTConfig, data["method"]) == LUTConfig()
     assert from_dict(TrainConfig, data["train"]) == from_dict(TrainConfig, LUTGAN.train_defaults)
+
+
+def test_translator_presets_are_the_defaults():
+    from lookgan.methods.cut import CUT, CUTConfig
+    from lookgan.methods.cyclegan import CycleGAN, CycleGANConfig
+
+    for name, config_cls, method in (("cyclegan", CycleGANConfig, CycleGAN), ("cut", CUTConfig, CUT)):
+        data = load_yaml(CONFIGS / f"{name}.yaml")
+        assert from_dict(config_cls, data["method"]) == config_cls(), name
+        assert from_dict(TrainConfig, data["train"]) == from_dict(TrainConfig, method.train_defaults), name

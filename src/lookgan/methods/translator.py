@@ -131,7 +131,8 @@ class TranslatorMethod(Method):
         return torch.stack([photos, translated, self.third_column(translated)], dim=1).flatten(0, 1)
 
     def third_column(self, translated: torch.Tensor) -> torch.Tensor:
-        """What the sample grid shows beside photo | translated; the change itself (amplified) by default."""
+        """What the sample grid shows beside photo | translated: by default the change itself (translated minus
+        photo; mid-grey where nothing changed)."""
         return (translated - self.buffers["sample_photos"]).clamp(-1, 1)
 
     def look_tensors(self) -> dict[str, torch.Tensor]:

@@ -1,0 +1,122 @@
+"""Does the training engine cost anything? Translator train-step time through lookgan vs a minimal hand-written
+CycleGAN step with the same layers, in the same run; plus bf16 autocast and channels-last.
+
+    python benchmarks/translate_step.py [--size 256] [--ngf 64] [--blocks 9] [--steps 6] [--rounds 2]
+                                        [--json benchmarks/out/translate_step.json]
+
+"ours" is a full ``lookgan.train`` run (the one loop: data stream, NaN guard, BatchNorm-buffer snapshot, EMA
+update, history), timed per step from its progress callback; the first step of each run (allocation warm-up)
+and the final checkpoint are left out. "minimal" is the textbook CycleGAN step written directly with torch
+(two generators, two PatchGANs, LSGAN + cycle + identity losses, Adam) on the same tensors. DiffAugment is off
+in both, so the comparison is of the engine, not of extra augmentation work. Rounds alternate ours/minimal so
+that a noisy machine hurts both alike; medians are reported. The last line is the JSON, with
+``ratio = ours_cyclegan_s / minimal_cyclegan_s`` (target <= 1.1).
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
+import lookgan
+from lookgan.models.translator import PatchDiscriminator, ResnetGenerator, init_weights
+
+
+def _images(folder: Path, n: int, size: int, seed: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        small = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+        Image.fromarray(small).resize((size, size), Image.BICUBIC).save(folder / f"{i}.png")
+    return folder
+
+
+def ours(kind: str, root: Path, args: argparse.Namespace, **train: object) -> list[float]:
+    """Per-step seconds of a lookgan training run (warm-up step dropped)."""
+    stamps: list[float] = []
+    config = {"method": {"size": args.size, "load_size": args.size, "ngf": args.ngf, "n_blocks": args.blocks,
+                         "augment": ""},
+              "train": {"batch": 1, "sample_every": 0, "checkpoint_every": 10_000, "log_every": 10_000, **train}}
+    lookgan.train(kind, root / "style", photos=root / "photos", out=root / f"{kind}-{time.monotonic_ns()}.look",
+                  steps=args.steps + 1, config=config, progress_fn=lambda p: stamps.append(time.perf_counter()))
+    return list(np.diff(stamps))
+
+
+def minimal_cyclegan(args: argparse.Namespace) -> list[float]:
+    """The textbook CycleGAN step, hand-written: per-step seconds (warm-up step dropped)."""
+    torch.manual_seed(0)
+    g_a, g_b = ResnetGenerator(ngf=args.ngf, n_blocks=args.blocks), ResnetGenerator(ngf=args.ngf, n_blocks=args.blocks)
+    d_a, d_b = PatchDiscriminator(), PatchDiscriminator()
+    for net in (g_a, g_b, d_a, d_b):
+        init_weights(net)
+    opt_g = torch.optim.Adam([*g_a.parameters(), *g_b.parameters()], lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam([*d_a.parameters(), *d_b.parameters()], lr=2e-4, betas=(0.5, 0.999))
+    x, y = torch.rand(1, 3, args.size, args.size) * 2 - 1, torch.rand(1, 3, args.size, args.size) * 2 - 1
+    times = []
+    for _ in range(args.steps + 1):
+        t0 = time.perf_counter()
+        fake_y, fake_x = g_a(x), g_b(y)
+        for d in (d_a, d_b):
+            d.requires_grad_(False)
+        adv = F.mse_loss(da := d_a(fake_y), torch.ones_like(da)) + F.mse_loss(db := d_b(fake_x), torch.ones_like(db))
+        cycle = (g_b(fake_y) - x).abs().mean() + (g_a(fake_x) - y).abs().mean()
+        idt = (g_a(y) - y).abs().mean() + (g_b(x) - x).abs().mean()
+        opt_g.zero_grad(set_to_none=True)
+        (adv + 10 * cycle + 5 * idt).backward()
+        opt_g.step()
+        for d in (d_a, d_b):
+            d.requires_grad_(True)
+        loss_d = 0.0
+        for d, real, fake in ((d_a, y, fake_y.detach()), (d_b, x, fake_x.detach())):
+            pr, pf = d(real), d(fake)
+            loss_d = loss_d + 0.5 * (F.mse_loss(pr, torch.ones_like(pr)) + F.mse_loss(pf, torch.zeros_like(pf)))
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        times.append(time.perf_counter() - t0)
+    return times[1:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--ngf", type=int, default=64)
+    parser.add_argument("--blocks", type=int, default=9)
+    parser.add_argument("--steps", type=int, default=6)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    runs: dict[str, list[float]] = {k: [] for k in ("ours_cyclegan", "minimal_cyclegan", "ours_cut",
+                                                     "ours_cyclegan_bf16", "ours_cyclegan_channels_last")}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        _images(root / "style", 4, args.size, 0)
+        _images(root / "photos", 4, args.size, 1)
+        for r in range(args.rounds):
+            print(f"round {r + 1}/{args.rounds}", flush=True)
+            runs["ours_cyclegan"] += ours("cyclegan", root, args)
+            runs["minimal_cyclegan"] += minimal_cyclegan(args)
+            runs["ours_cut"] += ours("cut", root, args)
+            runs["ours_cyclegan_bf16"] += ours("cyclegan", root, args, amp="bf16")
+            runs["ours_cyclegan_channels_last"] += ours("cyclegan", root, args, channels_last=True)
+    med = {f"{k}_s": round(statistics.median(v), 4) for k, v in runs.items()}
+    result = {**med, "ratio": round(med["ours_cyclegan_s"] / med["minimal_cyclegan_s"], 3),
+              "bf16_speedup": round(med["ours_cyclegan_s"] / med["ours_cyclegan_bf16_s"], 3),
+              "channels_last_speedup": round(med["ours_cyclegan_s"] / med["ours_cyclegan_channels_last_s"], 3),
+              "size": args.size, "ngf": args.ngf, "blocks": args.blocks, "steps_per_run": args.steps,
+              "rounds": args.rounds, "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
+                                                 f"torch {torch.__version__}"}
+    emit(result, args.json)
+
+
+if __name__ == "__main__":
+    main()
