@@ -31,3 +31,11 @@ def test_translator_presets_are_the_defaults():
         data = load_yaml(CONFIGS / f"{name}.yaml")
         assert from_dict(config_cls, data["method"]) == config_cls(), name
         assert from_dict(TrainConfig, data["train"]) == from_dict(TrainConfig, method.train_defaults), name
+
+
+def test_fastgan_preset_is_the_default():
+    from lookgan.methods.fastgan import FastGAN, FastGANConfig
+
+    data = load_yaml(CONFIGS / "fastgan.yaml")
+    assert from_dict(FastGANConfig, data["method"]) == FastGANConfig()
+    assert from_dict(TrainConfig, data["train"]) == from_dict(TrainConfig, FastGAN.train_defaults)

@@ -7,8 +7,9 @@ they never shadow these functions.)
 """
 __version__ = "0.1.0"
 
-from .api import apply, compare_sets, demo, evaluate, export, generate, import_lut, info, train  # noqa: E402
+from .api import (apply, compare_sets, demo, evaluate, export, generate, generate_images, import_lut,  # noqa: E402
+                  info, train)
 from .look import Look, load_look  # noqa: E402
 
-__all__ = ["Look", "load_look", "train", "apply", "export", "import_lut", "evaluate", "compare_sets", "generate", "info", "demo",
+__all__ = ["Look", "load_look", "train", "apply", "export", "import_lut", "evaluate", "compare_sets", "generate", "generate_images", "info", "demo",
            "__version__"]

@@ -7,27 +7,25 @@ Each is a plain function with keyword arguments; the CLI only parses flags and p
 from __future__ import annotations
 
 import hashlib
-import math
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from tqdm.auto import tqdm
 
 from .config import TrainConfig, from_dict, load_yaml, merge, to_dict
 from .data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
-from .data.images import DEFAULT_MAX_PIXELS, save_image
+from .data.images import DEFAULT_MAX_PIXELS
 from .errors import CheckpointError, InputError
 from .look import LOOK_JSON, Look, load_look
 from .applying import apply, lut_model, apply_array  # noqa: F401  (public API)
 from .exporting import export, import_lut  # noqa: F401  (public API)
+from .generating import generate, generate_images  # noqa: F401  (public API)
 from .registry import get_method
 from .training.checkpoint import list_checkpoints, load_latest_checkpoint
 from .training.loop import (Progress, TrainResult, fit_closed_form, run_training, seed_everything,
                             split_stream_state)
-from .viz import make_grid
 
 
 def _prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
@@ -195,72 +193,6 @@ def _data_summary(data: dict[str, Any]) -> dict[str, Any]:
 
 def _as_look(look: Look | str | Path) -> Look:
     return look if isinstance(look, Look) else load_look(look)
-
-
-def _generator(look: Look, device: str) -> tuple[torch.nn.Module, int]:
-    """The network of a generator look and its latent length; a clear error for other kinds."""
-    method_cls = get_method(look.kind)
-    if not method_cls.generates:
-        raise InputError(f"{look.path} is a {look.kind} look, which restyles photos rather than generating new "
-                         "images; use `lookgan apply` instead")
-    _resolve_device(device)
-    return look.build(device=device), method_cls.latent_dim(look.config)
-
-
-@torch.no_grad()
-def generate_images(look: Look | str | Path, n: int, *, seed: int = 0, truncation: float | None = None,
-                    device: str = "cpu", batch: int = 64, progress: bool = False) -> torch.Tensor:
-    """``n`` new images from a generator look, in memory: ``(n, 3, S, S)`` float in [-1, 1] on the CPU.
-
-    Same look, seed and truncation -> the same images (batches draw from one seeded generator, so the batch
-    size does not change them). ``truncation`` T redraws latent values with |z| > T: lower T (e.g. 0.7) gives
-    more typical, less varied images."""
-    from .methods.dcgan import truncated_normal
-
-    look = _as_look(look)
-    if n < 1:
-        raise InputError(f"-n must be at least 1, got {n}")
-    if truncation is not None and truncation <= 0:
-        raise InputError(f"--truncation must be > 0, got {truncation}")
-    model, z_dim = _generator(look, device)
-    rng = torch.Generator().manual_seed(seed)
-    z = truncated_normal((n, z_dim), truncation=truncation, generator=rng)
-    out = [model(z[i:i + batch].to(device)).float().cpu()
-           for i in tqdm(range(0, n, batch), desc="generating", unit="batch", disable=not progress or n <= batch)]
-    return torch.cat(out)
-
-
-def generate(
-    look: Look | str | Path,
-    n: int,
-    *,
-    out: str | Path,
-    seed: int = 0,
-    truncation: float | None = None,
-    grid: bool = False,
-    device: str = "cpu",
-    batch: int = 64,
-    progress: bool = True,
-) -> list[Path]:
-    """Write ``n`` new images from a generator look into ``out`` (and ``grid.png`` with ``grid=True``).
-
-    Same look, seed and truncation -> the same images (see :func:`generate_images`)."""
-    look = _as_look(look)
-    images = generate_images(look, n, seed=seed, truncation=truncation, device=device, batch=batch,
-                             progress=progress)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    width = max(4, len(str(n - 1)))
-    written: list[Path] = []
-    for i, img in enumerate(images):
-        path = out / f"{look.path.stem}-s{seed}-{i:0{width}d}.png"
-        save_image(make_grid(img[None], padding=0), path)
-        written.append(path)
-    if grid:
-        sheet = out / "grid.png"
-        save_image(make_grid(images, nrow=math.ceil(math.sqrt(n))), sheet)
-        written.append(sheet)
-    return written
 
 
 def evaluate(

@@ -96,7 +96,9 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
       lut       colour and tone grade as an image-adaptive 3D LUT (GAN; needs --photos, or --pairs)
       reinhard  baseline: Lab mean/std colour transfer, one LUT (needs --photos; seconds)
       ot        baseline: optimal-transport colour transfer, one LUT (needs --photos; seconds)
-      dcgan     generates new images in the look (STYLE_DIR only)
+      dcgan     generates new images in the look (STYLE_DIR only; the baseline)
+      fastgan   generates new images from 20-300 examples: skip-layer excitation, self-supervised D,
+                DiffAugment (STYLE_DIR only)
       cyclegan  texture + colour style, two generators with a cycle (needs --photos; slowest)
       cut       texture + colour style, one generator with PatchNCE (needs --photos)
       fastcut   CUT's lighter variant: no identity pass, flip equivariance (needs --photos; fastest)
@@ -153,11 +155,25 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
 @click.option("--seed", type=int, default=0, show_default=True, help="Same look and seed, same images.")
 @click.option("--truncation", type=float, help="Redraw latents beyond +-T: lower T, more typical images (e.g. 0.7).")
 @click.option("--grid", is_flag=True, help="Also write grid.png, one contact sheet of all images.")
+@click.option("--interpolate", type=int, metavar="FRAMES",
+              help="Also write a looping walk between random latents with this many frames (interpolation.gif).")
+@click.option("--animation", type=click.Choice(["gif", "mp4"]), default="gif", show_default=True,
+              help="Format of --interpolate (mp4 needs the video extra).")
+@click.option("--nearest", is_flag=True, help="Also write nearest.png: each image beside its nearest training "
+              "image, to see that the look makes new images rather than copies.")
+@click.option("--style", type=PathArg, help="The training images for --nearest [default: the look's own folder].")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
-def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | None, grid: bool, device: str) -> None:
-    """Generate N new images in the look LOOK (a dcgan look)."""
-    files = api.generate(look, n, out=out, seed=seed, truncation=truncation, grid=grid, device=device)
-    click.echo(f"wrote {n} image(s) to {out}" + (f"; contact sheet: {files[-1]}" if grid else ""))
+def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | None, grid: bool,
+                 interpolate: int | None, animation: str, nearest: bool, style: Path | None, device: str) -> None:
+    """Generate N new images in the look LOOK (a dcgan or fastgan look).
+
+    Same look, seed and truncation: the same images, on any machine.
+    """
+    files = api.generate(look, n, out=out, seed=seed, truncation=truncation, grid=grid, interpolate=interpolate,
+                         animation=animation, nearest=nearest, style=style, device=device)
+    click.echo(f"wrote {n} image(s) to {out}")
+    for extra in files[n:]:
+        click.echo(f"  {extra}")
 
 
 @app.command("apply")
@@ -246,7 +262,7 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
 @click.option("--size", type=int, default=128, show_default=True, help="Side of the square crops the set metrics "
               "compare.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seeds SWD directions, KID subsets, latents.")
-@click.option("--inception", type=PathArg, help=f"FID Inception weights (pt_inception-2015-12-05-6726825d.pth) for "
+@click.option("--inception", type=PathArg, help="FID Inception weights (pt_inception-2015-12-05-6726825d.pth) for "
               "FID/KID [default: $LOOKGAN_INCEPTION, then the user cache].")
 @click.option("--download-inception", is_flag=True, help="Allow downloading those weights (95 MB, checksum "
               "verified) when they are not found.")

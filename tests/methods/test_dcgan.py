@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from lookgan.losses import d_loss, g_loss
-from lookgan.methods.dcgan import DCGAN, DCGANConfig, truncated_normal
+from lookgan.generating import truncated_normal
+from lookgan.methods.dcgan import DCGAN, DCGANConfig
 from lookgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
 

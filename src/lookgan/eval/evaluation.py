@@ -292,7 +292,7 @@ def _evaluate_restyle(look: Look, *, photos: Path, style: Path | None, truth: Pa
 
 def _evaluate_generator(look: Look, *, style: Path, held: Path | None, n_generate: int | None,
                         options: EvalOptions) -> tuple[dict[str, Any], torch.Tensor, torch.Tensor]:
-    from ..api import generate_images
+    from ..generating import generate_images
     from .memorisation import memorisation
 
     generated = (generate_images(look, n_generate or 64, seed=options.seed, device=options.device,

@@ -14,7 +14,7 @@ How to add a method
 The loop (``lookgan.training.loop.run_training``) gives the method progress, samples, plots, EMA, AMP,
 checkpoints, exact resume and signal handling for free.
 """
-from . import cut, cyclegan, dcgan, lut  # noqa: F401
+from . import cut, cyclegan, dcgan, fastgan, lut  # noqa: F401
 from .base import DataSpec, Method, NonFiniteStepError
 
 __all__ = ["DataSpec", "Method", "NonFiniteStepError"]

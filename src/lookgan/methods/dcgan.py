@@ -6,20 +6,17 @@ default (hinge and LSGAN as options); DiffAugment optional (off by default to st
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Literal
 
 import torch
 
-from ..data.transforms import center_crop
 from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..models.dcgan import SUPPORTED_SIZES, DCGANDiscriminator, DCGANGenerator
 from ..ops.diffaugment import diff_augment, parse_policy
 from ..registry import register
 from ..training.ema import EMA
-from .base import DataSpec, Method
-
-#: Real and generated images in the periodic SWD (``eval_every``): enough for a stable curve, cheap on a CPU.
-_EVAL_N = 64
+from .base import DataSpec
+from .generator import GeneratorMethod
 
 
 @dataclass
@@ -57,43 +54,22 @@ class DCGANConfig:
         parse_policy(self.augment)
 
 
-def truncated_normal(shape: tuple[int, ...], *, truncation: float | None,
-                     generator: torch.Generator | None = None) -> torch.Tensor:
-    """Standard normal samples; with ``truncation`` T, values with |z| > T are redrawn (BigGAN's trick):
-    lower T trades variety for typicality."""
-    z = torch.randn(shape, generator=generator)
-    if truncation is None or truncation <= 0:
-        return z
-    for _ in range(100):
-        bad = z.abs() > truncation
-        if not bad.any():
-            break
-        z[bad] = torch.randn(int(bad.sum()), generator=generator)
-    return z.clamp(-truncation, truncation)
-
-
 @register("dcgan")
-class DCGAN(Method):
+class DCGAN(GeneratorMethod):
     """Generates new images in the look of the style images (no content photos)."""
 
     Config = DCGANConfig
-    generates = True
-    train_defaults: ClassVar[dict[str, Any]] = {"eval_every": 250}
 
     def __init__(self, config: DCGANConfig, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
         c = config
-        g = DCGANGenerator(image_size=c.size, z_dim=c.z_dim, ngf=c.ngf).to(self.device)
+        g = self.make_generator(c).to(self.device)
         d = DCGANDiscriminator(image_size=c.size, ndf=c.ndf).to(self.device)
         self.nets = {"generator": g, "discriminator": d}
         betas = (c.beta1, c.beta2)
         self.optimizers = {"generator": torch.optim.Adam(g.parameters(), lr=c.lr_g, betas=betas),
                            "discriminator": torch.optim.Adam(d.parameters(), lr=c.lr_d, betas=betas)}
         self.ema, self.ema_source = EMA(g), "generator"
-        # A fixed latent batch, drawn from its own generator so that creating it leaves the global RNG alone.
-        fixed = torch.Generator().manual_seed(1234)
-        self.buffers = {"sample_z": torch.randn(c.n_samples, c.z_dim, generator=fixed).to(self.device)}
-        self._eval_reals: torch.Tensor | None = None  # set by prepare(): real images for the periodic SWD
 
     def data_spec(self) -> DataSpec:
         return DataSpec(load_size=self.config.size, crop_size=self.config.size, crop=self.config.crop,
@@ -112,38 +88,6 @@ class DCGAN(Method):
         self.optimize("generator", loss_g)
         return {"d": loss_d.detach(), "g": loss_g.detach()}
 
-    @torch.no_grad()
-    def sample(self) -> torch.Tensor:
-        assert self.ema is not None
-        return self.ema.module(self.buffers["sample_z"])
-
-    def prepare(self, data: dict[str, Any], *, fresh: bool) -> None:
-        """Keep a fixed sample of real images for the periodic SWD (``eval_every``), at most ``_EVAL_N``."""
-        style = data["style"]
-        pick = torch.randperm(len(style), generator=torch.Generator().manual_seed(4321))[:_EVAL_N]
-        self._eval_reals = torch.stack([center_crop(style.images[int(i)], self.config.size) for i in pick]).float() / 255
-
-    @torch.no_grad()
-    def eval_sets(self) -> tuple[torch.Tensor, torch.Tensor] | None:
-        assert self.ema is not None
-        if self._eval_reals is None:
-            return None
-        z = torch.randn(len(self._eval_reals), self.config.z_dim, generator=torch.Generator().manual_seed(5678))
-        fake = torch.cat([self.ema.module(chunk.to(self.device)).float().cpu() for chunk in z.split(32)])
-        return ((fake + 1) / 2).clamp(0, 1), self._eval_reals
-
-    def look_tensors(self) -> dict[str, torch.Tensor]:
-        assert self.ema is not None
-        return {f"generator.{k}": v for k, v in self.ema.module.state_dict().items()}
-
     @classmethod
-    def build_inference(cls, config: DCGANConfig, tensors: dict[str, torch.Tensor], *,
-                        device: str = "cpu") -> torch.nn.Module:
-        g = DCGANGenerator(image_size=config.size, z_dim=config.z_dim, ngf=config.ngf)
-        g.load_state_dict({k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")},
-                          strict=True)
-        return g.to(device).eval()
-
-    @classmethod
-    def latent_dim(cls, config: DCGANConfig) -> int:
-        return config.z_dim
+    def make_generator(cls, config: DCGANConfig) -> DCGANGenerator:
+        return DCGANGenerator(image_size=config.size, z_dim=config.z_dim, ngf=config.ngf)
