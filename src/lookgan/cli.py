@@ -57,9 +57,12 @@ def app() -> None:
 
     \b
     Typical use:
-      lookgan train dcgan my_feed/ --out my.look --minutes 10
-      lookgan generate my.look -n 16 --out new/ --grid
-      lookgan info my.look
+      lookgan train lut feed/ --photos mine/ --out grade.look       a colour grade
+      lookgan apply grade.look holiday/ --out graded/ --strength 0.8
+      lookgan train cut paintings/ --photos mine/ --out paint.look  a texture style
+      lookgan train fastgan feed/ --out new.look --minutes 20        new images in the look
+      lookgan generate new.look -n 16 --out new/ --grid --nearest
+      lookgan eval grade.look --photos held/ --out report.html
     Exit codes: 0 ok, 2 bad input or usage, 1 other error, 130/143 training interrupted (checkpoint saved).
     """
 

@@ -9,9 +9,9 @@ discriminator's second path).
 
 Discriminator: the full image is reduced to 8x8 by strided blocks (with SLE from every stage to the one three
 halvings later) and judged on a 5x5 logit map; the half-size image takes a lighter path to its own 5x5 map.
-**Self-supervision**: on real images, small decoders rebuild the image from the 8x8 features of each path, and
-one quadrant of it from the 16x16 features, so D must keep describing the image instead of latching onto a few
-artefacts: the paper's fix for few-shot overfitting of D.
+**Self-supervision**: on real images, small decoders rebuild the image (at half its side, as the paper) from the
+8x8 features of each path, and one quadrant of it from the 16x16 features, so D must keep describing the image
+instead of latching onto a few artefacts: the paper's fix for few-shot overfitting of D.
 
 Spectral normalisation on every convolution, as the paper's code. Sizes and widths are parameters; the widths
 follow the paper's table (channels = width x {4: 16, 8: 8, 16: 4, 32: 2, 64: 2, 128: 1, 256: 0.5, ...}).
@@ -136,7 +136,7 @@ class SimpleDecoder(nn.Module):
         super().__init__()
         layers: list[nn.Module] = [nn.AdaptiveAvgPool2d(8)]
         c = cin
-        for r in (2 ** i for i in range(4, int(math.log2(out_size)) + 1)):  # 16 .. out_size
+        for r in (2 ** i for i in range(4, int(math.log2(out_size)) + 1)):  # 16 .. out_size (none for 8)
             cout = _ch(width, _G_MULT[r])
             layers += [nn.Upsample(scale_factor=2, mode="nearest"), _sn_conv(c, cout * 2, 3, 1, 1, bias=False),
                        nn.BatchNorm2d(cout * 2), nn.GLU(dim=1)]
@@ -180,7 +180,7 @@ class FastGANDiscriminator(nn.Module):
             r //= 2
         self.small = nn.Sequential(*small)  # (B, ch8, 8, 8)
         self.small_logits = _sn_conv(ch[8], 1, 4, 1, 0)
-        out = min(128, size)
+        out = min(128, size // 2)  # the paper rebuilds 128-px images from 256-px inputs: half the input side
         self.decoder_big = SimpleDecoder(ch[8], out, ndf)
         self.decoder_small = SimpleDecoder(ch[8], out, ndf)
         self.decoder_part = SimpleDecoder(ch[16], out, ndf)
