@@ -24,10 +24,23 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    """The process umask. Reading it means setting it, which is not thread-safe: callers use :data:`_UMASK`,
+    read once at import."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp_path)`` and move the result onto ``path`` atomically.
 
-    If ``write`` raises (a crash, ``ENOSPC``), the temporary file is removed and ``path`` is untouched.
+    If ``write`` raises (a crash, ``ENOSPC``), the temporary file is removed and ``path`` is untouched. The file
+    gets the permissions an ordinary ``open(path, "w")`` would give (0666 less the umask), not the private 0600
+    of a temporary file, so results stay readable by the user's other programs.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,6 +51,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

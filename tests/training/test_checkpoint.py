@@ -133,3 +133,12 @@ def test_stale_temp_files_removed_on_next_run(tmp_path, style_dir, tiny_config):
     (look / ".weights.safetensors.xyz.tmp").write_bytes(b"partial")
     api.train("dcgan", style_dir, out=look, steps=3, resume=True)
     assert not list(look.rglob(".*.tmp"))
+
+
+def test_atomic_writes_get_ordinary_permissions(tmp_path):
+    """A temporary file is private (0600); the finished file must not be (results are for other programs)."""
+    from lookgan import io_utils
+
+    io_utils.atomic_write_bytes(tmp_path / "a.bin", b"x")
+    assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o666 & ~io_utils._UMASK
+    assert (tmp_path / "a.bin").stat().st_mode & 0o077 != 0 or io_utils._UMASK & 0o077 == 0o077
