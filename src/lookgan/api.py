@@ -14,11 +14,11 @@ from typing import Any, Callable
 
 import torch
 
-from .config import TrainConfig, from_dict, load_yaml, merge, to_dict
+from .config import TrainConfig, from_dict, load_yaml, merge, resolve_device, to_dict
 from .data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
 from .data.images import DEFAULT_MAX_PIXELS
 from .errors import CheckpointError, InputError
-from .look import LOOK_JSON, Look, load_look
+from .look import LOOK_JSON, Look, as_look
 from .applying import apply, lut_model, apply_array  # noqa: F401  (public API)
 from .exporting import export, import_lut  # noqa: F401  (public API)
 from .generating import generate, generate_images  # noqa: F401  (public API)
@@ -46,12 +46,6 @@ def _prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
             shutil.rmtree(out / sub, ignore_errors=True)
         for name in (LOOK_JSON, "weights.safetensors", "preview.jpg", "loss.png"):
             (out / name).unlink(missing_ok=True)
-
-
-def _resolve_device(device: str) -> str:
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(f"--device {device} was asked for but this torch has no CUDA device; use --device cpu")
-    return device
 
 
 def train(
@@ -137,7 +131,7 @@ def train(
             method_config = merge(method_config, {"size": size})
         train_config = from_dict(TrainConfig, {**method_cls.train_defaults, **(file_cfg.get("train") or {}),
                                                **cli_train})
-    _resolve_device(train_config.device)
+    resolve_device(train_config.device)
 
     seed_everything(train_config.seed)
     method = method_cls(method_config, device=train_config.device)
@@ -189,10 +183,6 @@ def _data_summary(data: dict[str, Any]) -> dict[str, Any]:
         summary["photos"] = photos
         summary["fingerprint"] = hashlib.sha256((summary["fingerprint"] + photos["fingerprint"]).encode()).hexdigest()
     return summary
-
-
-def _as_look(look: Look | str | Path) -> Look:
-    return look if isinstance(look, Look) else load_look(look)
 
 
 def evaluate(
@@ -258,7 +248,7 @@ def compare_sets(
 
 def info(look: Look | str | Path) -> dict[str, Any]:
     """A summary of a look: kind, training, data, size, versions (what ``lookgan info`` prints)."""
-    look = _as_look(look)
+    look = as_look(look)
     n_params = sum(t.numel() for t in look.tensors.values())
     m = look.meta
     return {"name": look.path.stem, "path": str(look.path), "kind": look.kind, "created": m.get("created"),

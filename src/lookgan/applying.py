@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .data.images import (DEFAULT_MAX_PIXELS, image_metadata, is_image_path, list_images, read_image, save_image)
 from .errors import InputError
-from .look import Look, load_look
+from .look import Look, as_look
 from .models.lut import AdaptiveLUT
 from .models.translator import ResnetGenerator
 from .ops.lut3d import FastLUT, apply_lut_image, blend_lut, keep_colour_lut
@@ -147,7 +147,7 @@ def apply(
     ``tile``-px tiles. Returns the written paths.
     """
     options = ApplyOptions(strength=strength, keep_colour=keep_colour, tile=tile)
-    look = look if isinstance(look, Look) else load_look(look)
+    look = as_look(look)
     model = restyle_model(look)
     files = _expand_inputs([inputs] if isinstance(inputs, (str, Path)) else inputs)
     out = Path(out)

@@ -153,3 +153,12 @@ class TrainConfig:
             raise ValueError(f"max_bad_steps must be >= 1, got {self.max_bad_steps}")
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ValueError(f"device must be cpu or cuda[:N], got {self.device!r}")
+
+
+def resolve_device(device: str) -> str:
+    """``device`` when this torch can use it; an :class:`InputError` with the fix for CUDA without a GPU."""
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {device} was asked for but this torch has no CUDA device; use --device cpu")
+    return device

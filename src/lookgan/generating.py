@@ -16,13 +16,10 @@ from tqdm.auto import tqdm
 
 from .data.images import save_image
 from .errors import InputError
-from .look import Look, load_look
+from .config import resolve_device
+from .look import Look, as_look
 from .registry import get_method
 from .viz import make_grid
-
-
-def _as_look(look: Look | str | Path) -> Look:
-    return look if isinstance(look, Look) else load_look(look)
 
 
 def generator_network(look: Look, device: str = "cpu") -> tuple[torch.nn.Module, int]:
@@ -31,9 +28,7 @@ def generator_network(look: Look, device: str = "cpu") -> tuple[torch.nn.Module,
     if not method_cls.generates:
         raise InputError(f"{look.path} is a {look.kind} look, which restyles photos rather than generating new "
                          "images; use `lookgan apply` instead")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError(f"--device {device} was asked for but this torch has no CUDA device; use --device cpu")
-    return look.build(device=device), method_cls.latent_dim(look.config)
+    return look.build(device=resolve_device(device)), method_cls.latent_dim(look.config)
 
 
 def truncated_normal(shape: tuple[int, ...], *, truncation: float | None,
@@ -72,7 +67,7 @@ def generate_images(look: Look | str | Path, n: int, *, seed: int = 0, truncatio
     """``n`` new images from a generator look, in memory: ``(n, 3, S, S)`` float in [-1, 1] on the CPU.
 
     Same look, seed and truncation -> the same images; the batch size changes them by float rounding only."""
-    look = _as_look(look)
+    look = as_look(look)
     _check(n, truncation)
     model, z_dim = generator_network(look, device)
     z = truncated_normal((n, z_dim), truncation=truncation, generator=torch.Generator().manual_seed(seed))
@@ -169,7 +164,7 @@ def generate(
     ``interpolation.gif|mp4`` (``interpolate`` frames walking between random latents, ``animation`` = gif or
     mp4) and ``nearest.png`` (each image beside its nearest training image; the training folder is the look's
     own, or ``style``). Same look, seed and truncation -> the same files."""
-    look = _as_look(look)
+    look = as_look(look)
     images = generate_images(look, n, seed=seed, truncation=truncation, device=device, batch=batch,
                              progress=progress)
     out = Path(out)

@@ -104,6 +104,11 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     return meta
 
 
+def as_look(look: "Look | str | Path") -> Look:
+    """``look`` itself when already loaded, else :func:`load_look` of it (what every public function accepts)."""
+    return look if isinstance(look, Look) else load_look(look)
+
+
 def load_look(path: str | Path, *, map_location: str = "cpu") -> Look:
     """Load and validate a look folder (or its ``look.json``)."""
     from .registry import get_method

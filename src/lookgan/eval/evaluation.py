@@ -30,7 +30,7 @@ from ..data.images import DEFAULT_MAX_PIXELS, list_images, read_image
 from ..data.transforms import center_crop, resize_shorter, to_tensor
 from ..errors import InputError
 from ..io_utils import atomic_write_json
-from ..look import Look, load_look
+from ..look import Look, as_look
 from .content import downscale_for_metrics, structure_similarity
 from .swd import color_swd, swd
 
@@ -329,7 +329,7 @@ def evaluate_look(look: Look | str | Path, *, photos: str | Path | None = None, 
     from ..registry import get_method
 
     options = options or EvalOptions()
-    look = look if isinstance(look, Look) else load_look(look)
+    look = as_look(look)
     style_dir = Path(style) if style is not None else _training_folder(look)
     generates = get_method(look.kind).generates
     header: dict[str, Any] = {"look": str(look.path), "kind": look.kind, "style": str(style_dir) if style_dir else None}

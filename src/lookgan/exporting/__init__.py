@@ -10,7 +10,7 @@ import torch
 from ..applying import ApplyOptions, finish_lut, image_lut, restyle_model
 from ..data.images import read_image
 from ..errors import InputError
-from ..look import Look, load_look, write_look
+from ..look import Look, as_look, write_look
 from ..models.translator import ResnetGenerator
 from ..ops.lut3d import resample_lut
 from .cube import hald_level_for, read_lut_file, write_cube, write_hald
@@ -62,7 +62,7 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
 
     A translator look is distilled into a LUT first; ``report`` (a dict, when given) receives how faithful the
     LUT is to the generator (``lut_psnr`` in dB): high means the look is "just colour"."""
-    look = look if isinstance(look, Look) else load_look(look)
+    look = as_look(look)
     if format not in FORMATS:
         raise InputError(f"--format {format!r} is not supported; choose one of: {', '.join(FORMATS)}")
     lut = look_lut(look, for_image=for_image, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
