@@ -61,7 +61,7 @@ $(SYSDEPS): | $(BIN)/python
 
 # The tests also run the optional face model (extra `faces`: MediaPipe, whose models ship inside the wheel).
 $(TESTEXTRAS): $(STAMP)
-	$(PIP) install -e ".[dev,faces]"
+	$(PIP) install -e ".[dev,faces,ui,uitest]"
 	@touch $@
 
 test-deps: setup $(SYSDEPS) $(TESTEXTRAS)

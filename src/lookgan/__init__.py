@@ -7,9 +7,15 @@ they never shadow these functions.)
 """
 __version__ = "0.1.0"
 
-from .api import (apply, compare_sets, demo, evaluate, export, generate, generate_images, import_lut,  # noqa: E402
-                  info, train)
-from .look import Look, load_look  # noqa: E402
+from ._lazy import lazy_exports
 
-__all__ = ["Look", "load_look", "train", "apply", "export", "import_lut", "evaluate", "compare_sets", "generate", "generate_images", "info", "demo",
-           "__version__"]
+#: Public name -> the module that defines it, loaded on first use so that ``import lookgan`` (and the CLI's help,
+#: and the web app's start) does not pay for torch until something computes.
+_EXPORTS = {**{name: "api" for name in ("train", "apply", "export", "import_lut", "evaluate", "compare_sets",
+                                        "generate", "generate_images", "info", "demo")},
+            "Look": "look", "load_look": "look"}
+
+__all__ = ["Look", "load_look", "train", "apply", "export", "import_lut", "evaluate", "compare_sets", "generate",
+           "generate_images", "info", "demo", "__version__"]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

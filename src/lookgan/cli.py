@@ -17,8 +17,21 @@ from typing import Any
 
 import click
 
-from . import api
 from .errors import LookganError
+from .kinds import kinds_help
+
+
+class _LazyApi:
+    """:mod:`lookgan.api`, imported on first use: ``lookgan ui`` and ``--help`` start without paying for torch,
+    which only the commands that compute need."""
+
+    def __getattr__(self, name: str) -> Any:
+        from . import api as real
+
+        return getattr(real, name)
+
+
+api: Any = _LazyApi()
 
 
 def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
@@ -33,7 +46,7 @@ class _TqdmProgress:
     def __init__(self) -> None:
         self.bar: Any = None
 
-    def __call__(self, p: api.Progress) -> None:
+    def __call__(self, p: Any) -> None:
         from tqdm.auto import tqdm
 
         if self.bar is None:
@@ -67,7 +80,16 @@ def app() -> None:
     """
 
 
-@app.command("train")
+_TRAIN_HELP = f"""Learn a look of KIND from the images in STYLE_DIR and write it to --out.
+
+{kinds_help()}
+
+Progress, sample grids (NAME.look/samples/) and a loss plot (NAME.look/loss.png) are written while it
+trains. Ctrl-C or SIGTERM saves a checkpoint first; --resume continues exactly where it stopped.
+"""
+
+
+@app.command("train", help=_TRAIN_HELP)
 @click.argument("kind")
 @click.argument("style_dir", type=PathArg, required=False)
 @click.option("--out", type=PathArg, required=True, help="The look folder to write, e.g. mylook.look (checkpoints go inside).")
@@ -92,23 +114,6 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
               global_lut: bool, from_cube: Path | None, steps: int | None, minutes: float | None, size: int | None,
               batch: int | None, seed: int | None, resume: bool, overwrite: bool, device: str | None,
               config: Path | None, dry_run: bool) -> None:
-    """Learn a look of KIND from the images in STYLE_DIR and write it to --out.
-
-    \b
-    Kinds:
-      lut       colour and tone grade as an image-adaptive 3D LUT (GAN; needs --photos, or --pairs)
-      reinhard  baseline: Lab mean/std colour transfer, one LUT (needs --photos; seconds)
-      ot        baseline: optimal-transport colour transfer, one LUT (needs --photos; seconds)
-      dcgan     generates new images in the look (STYLE_DIR only; the baseline)
-      fastgan   generates new images from 20-300 examples: skip-layer excitation, self-supervised D,
-                DiffAugment (STYLE_DIR only)
-      cyclegan  texture + colour style, two generators with a cycle (needs --photos; slowest)
-      cut       texture + colour style, one generator with PatchNCE (needs --photos)
-      fastcut   CUT's lighter variant: no identity pass, flip equivariance (needs --photos; fastest)
-
-    Progress, sample grids (NAME.look/samples/) and a loss plot (NAME.look/loss.png) are written while it
-    trains. Ctrl-C or SIGTERM saves a checkpoint first; --resume continues exactly where it stopped.
-    """
     from .errors import InputError
 
     if from_cube is not None:
@@ -376,9 +381,39 @@ def demo_cmd(out: Path, kind: str, minutes: float | None, steps: int | None) -> 
     click.echo(f"the look:               {res['look']}  (try: lookgan info {res['look']})")
 
 
-#: CLI command -> the library function it calls (a test keeps this map and the registered commands in sync).
-COMMANDS: dict[str, Any] = {"train": api.train, "apply": api.apply, "export": api.export, "eval": api.evaluate,
-                            "generate": api.generate, "info": api.info, "demo": api.demo}
+@app.command("ui")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. 0.0.0.0 lets every machine that can reach this one use the app.")
+@click.option("--port", type=int, default=7860, show_default=True, help="Port to listen on.")
+@click.option("--workdir", type=PathArg, default=Path("~/.lookgan/ui"), show_default=True,
+              help="Folder for the app's looks, uploads and results: the only files it serves.")
+@click.option("--looks", "looks", type=PathArg, multiple=True,
+              help="Also offer the .look folders inside this folder (repeatable).")
+@click.option("--auth", metavar="USER:PASS", help="Ask for this user name and password.")
+@click.option("--max-upload-mb", type=float, default=200, show_default=True,
+              help="Refuse uploads larger than this (each file).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+def ui_cmd(host: str, port: int, workdir: Path, looks: tuple[Path, ...], auth: str | None, max_upload_mb: float,
+           open_browser: bool) -> None:
+    """Serve the web app (needs the ui extra: pip install 'lookgan[ui]').
+
+    Learn a look from uploaded images (training runs in the background with live samples and losses; Stop
+    saves a checkpoint, Resume continues), apply it to photos and videos with a before/after slider, generate
+    new images, export .cube/HaldCLUT, and read an evaluation report. It listens on this computer only unless
+    --host says otherwise, makes no outbound connection, and Ctrl-C stops it (a running training saves first).
+    """
+    from . import ui
+
+    click.echo(f"lookgan ui: work folder {workdir.expanduser()}; Ctrl-C to stop")
+    ui.launch(host, port, workdir=workdir, looks=list(looks), auth=auth, max_upload_mb=max_upload_mb,
+              open_browser=open_browser)
+
+
+#: CLI command -> the library function it calls, as "module:function" (a test keeps this map and the registered
+#: commands in sync, and checks that each function exists).
+COMMANDS: dict[str, str] = {"train": "lookgan:train", "apply": "lookgan:apply", "export": "lookgan:export",
+                            "eval": "lookgan:evaluate", "generate": "lookgan:generate", "info": "lookgan:info",
+                            "demo": "lookgan:demo", "ui": "lookgan.ui:launch"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -97,6 +97,21 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
     return im
 
 
+def check_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """Cheap check that ``path`` is an image lookgan reads, without decoding its pixels: extension, header,
+    size limit. Returns (width, height); raises :class:`UnreadableImageError` or :class:`ImageTooLargeError`.
+    Used where files arrive one by one (web uploads) so that a bad one is named before any work starts."""
+    path = Path(path)
+    if not is_image_path(path):
+        kinds = ", ".join(sorted(e.lstrip(".") for e in IMAGE_EXTENSIONS))
+        raise UnreadableImageError(f"{path}: not an image lookgan reads (it reads {kinds})")
+    im = _open(path, max_pixels)
+    try:
+        return im.size
+    finally:
+        im.close()
+
+
 def _to_srgb(im: Image.Image, path: Path) -> Image.Image:
     """Convert an image with an embedded ICC profile to sRGB, keeping its mode family."""
     icc = im.info.get("icc_profile")

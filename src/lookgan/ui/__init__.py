@@ -1,0 +1,107 @@
+"""``lookgan ui``: a local web app (Gradio) over the same library functions as the CLI (extra ``ui``).
+
+:func:`launch` serves it; :func:`lookgan.ui.app.build_app` builds the page for embedding elsewhere. The app
+reads and serves files only inside its work folder (see :mod:`lookgan.ui.workspace`), trains in a background
+thread (:mod:`lookgan.ui.jobs`) and makes no outbound connection.
+"""
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import logging
+import shutil
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+
+DEFAULT_WORKDIR = Path("~/.lookgan/ui")
+LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_auth(auth: str | None) -> tuple[str, str] | None:
+    """``user:pass`` -> (user, pass); None stays None."""
+    if auth is None:
+        return None
+    user, sep, password = auth.partition(":")
+    if not sep or not user or not password:
+        raise InputError("--auth must be USER:PASSWORD (both non-empty)")
+    return user, password
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = DEFAULT_WORKDIR,
+           looks: list[str | Path] | None = None, auth: str | tuple[str, str] | None = None,
+           max_upload_mb: float = 200, open_browser: bool = False, block: bool = True) -> Any:
+    """Serve the web app on ``host:port`` until Ctrl-C or SIGTERM (``block=False``: return the running app;
+    stop it with :func:`close`).
+
+    ``workdir`` holds its looks, uploads and results (the only files it serves); ``looks`` adds folders of
+    existing ``.look`` folders to choose from. On any address other than this computer's own it warns that
+    everyone who can reach it can use it (and reading folders by path is switched off); ``auth`` (``USER:PASS``)
+    asks for a login. Uploads over ``max_upload_mb`` are refused with a message."""
+    try:
+        import gradio  # noqa: F401
+    except ImportError:
+        raise InputError("the web app needs the ui extra: pip install 'lookgan[ui]'") from None
+    from .actions import Actions
+    from .app import CSS, build_app, theme
+    from .workspace import Workspace
+
+    if max_upload_mb <= 0:
+        raise InputError(f"--max-upload-mb must be positive, got {max_upload_mb}")
+    credentials = parse_auth(auth) if isinstance(auth, str) or auth is None else auth
+    local = is_loopback(host)
+    if not local:
+        print(f"warning: serving on {host}: anyone who can reach this machine on port {port} can use the app "
+              f"(train, upload, download looks){'' if credentials else '; add --auth USER:PASS'}",
+              file=sys.stderr)
+    ws = Workspace(workdir, extra_looks=looks or [])
+    actions = Actions(ws, allow_folders=local)
+    app = build_app(actions, max_upload_mb=max_upload_mb)
+    app.lookgan_actions = actions  # type: ignore[attr-defined]
+    logging.basicConfig(level=logging.WARNING)
+    app.queue(default_concurrency_limit=2)
+    if block and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it like Ctrl-C: training saves, uploads go
+    try:
+        app.launch(server_name=host, server_port=port, auth=credentials, inbrowser=open_browser, share=False,
+                   allowed_paths=[str(ws.root)], max_file_size=f"{max_upload_mb:g}mb", show_error=True,
+                   ssr_mode=False, theme=theme(), css=CSS, prevent_thread_lock=True, footer_links=[])
+        # The page is up: load torch and the library now rather than on the first click.
+        threading.Thread(target=importlib.import_module, args=("lookgan.api",), daemon=True).start()
+        if not block:
+            return app
+        app.block_thread()
+    except BaseException:
+        _close(actions, ws)
+        raise
+    _close(actions, ws)
+    return None
+
+
+def close(app: Any) -> None:
+    """Stop an app started with ``block=False``: training saves a checkpoint, the server stops, uploads go."""
+    app.close()
+    _close(app.lookgan_actions, app.lookgan_actions.ws)
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _close(actions: Any, ws: Any) -> None:
+    """Stop training (it saves a checkpoint) and delete the uploads; looks and results stay."""
+    actions.board.shutdown()
+    shutil.rmtree(ws.uploads, ignore_errors=True)

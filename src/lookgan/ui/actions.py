@@ -1,0 +1,301 @@
+"""What each button of the web app does, as plain methods over the library (no gradio here).
+
+:class:`Actions` takes what the browser sends (uploaded file paths, names, numbers), checks it, calls
+:mod:`lookgan`'s public functions and returns paths and text for the page. The app (:mod:`lookgan.ui.app`) only
+wires these to widgets and turns errors into messages, so everything here is tested without a browser.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from ..errors import InputError
+from ..kinds import KIND_INFO
+from .jobs import JobBoard, TrainingJob, format_eta
+from .workspace import VIDEO_SUFFIXES, Workspace, check_upload, stage_images, zip_files, zip_folder
+
+PREVIEW_SIDE = 1280
+
+
+@dataclass
+class ApplyResult:
+    outputs: list[Path]
+    compare: tuple[Path, Path] | None
+    """(before, after) previews of the first photo for the comparison slider."""
+    video: Path | None
+    download: Path
+    message: str
+
+
+@dataclass
+class GenerateResult:
+    images: list[Path]
+    animation: Path | None
+    download: Path
+
+
+@dataclass
+class EvalResult:
+    metrics: dict[str, Any]
+    table: str
+    report: Path
+    download: Path
+    pictures: list[Path] = field(default_factory=list)
+
+
+def _paths(files: Sequence[Any] | None) -> list[Path]:
+    """Gradio gives file paths as str (or objects with ``.name`` in older releases)."""
+    return [Path(getattr(f, "name", f)) for f in (files or [])]
+
+
+def _preview(src: Path, dest: Path, side: int = PREVIEW_SIDE) -> Path:
+    """A JPEG at most ``side`` px for the page (full-size results stay in the download)."""
+    from PIL import Image, ImageOps
+
+    with Image.open(src) as im:
+        im = ImageOps.exif_transpose(im).convert("RGB")
+        im.thumbnail((side, side))
+        im.save(dest, quality=90)
+    return dest
+
+
+class Actions:
+    """The app's behaviour over one :class:`Workspace`; ``allow_folders`` lets users name folders on the
+    server's disk (only when the app listens on this computer alone)."""
+
+    def __init__(self, workspace: Workspace, *, allow_folders: bool = True, max_pixels: int | None = None) -> None:
+        from ..data.images import DEFAULT_MAX_PIXELS
+
+        self.ws = workspace
+        self.board = JobBoard()
+        self.allow_folders = allow_folders
+        self.max_pixels = max_pixels or DEFAULT_MAX_PIXELS
+
+    # --- looks -----------------------------------------------------------------------------------------------
+    def look_kinds(self) -> dict[str, str]:
+        """Name -> kind of every look in the work folder (read from look.json, no weights loaded)."""
+        kinds = {}
+        for name in self.ws.list_looks():
+            try:
+                kinds[name] = json.loads((self.ws.look_path(name) / "look.json").read_text()).get("kind", "?")
+            except (OSError, ValueError, InputError):
+                continue
+        return kinds
+
+    def look_choices(self, *, generators: bool | None = None) -> list[str]:
+        """Look names for a dropdown; ``generators`` True/False keeps only generator / restyling looks."""
+        out = []
+        for name, kind in self.look_kinds().items():
+            info = KIND_INFO.get(kind)
+            if generators is None or (info is not None and info.generates == generators):
+                out.append(name)
+        return out
+
+    def import_look(self, zip_file: Any) -> str:
+        (path,) = _paths([zip_file])
+        return self.ws.import_look_zip(path)
+
+    # --- learn -----------------------------------------------------------------------------------------------
+    def _images_from(self, files: Sequence[Any] | None, folder: str | None, dest: Path, what: str) -> Path | None:
+        """Uploaded files are checked and staged in ``dest``; a folder name is used where it lies."""
+        uploads = _paths(files)
+        folder = (folder or "").strip()
+        if uploads and folder:
+            raise InputError(f"{what}: upload files or name a folder, not both")
+        if folder:
+            if not self.allow_folders:
+                raise InputError("this server does not read folders from its disk (it listens on the network); "
+                                 "upload the images instead")
+            path = Path(folder).expanduser()
+            if not path.is_dir():
+                raise InputError(f"{what}: folder {folder} does not exist on this computer; check the path")
+            return path
+        if not uploads:
+            return None
+        stage_images(uploads, dest, what=what, min_images=2, max_pixels=self.max_pixels)
+        return dest
+
+    def start_training(self, *, kind: str, name: str, style_files: Sequence[Any] | None = None,
+                       style_dir: str | None = None, photo_files: Sequence[Any] | None = None,
+                       photo_dir: str | None = None, steps: int | None = None, minutes: float | None = None,
+                       size: int | None = None, resume: bool = False,
+                       train_fn: Callable[..., Any] | None = None) -> TrainingJob:
+        """Check the inputs, stage uploads and start :func:`lookgan.train` in the background."""
+        if kind not in KIND_INFO:
+            raise InputError(f"unknown look kind {kind!r}; choose one of: {', '.join(KIND_INFO)}")
+        info = KIND_INFO[kind]
+        out = self.ws.new_look_path(name)
+        record = self.ws.root / "jobs" / f"{out.stem}.json"  # where its images are, so Resume needs no upload
+        saved = self._saved_job(record) if resume else {}
+        if out.exists() and not resume:
+            raise InputError(f"a look called {out.stem} exists already: tick Resume to continue training it, "
+                             "or choose another name")
+        run = self.ws.new_run(f"train-{out.stem}")
+        style = self._images_from(style_files, style_dir, run / "style", "style images") or saved.get("style")
+        if style is None:
+            raise InputError("add the images in the look you want to learn (upload them or name a folder)")
+        photos = self._images_from(photo_files, photo_dir, run / "photos", "your photos") or saved.get("photos")
+        if info.needs_photos and photos is None:
+            raise InputError(f"{kind} learns how to change your photos: add some of your own photos too")
+        if not info.needs_photos:
+            photos = None
+        record.parent.mkdir(exist_ok=True)
+        record.write_text(json.dumps({"style": str(style), "photos": str(photos) if photos else None}))
+        if train_fn is None:
+            from .. import train as train_fn
+
+        def run_training(progress_fn: Callable[[Any], None], abort_fn: Callable[[], bool]) -> Any:
+            return train_fn(kind, style, out=out, photos=photos, steps=steps or None, minutes=minutes or None,
+                            size=size or None, resume=resume, progress_fn=progress_fn, abort_fn=abort_fn)
+
+        return self.board.submit(TrainingJob(run_training, name=out.stem, kind=kind, look=out))
+
+    @staticmethod
+    def _saved_job(record: Path) -> dict[str, Path]:
+        try:
+            saved = json.loads(record.read_text())
+        except (OSError, ValueError):
+            return {}
+        return {k: Path(v) for k, v in saved.items() if v and Path(v).is_dir()}
+
+    def stop_training(self) -> str:
+        return "stopping after the current step (a checkpoint is saved)…" if self.board.stop() else "nothing is training"
+
+    def training_status(self) -> str:
+        """Markdown for the status box: step, losses, speed, ETA, or how the run ended."""
+        s = self.board.snapshot()
+        if s is None:
+            return "No training yet. Add images, choose a kind and press **Start**."
+        head = f"**{s.name}** ({s.kind}) — {s.status}"
+        if s.total:
+            pct = 100 * s.step / s.total
+            head += f": step {s.step} / {s.total} ({pct:.0f} %)"
+        lines = [head]
+        if s.losses:
+            lines.append(" · ".join(f"{k} {v:.3f}" for k, v in s.losses.items()))
+        if s.status in ("running", "stopping"):
+            lines.append(f"{s.steps_per_s:.2f} steps/s · elapsed {format_eta(s.elapsed_s)} · "
+                         f"ETA {format_eta(s.eta_s)}")
+        if s.message:
+            lines.append(("⚠️ " if s.status == "failed" else "") + s.message)
+        return "\n\n".join(lines)
+
+    def loss_plot(self) -> Path | None:
+        """The current job's losses as a PNG (a new file name per drawing, so browsers never show a stale one)."""
+        from ..viz import plot_curves
+
+        snap = self.board.snapshot()
+        if snap is None or not snap.history:
+            return None
+        folder = self.ws.root / "jobs"
+        path = folder / f"{snap.name}-loss-{snap.step}-{len(snap.history)}.png"
+        if not path.exists():
+            for old in folder.glob(f"{snap.name}-loss-*.png"):
+                old.unlink(missing_ok=True)
+            folder.mkdir(exist_ok=True)
+            plot_curves(snap.history, path, title=f"{snap.name} ({snap.kind})")
+        return path
+
+    # --- apply -----------------------------------------------------------------------------------------------
+    def apply(self, look_name: str, files: Sequence[Any] | None, *, strength: float = 1.0,
+              keep_colour: bool = False, on_file: Callable[[Path, Path], None] | None = None) -> ApplyResult:
+        from .. import apply as apply_look
+
+        look = self.ws.look_path(look_name)
+        inputs = _paths(files)
+        if not inputs:
+            raise InputError("upload the photos (or a video) to apply the look to")
+        for path in inputs:
+            check_upload(path, what="input", max_pixels=self.max_pixels, videos=True)
+        if not 0.0 <= float(strength) <= 1.0:
+            raise InputError(f"strength must be between 0 and 1, got {strength}")
+        run = self.ws.new_run(f"apply-{look_name}")
+        outputs = apply_look(look, inputs, out=run / "results", strength=float(strength),
+                             keep_colour=bool(keep_colour), max_pixels=self.max_pixels, progress=False,
+                             on_file=on_file)
+        if not outputs:
+            raise InputError("none of the uploaded files could be read; see the warnings")
+        pairs = [(src, dst) for src, dst in zip(inputs, outputs) if dst.suffix.lower() not in VIDEO_SUFFIXES]
+        compare = None
+        if pairs:
+            (run / "preview").mkdir()
+            src, dst = pairs[0]
+            compare = (_preview(src, run / "preview" / "before.jpg"), _preview(dst, run / "preview" / "after.jpg"))
+        video = next((p for p in outputs if p.suffix.lower() in VIDEO_SUFFIXES), None)
+        download = outputs[0] if len(outputs) == 1 else zip_files(outputs, run / f"{look_name}-results.zip")
+        skipped = len(inputs) - len(outputs)
+        message = f"applied **{look_name}** to {len(outputs)} file(s)" + (f"; {skipped} skipped" if skipped else "")
+        return ApplyResult(outputs=outputs, compare=compare, video=video, download=download, message=message)
+
+    # --- generate --------------------------------------------------------------------------------------------
+    def generate(self, look_name: str, *, n: int = 16, seed: int = 0, truncation: float = 0.0,
+                 frames: int = 0) -> GenerateResult:
+        from .. import generate as generate_images
+
+        look = self.ws.look_path(look_name)
+        kind = self.look_kinds().get(look_name)
+        if kind not in KIND_INFO or not KIND_INFO[kind].generates:
+            raise InputError(f"{look_name} is a {kind} look: it restyles photos (Apply tab); new images come "
+                             "from dcgan or fastgan looks")
+        if not 1 <= int(n) <= 256:
+            raise InputError(f"number of images must be 1..256, got {n}")
+        run = self.ws.new_run(f"generate-{look_name}")
+        written = generate_images(look, int(n), out=run, seed=int(seed), truncation=float(truncation) or None,
+                                  grid=True, interpolate=int(frames) or None, animation="gif", progress=False)
+        images = [p for p in written if p.suffix == ".png" and p.name != "grid.png"]
+        animation = next((p for p in written if p.suffix == ".gif"), None)
+        download = zip_files(written, run / f"{look_name}-s{int(seed)}.zip")
+        return GenerateResult(images=images, animation=animation, download=download)
+
+    # --- export ----------------------------------------------------------------------------------------------
+    def export(self, look_name: str, *, format: str = "cube", size: int = 0) -> tuple[Path, str]:
+        from .. import export as export_look
+
+        look = self.ws.look_path(look_name)
+        suffix = {"cube": ".cube", "hald": ".png"}.get(format)
+        if suffix is None:
+            raise InputError(f"format {format!r} is not offered here; choose cube or hald")
+        run = self.ws.new_run(f"export-{look_name}")
+        report: dict[str, Any] = {}
+        path = export_look(look, format=format, out=run / f"{look_name}{suffix}", size=int(size) or None,
+                           report=report)
+        text = f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB)"
+        if "lut_psnr" in report:
+            text += (f"; this texture look was distilled into a LUT that reproduces its colours at "
+                     f"{report['lut_psnr']:.1f} dB PSNR (high = the look is mostly colour)")
+        return path, text
+
+    # --- evaluate --------------------------------------------------------------------------------------------
+    def evaluate(self, look_name: str, photo_files: Sequence[Any] | None, style_files: Sequence[Any] | None = None,
+                 ) -> EvalResult:
+        from .. import evaluate as evaluate_look
+        from ..eval.evaluation import METRIC_MEANINGS
+        from ..eval.look_report import format_value
+
+        look = self.ws.look_path(look_name)
+        kind = self.look_kinds().get(look_name)
+        generates = kind in KIND_INFO and KIND_INFO[kind].generates
+        run = self.ws.new_run(f"eval-{look_name}")
+        photos = self._images_from(photo_files, None, run / "photos", "held-out images" if generates else "photos")
+        style = self._images_from(style_files, None, run / "style", "style images")
+        if photos is None and not generates:
+            raise InputError("upload a few of your photos the look has not seen, to apply it and measure")
+        report_dir = run / "report"
+        report_dir.mkdir()
+        kwargs: dict[str, Any] = {"held": photos} if generates else {"photos": photos}
+        metrics = evaluate_look(look, style=style, out=report_dir / "report.html", progress=False, **kwargs)
+        rows = ["| metric | before the look | with the look | what it means |", "|---|---|---|---|"]
+        for key, (label, meaning) in METRIC_MEANINGS.items():
+            if isinstance(metrics.get(key), (int, float)):
+                before = metrics.get(f"{key}_before")
+                rows.append(f"| {label} | {format_value(before)} | {format_value(metrics[key])} | {meaning} |")
+        skipped = metrics.get("skipped") or {}
+        if skipped:
+            rows.append("")
+            rows.extend(f"- not measured: **{k}** — {v}" for k, v in skipped.items())
+        pictures = sorted(p for p in report_dir.rglob("*") if p.suffix.lower() in (".png", ".jpg"))
+        download = zip_folder(report_dir, run / f"{look_name}-report.zip")
+        return EvalResult(metrics=metrics, table="\n".join(rows), report=report_dir / "report.html",
+                          download=download, pictures=pictures)

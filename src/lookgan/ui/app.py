@@ -1,0 +1,299 @@
+"""The Gradio page: five tabs (Learn, Apply, Generate, Export, Evaluate) wired to :class:`~lookgan.ui.actions.Actions`.
+
+Only layout and glue live here. Every handler goes through :func:`friendly`, which turns lookgan's errors into a
+plain message box (never a stack trace) and unexpected ones into a short message while the traceback goes to the
+server log; the server keeps running either way. The page makes no request outside this server: analytics off,
+system fonts instead of Google Fonts, no server-side rendering through Node.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+import gradio as gr  # noqa: E402
+
+from ..errors import LookganError  # noqa: E402
+from ..kinds import KIND_INFO, KINDS  # noqa: E402
+from .actions import Actions  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+_SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
+_MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+CSS = """
+.lookgan-status { min-height: 6em; }
+footer { display: none !important; }
+"""
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default look with the system's fonts (the stock theme loads fonts from Google)."""
+    return gr.themes.Default(font=_SYSTEM_FONTS, font_mono=_MONO_FONTS)
+
+
+def _plain(message: str, roots: tuple[Path, ...]) -> str:
+    """Server paths inside a message become bare file names: users see ``photo.jpg``, not a temp folder."""
+    for root in roots:
+        message = re.sub(re.escape(str(root)) + r"/[^\s:;,'\"()]*?([^/\s:;,'\"()]+)(?=[\s:;,'\"()]|$)", r"\1", message)
+    return message
+
+
+def friendly(roots: tuple[Path, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator for handlers: lookgan's errors become a message box with their text, warnings become toasts,
+    anything else a short message (the traceback goes to the log)."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    result = fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except LookganError as e:
+                raise gr.Error(_plain(str(e), roots), title="Cannot do that") from None
+            except Exception as e:  # a bug: keep serving, tell the user in a sentence
+                log.exception("%s failed", fn.__name__)
+                raise gr.Error(f"Something went wrong ({type(e).__name__}: {_plain(str(e), roots)}). The app "
+                               "keeps running; the server log has the details.", title="Error") from None
+            for w in caught:
+                if not issubclass(w.category, (DeprecationWarning, FutureWarning)):
+                    gr.Warning(_plain(str(w.message), roots))
+            return result
+
+        return wrapper
+
+    return deco
+
+
+def _kind_text(kind: str) -> str:
+    info = KIND_INFO[kind]
+    needs = ("learns from the images in the look **and** your own photos" if info.needs_photos
+             else "learns from the images in the look alone and makes new ones")
+    return f"**{kind}**: {info.learns}. It {needs}; default training here takes {info.time_here}."
+
+
+def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
+    """The page over ``actions`` (its work folder is the only place files are read from and served)."""
+    ws = actions.ws
+    ok = friendly((ws.uploads, ws.runs, ws.looks, ws.root))
+    os.environ["GRADIO_TEMP_DIR"] = str(ws.uploads)  # uploads land inside the work folder
+
+    def dropdowns(generators: bool | None = None, value: str | None = None) -> Any:
+        choices = actions.look_choices(generators=generators)
+        return gr.update(choices=choices, value=value if value in choices else (choices[-1] if choices else None))
+
+    with gr.Blocks(title="lookgan", analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as app:
+        gr.Markdown("# lookgan\nLearn a visual look from a few images, apply it to your photos, make new images in "
+                    f"it. Files stay on this computer, in `{ws.root}`. Uploads up to {max_upload_mb:g} MB each.")
+        with gr.Tabs():
+            # ---------------------------------------------------------------------------- Learn
+            with gr.Tab("Learn", id="learn") as learn_tab:
+                with gr.Row():
+                    with gr.Column():
+                        style_files = gr.File(label="Images in the look (20-300 is typical)", file_count="multiple",
+                                              elem_id="style-files")
+                        style_dir = gr.Textbox(label="…or a folder of them on this computer", elem_id="style-dir",
+                                               visible=actions.allow_folders, placeholder="/home/me/feed")
+                    with gr.Column():
+                        photo_files = gr.File(label="Your own photos (colour and texture looks)",
+                                              file_count="multiple", elem_id="photo-files")
+                        photo_dir = gr.Textbox(label="…or a folder of them on this computer", elem_id="photo-dir",
+                                               visible=actions.allow_folders, placeholder="/home/me/photos")
+                with gr.Row():
+                    kind = gr.Dropdown(choices=[(f"{k.name} — {k.learns}", k.name) for k in KINDS], value="lut",
+                                       label="Look kind", elem_id="kind", scale=3)
+                    name = gr.Textbox(value="mylook", label="Name", elem_id="look-name", scale=1)
+                kind_help = gr.Markdown(_kind_text("lut"))
+                with gr.Row():
+                    steps = gr.Number(value=0, precision=0, minimum=0, label="Steps (0 = the kind's default)",
+                                      elem_id="steps")
+                    minutes = gr.Number(value=0, minimum=0, label="Minutes at most (0 = default)", elem_id="minutes")
+                    size = gr.Number(value=0, precision=0, minimum=0, label="Image size px (0 = default)",
+                                     elem_id="size")
+                    resume = gr.Checkbox(label="Resume this look from its last checkpoint", elem_id="resume")
+                with gr.Row():
+                    start = gr.Button("Start training", variant="primary", elem_id="train-start")
+                    stop = gr.Button("Stop (saves a checkpoint)", elem_id="train-stop")
+                status = gr.Markdown(actions.training_status(), elem_id="train-status",
+                                     elem_classes="lookgan-status")
+                with gr.Row():
+                    sample = gr.Image(label="Latest samples", type="filepath", interactive=False,
+                                      elem_id="train-sample")
+                    losses = gr.Image(label="Losses", type="filepath", interactive=False, elem_id="train-loss")
+                timer = gr.Timer(1.0)
+                shown = gr.State({"sample": None, "points": -1, "plotted": 0.0})
+
+                kind.change(_kind_text, kind, kind_help)
+
+                @ok
+                def on_start(sf, sd, pf, pd_, k, n, st, mi, si, re_):
+                    job = actions.start_training(kind=k, name=n, style_files=sf, style_dir=sd, photo_files=pf,
+                                                 photo_dir=pd_, steps=int(st or 0), minutes=float(mi or 0),
+                                                 size=int(si or 0), resume=bool(re_))
+                    gr.Info(f"training {job.snapshot().name} started")
+                    return actions.training_status()
+
+                start.click(on_start, [style_files, style_dir, photo_files, photo_dir, kind, name, steps, minutes,
+                                       size, resume], status)
+                stop.click(ok(lambda: gr.Info(actions.stop_training())), None, None)
+
+                def on_tick(seen: dict) -> tuple[Any, Any, Any, dict]:
+                    snap = actions.board.snapshot()
+                    text = actions.training_status()
+                    if snap is None:
+                        return text, gr.skip(), gr.skip(), seen
+                    new_sample = str(snap.sample_path) if snap.sample_path else None
+                    img = new_sample if new_sample != seen["sample"] else gr.skip()
+                    seen = {**seen, "sample": new_sample}
+                    # Redraw the plot when there are new points, at most every 3 s while training runs.
+                    due = not snap.active or time.monotonic() - seen["plotted"] > 3.0
+                    plot: Any = gr.skip()
+                    if len(snap.history) != seen["points"] and due:
+                        path = actions.loss_plot()
+                        plot = str(path) if path else gr.skip()
+                        seen.update(points=len(snap.history), plotted=time.monotonic())
+                    return text, img, plot, seen
+
+                timer.tick(on_tick, shown, [status, sample, losses, shown], show_progress="hidden")
+
+            # ---------------------------------------------------------------------------- Apply
+            with gr.Tab("Apply", id="apply") as apply_tab:
+                with gr.Row():
+                    apply_look = gr.Dropdown(label="Look", choices=actions.look_choices(generators=False),
+                                             elem_id="apply-look", scale=3)
+                    look_zip = gr.File(label="…or upload a look (NAME.look zipped)", file_count="single",
+                                       elem_id="look-zip", scale=2)
+                apply_files = gr.File(label="Photos or a video", file_count="multiple", elem_id="apply-files")
+                with gr.Row():
+                    strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength", elem_id="strength")
+                    keep_colour = gr.Checkbox(label="Keep my colours (texture/tone only)", elem_id="keep-colour")
+                    apply_btn = gr.Button("Apply", variant="primary", elem_id="apply-run")
+                apply_msg = gr.Markdown(elem_id="apply-status")
+                compare = gr.ImageSlider(label="Before | after (drag)", type="filepath", elem_id="apply-compare")
+                with gr.Row():
+                    gallery = gr.Gallery(label="Results", columns=4, height=320, elem_id="apply-gallery")
+                    video_out = gr.Video(label="Video result", elem_id="apply-video", visible=False)
+                apply_download = gr.File(label="Download", elem_id="apply-download")
+
+                @ok
+                def on_apply(look_name, files, s, kc, progress=gr.Progress()):
+                    total = max(1, len(files or []))
+                    done = []
+
+                    def on_file(src: Path, dst: Path) -> None:
+                        done.append(dst)
+                        progress(len(done) / total, desc=f"{src.name} done")
+
+                    res = actions.apply(look_name, files, strength=s, keep_colour=kc, on_file=on_file)
+                    stills = [str(p) for p in res.outputs if p != res.video]
+                    return (res.message, list(res.compare) if res.compare else None, stills,
+                            gr.update(value=str(res.video) if res.video else None, visible=res.video is not None),
+                            str(res.download))
+
+                apply_btn.click(on_apply, [apply_look, apply_files, strength, keep_colour],
+                                [apply_msg, compare, gallery, video_out, apply_download])
+
+            # ---------------------------------------------------------------------------- Generate
+            with gr.Tab("Generate", id="generate") as gen_tab:
+                with gr.Row():
+                    gen_look = gr.Dropdown(label="Generator look (dcgan, fastgan)",
+                                           choices=actions.look_choices(generators=True), elem_id="gen-look")
+                    seed = gr.Number(value=0, precision=0, label="Seed", elem_id="gen-seed")
+                    count = gr.Slider(1, 64, value=16, step=1, label="How many", elem_id="gen-count")
+                    trunc = gr.Slider(0, 2, value=0, step=0.1, label="Truncation (0 = off; lower = safer, "
+                                      "less varied)", elem_id="gen-trunc")
+                    frames = gr.Number(value=0, precision=0, minimum=0, maximum=600,
+                                       label="Interpolation frames (0 = none)", elem_id="gen-frames")
+                gen_btn = gr.Button("Generate", variant="primary", elem_id="gen-run")
+                with gr.Row():
+                    gen_gallery = gr.Gallery(label="New images", columns=8, height=360, elem_id="gen-gallery", scale=3)
+                    gen_anim = gr.Image(label="Interpolation", type="filepath", elem_id="gen-anim", scale=1)
+                gen_download = gr.File(label="Download (zip)", elem_id="gen-download")
+
+                @ok
+                def on_generate(look_name, sd, n, t, fr):
+                    res = actions.generate(look_name, n=int(n), seed=int(sd or 0), truncation=float(t or 0),
+                                           frames=int(fr or 0))
+                    return ([str(p) for p in res.images], str(res.animation) if res.animation else None,
+                            str(res.download))
+
+                gen_btn.click(on_generate, [gen_look, seed, count, trunc, frames],
+                              [gen_gallery, gen_anim, gen_download])
+
+            # ---------------------------------------------------------------------------- Export
+            with gr.Tab("Export", id="export") as export_tab:
+                gr.Markdown("A `.cube` opens in Resolve, Premiere, Photoshop, OBS and ffmpeg (`lut3d`); a HaldCLUT "
+                            "PNG in GIMP/G'MIC, RawTherapee and ffmpeg (`haldclut`). Texture looks are distilled "
+                            "into their colour part. ONNX export is not in this release yet.")
+                with gr.Row():
+                    export_look = gr.Dropdown(label="Look", choices=actions.look_choices(generators=False),
+                                              elem_id="export-look")
+                    fmt = gr.Radio([(".cube", "cube"), ("HaldCLUT PNG", "hald")], value="cube", label="Format",
+                                   elem_id="export-format")
+                    export_size = gr.Number(value=0, precision=0, minimum=0, label="Size (0 = the look's own; "
+                                            ".cube points per axis, Hald level)", elem_id="export-size")
+                export_btn = gr.Button("Export", variant="primary", elem_id="export-run")
+                export_msg = gr.Markdown(elem_id="export-status")
+                export_file = gr.File(label="Download", elem_id="export-download")
+
+                @ok
+                def on_export(look_name, f, sz):
+                    path, text = actions.export(look_name, format=f, size=int(sz or 0))
+                    return text, str(path)
+
+                export_btn.click(on_export, [export_look, fmt, export_size], [export_msg, export_file])
+
+            # ---------------------------------------------------------------------------- Evaluate
+            with gr.Tab("Evaluate", id="evaluate") as eval_tab:
+                gr.Markdown("Measures a look honestly: apply it to photos it has not seen and compare the results "
+                            "with the images in the look (texture SWD, colour distance), with your photos "
+                            "(structure kept, face landmarks) — or, for generators, check new images against real "
+                            "ones and against copying.")
+                eval_look = gr.Dropdown(label="Look", choices=actions.look_choices(), elem_id="eval-look")
+                with gr.Row():
+                    eval_photos = gr.File(label="Photos it has not seen (generators: real held-out images)",
+                                          file_count="multiple", elem_id="eval-photos")
+                    eval_style = gr.File(label="Images in the look (optional: default = its training images)",
+                                         file_count="multiple", elem_id="eval-style")
+                eval_btn = gr.Button("Evaluate", variant="primary", elem_id="eval-run")
+                eval_table = gr.Markdown(elem_id="eval-table")
+                eval_gallery = gr.Gallery(label="Report pictures", columns=3, height=360, elem_id="eval-gallery")
+                eval_download = gr.File(label="Full HTML report (zip)", elem_id="eval-download")
+
+                @ok
+                def on_eval(look_name, photos, style):
+                    res = actions.evaluate(look_name, photos, style)
+                    return res.table, [str(p) for p in res.pictures], str(res.download)
+
+                eval_btn.click(on_eval, [eval_look, eval_photos, eval_style], [eval_table, eval_gallery,
+                                                                               eval_download])
+
+        # Dropdowns follow the work folder: refreshed when a tab opens and after a look zip is uploaded.
+        apply_tab.select(lambda v: dropdowns(False, v), apply_look, apply_look, show_progress="hidden")
+        gen_tab.select(lambda v: dropdowns(True, v), gen_look, gen_look, show_progress="hidden")
+        export_tab.select(lambda v: dropdowns(False, v), export_look, export_look, show_progress="hidden")
+        eval_tab.select(lambda v: dropdowns(None, v), eval_look, eval_look, show_progress="hidden")
+        learn_tab.select(actions.training_status, None, status, show_progress="hidden")
+
+        @ok
+        def on_zip(file):
+            if file is None:
+                return gr.skip()
+            name_ = actions.import_look(file)
+            gr.Info(f"look {name_} added")
+            return dropdowns(False, name_)
+
+        look_zip.upload(on_zip, look_zip, apply_look)
+    return app
