@@ -1,10 +1,11 @@
 # lookgan: `make demo` and `make test` set everything up themselves on a machine that has only Python 3.
 #
 #   make demo      create .venv, install torch + lookgan, train the demo look, print where the pictures are
-#   make test      the same set-up (plus Debian's ffmpeg for the export tests and the `faces` extra), then the
-#                  default test suite
+#   make test      the same set-up (plus Debian's ffmpeg and chromium, and the faces/ui/uitest extras), then the
+#                  default test suite (the web app is served and driven in headless chromium)
 #   make test-all  every test, including the ones marked slow
 #   make bench     benchmarks/ scripts (JSON under benchmarks/out/)
+#   make ui        install the `ui` extra and serve the web app on http://127.0.0.1:7860
 #
 # Torch is installed first and only when the venv cannot import it: TORCH_SPEC (default torch==2.13.0, the CPU
 # wheel on our machines) is what gets installed. If the Python you run make with already has torch (your own
@@ -19,7 +20,7 @@ SYSDEPS    := $(VENV)/.system-deps
 TESTEXTRAS := $(VENV)/.lookgan-test-extras
 PIP        := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: setup test-deps demo test test-all bench clean
+.PHONY: setup test-deps demo test test-all bench clean ui screenshots
 
 $(BIN)/python:
 	@if $(PYTHON) -c "import torch" >/dev/null 2>&1; then \
@@ -43,23 +44,27 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
-# The tests run Debian's ffmpeg on exported .cube/HaldCLUT files: install it when it is missing (as root, or
-# through sudo); elsewhere say what to install.
+# The tests run Debian's ffmpeg on exported .cube/HaldCLUT files and drive the web app in Debian's chromium
+# (never a browser downloaded by a test tool): install what is missing (as root, or through sudo); elsewhere say
+# what to install.
+SYSTEM_PACKAGES := ffmpeg chromium
 $(SYSDEPS): | $(BIN)/python
-	@if ! command -v ffmpeg >/dev/null 2>&1; then \
+	@missing=""; for pkg in $(SYSTEM_PACKAGES); do command -v $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
 		if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-			echo ">> installing ffmpeg (Debian package) for the export tests"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+			echo ">> installing$$missing (Debian packages) for the tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
-			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "ffmpeg is needed by the tests: install it with your package manager (e.g. brew install ffmpeg)"; \
+			echo "the tests need$$missing: install with your package manager (e.g. brew install ffmpeg chromium)"; \
 			exit 1; \
 		fi; \
 	fi
 	@touch $@
 
-# The tests also run the optional face model (extra `faces`: MediaPipe, whose models ship inside the wheel).
+# The tests also run the optional face model (extra `faces`: MediaPipe, whose models ship inside the wheel), the
+# web app (extra `ui`) and its browser tests (extra `uitest`: Playwright's driver, pointed at Debian's chromium).
 $(TESTEXTRAS): $(STAMP)
 	$(PIP) install -e ".[dev,faces,ui,uitest]"
 	@touch $@
@@ -69,11 +74,21 @@ test-deps: setup $(SYSDEPS) $(TESTEXTRAS)
 demo: setup
 	$(BIN)/lookgan demo --out demo-out
 
+# LOOKGAN_REQUIRE_BROWSER: here a missing browser fails the web-app tests instead of skipping them.
 test: test-deps
-	$(BIN)/python -m pytest
+	LOOKGAN_REQUIRE_BROWSER=1 $(BIN)/python -m pytest
 
 test-all: test-deps
-	$(BIN)/python -m pytest -m ""
+	LOOKGAN_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m ""
+
+# Serve the web app on http://127.0.0.1:7860 (work folder ~/.lookgan/ui).
+ui: setup
+	$(PIP) install -e ".[ui]"
+	$(BIN)/lookgan ui
+
+# Refresh the README's screenshots (docs/img/ui-*.png) from the browser tests.
+screenshots: test-deps
+	LOOKGAN_REQUIRE_BROWSER=1 LOOKGAN_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/ui/test_browser.py
 
 bench: setup
 	$(BIN)/python benchmarks/train_step.py --json benchmarks/out/train_step.json

@@ -7,6 +7,7 @@ wires these to widgets and turns errors into messages, so everything here is tes
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -14,7 +15,7 @@ from typing import Any, Callable, Sequence
 from ..errors import InputError
 from ..kinds import KIND_INFO
 from .jobs import JobBoard, TrainingJob, format_eta
-from .workspace import VIDEO_SUFFIXES, Workspace, check_upload, stage_images, zip_files, zip_folder
+from .workspace import VIDEO_SUFFIXES, Workspace, check_upload, stage_images, zip_files, zip_folder, zip_look
 
 PREVIEW_SIDE = 1280
 
@@ -46,8 +47,8 @@ class EvalResult:
 
 
 def _paths(files: Sequence[Any] | None) -> list[Path]:
-    """Gradio gives file paths as str (or objects with ``.name`` in older releases)."""
-    return [Path(getattr(f, "name", f)) for f in (files or [])]
+    """Gradio gives file paths as str (or temp-file objects with ``.name`` in older releases)."""
+    return [Path(f) if isinstance(f, (str, os.PathLike)) else Path(f.name) for f in (files or [])]
 
 
 def _preview(src: Path, dest: Path, side: int = PREVIEW_SIDE) -> Path:
@@ -208,7 +209,7 @@ class Actions:
         if not inputs:
             raise InputError("upload the photos (or a video) to apply the look to")
         for path in inputs:
-            check_upload(path, what="input", max_pixels=self.max_pixels, videos=True)
+            check_upload(path, what="", max_pixels=self.max_pixels, videos=True)
         if not 0.0 <= float(strength) <= 1.0:
             raise InputError(f"strength must be between 0 and 1, got {strength}")
         run = self.ws.new_run(f"apply-{look_name}")
@@ -255,9 +256,13 @@ class Actions:
 
         look = self.ws.look_path(look_name)
         suffix = {"cube": ".cube", "hald": ".png"}.get(format)
-        if suffix is None:
-            raise InputError(f"format {format!r} is not offered here; choose cube or hald")
         run = self.ws.new_run(f"export-{look_name}")
+        if format == "look":
+            path = zip_look(look, run / f"{look_name}.look.zip")
+            return path, (f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB): the look without its "
+                          "training checkpoints; upload it in Apply on another lookgan, or unzip it for the CLI")
+        if suffix is None:
+            raise InputError(f"format {format!r} is not offered here; choose cube, hald or look")
         report: dict[str, Any] = {}
         path = export_look(look, format=format, out=run / f"{look_name}{suffix}", size=int(size) or None,
                            report=report)

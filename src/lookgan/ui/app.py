@@ -62,11 +62,11 @@ def friendly(roots: tuple[Path, ...]) -> Callable[[Callable[..., Any]], Callable
             except gr.Error:
                 raise
             except LookganError as e:
-                raise gr.Error(_plain(str(e), roots), title="Cannot do that") from None
+                raise gr.Error(_plain(str(e), roots), title="Cannot do that", print_exception=False) from None
             except Exception as e:  # a bug: keep serving, tell the user in a sentence
                 log.exception("%s failed", fn.__name__)
                 raise gr.Error(f"Something went wrong ({type(e).__name__}: {_plain(str(e), roots)}). The app "
-                               "keeps running; the server log has the details.", title="Error") from None
+                               "keeps running; the server log has the details.", title="Error", print_exception=False) from None
             for w in caught:
                 if not issubclass(w.category, (DeprecationWarning, FutureWarning)):
                     gr.Warning(_plain(str(w.message), roots))
@@ -142,12 +142,12 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     job = actions.start_training(kind=k, name=n, style_files=sf, style_dir=sd, photo_files=pf,
                                                  photo_dir=pd_, steps=int(st or 0), minutes=float(mi or 0),
                                                  size=int(si or 0), resume=bool(re_))
-                    gr.Info(f"training {job.snapshot().name} started")
+                    gr.Info(f"training {job.snapshot().name} started", duration=4)
                     return actions.training_status()
 
                 start.click(on_start, [style_files, style_dir, photo_files, photo_dir, kind, name, steps, minutes,
                                        size, resume], status)
-                stop.click(ok(lambda: gr.Info(actions.stop_training())), None, None)
+                stop.click(ok(lambda: gr.Info(actions.stop_training(), duration=4)), None, None)
 
                 def on_tick(seen: dict) -> tuple[Any, Any, Any, dict]:
                     snap = actions.board.snapshot()
@@ -183,7 +183,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 apply_msg = gr.Markdown(elem_id="apply-status")
                 compare = gr.ImageSlider(label="Before | after (drag)", type="filepath", elem_id="apply-compare")
                 with gr.Row():
-                    gallery = gr.Gallery(label="Results", columns=4, height=320, elem_id="apply-gallery")
+                    gallery = gr.Gallery(label="Results", columns=4, height=320, object_fit="contain", elem_id="apply-gallery")
                     video_out = gr.Video(label="Video result", elem_id="apply-video", visible=False)
                 apply_download = gr.File(label="Download", elem_id="apply-download")
 
@@ -219,7 +219,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 gen_btn = gr.Button("Generate", variant="primary", elem_id="gen-run")
                 with gr.Row():
                     gen_gallery = gr.Gallery(label="New images", columns=8, height=360, elem_id="gen-gallery", scale=3)
-                    gen_anim = gr.Image(label="Interpolation", type="filepath", elem_id="gen-anim", scale=1)
+                    gen_anim = gr.Image(label="Interpolation", type="filepath", elem_id="gen-anim", scale=1, height=300)
                 gen_download = gr.File(label="Download (zip)", elem_id="gen-download")
 
                 @ok
@@ -236,11 +236,12 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
             with gr.Tab("Export", id="export") as export_tab:
                 gr.Markdown("A `.cube` opens in Resolve, Premiere, Photoshop, OBS and ffmpeg (`lut3d`); a HaldCLUT "
                             "PNG in GIMP/G'MIC, RawTherapee and ffmpeg (`haldclut`). Texture looks are distilled "
-                            "into their colour part. ONNX export is not in this release yet.")
+                            "into their colour part (generator looks only export as a look zip). ONNX export is not in this release yet.")
                 with gr.Row():
-                    export_look = gr.Dropdown(label="Look", choices=actions.look_choices(generators=False),
+                    export_look = gr.Dropdown(label="Look", choices=actions.look_choices(),
                                               elem_id="export-look")
-                    fmt = gr.Radio([(".cube", "cube"), ("HaldCLUT PNG", "hald")], value="cube", label="Format",
+                    fmt = gr.Radio([(".cube", "cube"), ("HaldCLUT PNG", "hald"), ("the look itself (zip, to share)", "look")],
+                                   value="cube", label="Format",
                                    elem_id="export-format")
                     export_size = gr.Number(value=0, precision=0, minimum=0, label="Size (0 = the look's own; "
                                             ".cube points per axis, Hald level)", elem_id="export-size")
@@ -269,7 +270,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                                          file_count="multiple", elem_id="eval-style")
                 eval_btn = gr.Button("Evaluate", variant="primary", elem_id="eval-run")
                 eval_table = gr.Markdown(elem_id="eval-table")
-                eval_gallery = gr.Gallery(label="Report pictures", columns=3, height=360, elem_id="eval-gallery")
+                eval_gallery = gr.Gallery(label="Report pictures", columns=3, height=360, object_fit="contain", elem_id="eval-gallery")
                 eval_download = gr.File(label="Full HTML report (zip)", elem_id="eval-download")
 
                 @ok
@@ -283,7 +284,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
         # Dropdowns follow the work folder: refreshed when a tab opens and after a look zip is uploaded.
         apply_tab.select(lambda v: dropdowns(False, v), apply_look, apply_look, show_progress="hidden")
         gen_tab.select(lambda v: dropdowns(True, v), gen_look, gen_look, show_progress="hidden")
-        export_tab.select(lambda v: dropdowns(False, v), export_look, export_look, show_progress="hidden")
+        export_tab.select(lambda v: dropdowns(None, v), export_look, export_look, show_progress="hidden")
         eval_tab.select(lambda v: dropdowns(None, v), eval_look, eval_look, show_progress="hidden")
         learn_tab.select(actions.training_status, None, status, show_progress="hidden")
 
@@ -292,7 +293,9 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
             if file is None:
                 return gr.skip()
             name_ = actions.import_look(file)
-            gr.Info(f"look {name_} added")
+            generator = name_ in actions.look_choices(generators=True)
+            gr.Info(f"look {name_} added" + (" (it makes new images: use it in Generate)" if generator else ""),
+                    duration=4)
             return dropdowns(False, name_)
 
         look_zip.upload(on_zip, look_zip, apply_look)

@@ -183,7 +183,8 @@ def check_upload(path: Path, *, what: str, max_pixels: int = DEFAULT_MAX_PIXELS,
         check_image(path, max_pixels=max_pixels)
     except InputError as e:
         extra = f" or a video ({', '.join(sorted(s.lstrip('.') for s in VIDEO_SUFFIXES))})" if videos else ""
-        raise type(e)(f"{what}: {str(e).replace(str(path), path.name)}{extra}") from None
+        prefix = f"{what}: " if what else ""
+        raise type(e)(f"{prefix}{str(e).replace(str(path), path.name)}{extra}") from None
 
 
 def zip_files(files: Iterable[Path], dest: Path, *, root: Path | None = None) -> Path:
@@ -197,3 +198,9 @@ def zip_files(files: Iterable[Path], dest: Path, *, root: Path | None = None) ->
 def zip_folder(folder: Path, dest: Path) -> Path:
     """Zip a whole folder (a look, a report with its pictures) with the folder's name as the top entry."""
     return zip_files(sorted(p for p in folder.rglob("*") if p.is_file()), dest, root=folder.parent)
+
+
+def zip_look(look: Path, dest: Path) -> Path:
+    """A look to share: its top-level files (look.json, weights, preview, loss plot) under ``NAME.look/``, without
+    the checkpoints and samples that only matter for training it further."""
+    return zip_files(sorted(p for p in look.iterdir() if p.is_file()), dest, root=look.parent)

@@ -1,0 +1,311 @@
+"""The web app served for real (`python -m lookgan ui`) and driven in headless Debian Chromium with Playwright.
+
+One server per module: a tiny colour look is learnt from uploaded images, applied to a photo and downloaded,
+then generated from, exported and evaluated; bad uploads show errors while the server keeps serving; only files
+in the work folder are served; the page makes no request to any other host. Screenshots of each tab go to
+``$LOOKGAN_SCREENSHOTS`` (docs/img/ when refreshing the README's pictures), else to a temporary folder.
+
+`make test` sets LOOKGAN_REQUIRE_BROWSER=1 (and installs Debian's chromium), so a missing browser fails there
+instead of skipping.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import TINY_DCGAN
+from lookgan.ui.workspace import zip_look
+from tests.helpers import warm_grade, write_colour_case, write_image_folder
+
+CHROMIUM = Path(os.environ.get("LOOKGAN_CHROMIUM", "/usr/bin/chromium"))
+# The flags that keep Chromium from calling Google's services at start (refused on a closed network).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-default-apps",
+                 "--disable-features=MediaRouter,OptimizationHints"]
+
+
+def _require_browser() -> None:
+    missing = []
+    for module in ("gradio", "playwright"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(f"the Python package {module} (pip install -e '.[ui,uitest]')")
+    if not CHROMIUM.exists():
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if os.environ.get("LOOKGAN_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    _require_browser()
+    from lookgan import api
+
+    root = tmp_path_factory.mktemp("ui")
+    case = write_colour_case(root / "case", warm_grade, n=6, n_held=3, size=64)
+    work = root / "work"
+    # A generator look already in the looks folder, for the Generate tab.
+    api.train("dcgan", write_image_folder(root / "faces", 8), out=work / "looks" / "faces.look", steps=60,
+              config=TINY_DCGAN)
+    secret = root / "secret.txt"
+    secret.write_text("not for browsers")
+    port = _free_port()
+    log = open(root / "server.log", "w")
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "lookgan", "ui", "--workdir", str(work), "--port", str(port),
+                             "--max-upload-mb", "5"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    while _get_quietly(url) != 200:
+        if proc.poll() is not None or time.monotonic() - started > 90:
+            proc.kill()
+            pytest.fail(f"lookgan ui did not start: {(root / 'server.log').read_text()[-2000:]}")
+        time.sleep(0.2)
+    shots = Path(os.environ.get("LOOKGAN_SCREENSHOTS") or root / "shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    yield SimpleNamespace(url=url, work=work, case=case, secret=secret, proc=proc, shots=shots,
+                          log=root / "server.log", start_s=time.monotonic() - started)
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    log.close()
+    # Ctrl-C stops it cleanly and the temporary uploads go with it; looks stay.
+    assert not (work / "uploads").exists() or not any((work / "uploads").iterdir())
+    assert (work / "looks" / "warm.look" / "look.json").exists()
+
+
+def _get_quietly(url: str) -> int | None:
+    try:
+        return _get(url)
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(server.url)
+    page.wait_for_selector("#train-start")
+    yield page
+    context.close()
+    # Everything the page loaded came from our server: no fonts, analytics or CDNs elsewhere.
+    outside = sorted({u for u in requests if not u.startswith((server.url, "data:", "blob:"))})
+    assert not outside, outside
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+def upload(page, elem: str, files: list[Path]) -> None:
+    page.set_input_files(f"#{elem} input[type=file]", [str(f) for f in files])
+    page.wait_for_function(f"document.querySelectorAll('#{elem} tr.file').length >= {len(files)}")
+
+
+def fill(page, elem: str, value: str) -> None:
+    page.locator(f"#{elem} input, #{elem} textarea").first.fill(value)
+
+
+def choose(page, elem: str, option: str) -> None:
+    page.click(f"#{elem} input")
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def open_tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def wait_text(page, selector: str, text: str, timeout_s: float = 120) -> str:
+    page.wait_for_function(f"(document.querySelector({selector!r})?.innerText || '').includes({text!r})",
+                           timeout=timeout_s * 1000)
+    return page.inner_text(selector)
+
+
+def download(page, elem: str, dest: Path) -> Path:
+    page.wait_for_selector(f"#{elem} a[download]")
+    with page.expect_download() as info:
+        page.click(f"#{elem} a[download]")
+    info.value.save_as(dest)
+    return dest
+
+
+def images_loaded(page, selector: str) -> None:
+    page.wait_for_function(f"Array.from(document.querySelectorAll({selector!r}))"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
+
+
+def error_shown(page, text: str) -> str:
+    """Wait for an error toast that says ``text``; returns all the toasts' text."""
+    page.locator(".toast-body.error", has_text=text).first.wait_for(state="visible", timeout=30_000)
+    return page.inner_text(".toast-wrap")
+
+
+# --- tests ---------------------------------------------------------------------------------------------------
+def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
+    case = server.case
+    # Learn: upload images in the look and my photos, train a few steps, watch it finish.
+    upload(page, "style-files", sorted((case / "style").iterdir()))
+    upload(page, "photo-files", sorted((case / "content").iterdir()))
+    fill(page, "look-name", "warm")
+    fill(page, "steps", "8")
+    page.click("#train-start")
+    status = wait_text(page, "#train-status", "done")
+    assert "step 8 / 8" in status
+    page.wait_for_selector("#train-sample img")
+    page.wait_for_selector("#train-loss img")
+    images_loaded(page, "#train-sample img, #train-loss img")
+    page.screenshot(path=server.shots / "ui-learn.png", full_page=True)
+
+    # Apply: the new look on a photo it has not seen; download and check it moved the way the grade does.
+    open_tab(page, "Apply")
+    choose(page, "apply-look", "warm")
+    held = sorted((case / "held").iterdir())[0]
+    upload(page, "apply-files", [held])
+    page.click("#apply-run")
+    wait_text(page, "#apply-status", "applied")
+    got = np.asarray(Image.open(download(page, "apply-download", tmp_path / "out.png")).convert("RGB"), float)
+    before = np.asarray(Image.open(held).convert("RGB"), float)
+    truth = np.asarray(Image.open(case / "truth" / held.name).convert("RGB"), float)
+    assert got.shape == before.shape
+    assert got[..., 0].mean() > before[..., 0].mean() + 5 and got[..., 2].mean() < before[..., 2].mean() - 5
+    assert np.abs(got - truth).mean() < 0.85 * np.abs(before - truth).mean()  # closer to the true grade
+    page.wait_for_selector("#apply-compare img")
+    images_loaded(page, "#apply-compare img, #apply-gallery img")
+    page.screenshot(path=server.shots / "ui-apply.png", full_page=True)
+    # A look shared as a zip: uploaded, unpacked into the work folder and selected.
+    zipped = zip_look(server.work / "looks" / "warm.look", tmp_path / "warm.look.zip")
+    page.set_input_files("#look-zip input[type=file]", [str(zipped)])
+    page.wait_for_function("document.querySelector('#apply-look input').value === 'warm-2'")
+    assert (server.work / "looks" / "warm-2.look" / "look.json").exists()
+
+    # Generate from the DCGAN look in the folder.
+    open_tab(page, "Generate")
+    choose(page, "gen-look", "faces")
+    fill(page, "gen-frames", "6")
+    page.click("#gen-run")
+    page.wait_for_function("document.querySelectorAll('#gen-gallery img').length >= 4")
+    page.wait_for_selector("#gen-download a[download]")
+    page.wait_for_selector("#gen-anim img")
+    images_loaded(page, "#gen-gallery img, #gen-anim img")
+    page.screenshot(path=server.shots / "ui-generate.png", full_page=True)
+
+    # Export a .cube that an editor would open.
+    open_tab(page, "Export")
+    choose(page, "export-look", "warm")
+    page.click("#export-run")
+    wait_text(page, "#export-status", "wrote")
+    cube = download(page, "export-download", tmp_path / "warm.cube").read_text()
+    assert "LUT_3D_SIZE 33" in cube
+    page.screenshot(path=server.shots / "ui-export.png", full_page=True)
+
+    # Evaluate on the held-out photos.
+    open_tab(page, "Evaluate")
+    choose(page, "eval-look", "warm")
+    upload(page, "eval-photos", sorted((case / "held").iterdir()))
+    page.click("#eval-run")
+    table = wait_text(page, "#eval-table", "colour distance", timeout_s=180)
+    assert "structure kept" in table or "SWD" in table
+    page.wait_for_selector("#eval-download a[download]")
+    images_loaded(page, "#eval-gallery img")
+    page.screenshot(path=server.shots / "ui-evaluate.png", full_page=True)
+
+
+def test_bad_uploads_show_errors_and_server_keeps_serving(page, server, tmp_path):
+    open_tab(page, "Apply")
+    big = tmp_path / "huge.png"
+    big.write_bytes(os.urandom(6 * 1024 * 1024))  # over the 5 MB limit the server was started with
+    page.set_input_files("#apply-files input[type=file]", [str(big)])
+    error_shown(page, 'exceed the maximum allowed size of 5.0 Mb: "huge.png"')
+    assert not list(server.work.joinpath("uploads").rglob("huge.png"))
+    page.screenshot(path=server.shots / "ui-error-size.png")
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a photo")
+    page.reload()
+    page.wait_for_selector("#train-start")
+    open_tab(page, "Apply")
+    choose(page, "apply-look", "warm")
+    upload(page, "apply-files", [notes])
+    page.click("#apply-run")
+    text = error_shown(page, "notes.txt: not an image lookgan reads")
+    assert "Traceback" not in text and str(server.work) not in text  # no stack trace, no server paths
+    page.wait_for_timeout(500)  # let the toast finish sliding in
+    page.screenshot(path=server.shots / "ui-error.png")
+
+    # A training start with nothing uploaded says what is missing.
+    open_tab(page, "Learn")
+    fill(page, "look-name", "empty")
+    page.click("#train-start")
+    error_shown(page, "add the images in the look you want to learn")
+    assert _get(server.url) == 200 and server.proc.poll() is None
+
+
+def test_server_refuses_oversized_uploads(server):
+    """The limit holds for clients other than the page (which checks sizes itself before uploading)."""
+    import http.client
+
+    boundary = "lookganboundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.png\"\r\n"
+            f"Content-Type: image/png\r\n\r\n").encode() + os.urandom(6 * 1024 * 1024) + f"\r\n--{boundary}--\r\n".encode()
+    conn = http.client.HTTPConnection(server.url.split("//")[1], timeout=30)
+    conn.request("POST", "/gradio_api/upload", body=body,
+                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = conn.getresponse()
+    assert response.status == 413, (response.status, response.read()[:300])
+    assert not list(server.work.joinpath("uploads").rglob("big.png"))
+
+
+def test_only_files_in_the_work_folder_are_served(server):
+    inside = next((server.work / "looks").rglob("*.png"))
+    assert _get(f"{server.url}/gradio_api/file={inside}") == 200  # the control: our own files are served
+    secret = server.secret
+    probes = [f"/gradio_api/file={secret}", "/gradio_api/file=/etc/passwd",
+              f"/gradio_api/file={server.work}/../{secret.name}", "/gradio_api/file=../../../../etc/passwd",
+              f"/gradio_api/file={server.work}/%2e%2e/{secret.name}", "/gradio_api/file=%2fetc%2fpasswd",
+              "/file=/etc/passwd", f"/gradio_api/file={server.work}/looks/../../{secret.name}"]
+    for probe in probes:
+        code = _get(server.url + probe)
+        assert code in (403, 404), (probe, code)
