@@ -64,9 +64,10 @@ $(SYSDEPS): | $(BIN)/python
 	@touch $@
 
 # The tests also run the optional face model (extra `faces`: MediaPipe, whose models ship inside the wheel), the
-# web app (extra `ui`) and its browser tests (extra `uitest`: Playwright's driver, pointed at Debian's chromium).
+# web app (extra `ui`) and its browser tests (extra `uitest`: Playwright's driver, pointed at Debian's chromium),
+# and ONNX export checked in onnxruntime (extra `onnx`).
 $(TESTEXTRAS): $(STAMP)
-	$(PIP) install -e ".[dev,faces,ui,uitest]"
+	$(PIP) install -e ".[dev,faces,ui,uitest,onnx]"
 	@touch $@
 
 test-deps: setup $(SYSDEPS) $(TESTEXTRAS)

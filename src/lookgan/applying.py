@@ -11,10 +11,11 @@ applied to the result.
 """
 from __future__ import annotations
 
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ from .look import Look, as_look
 from .models.lut import AdaptiveLUT
 from .models.translator import ResnetGenerator
 from .ops.lut3d import FastLUT, apply_lut_image, blend_lut, keep_colour_lut
-from .translate import translate_image
+from .translate import blend, translate_image
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"})
 _OUTPUT_SUFFIX = {".jpg": ".jpg", ".jpeg": ".jpg", ".jpe": ".jpg", ".png": ".png", ".webp": ".webp",
@@ -127,6 +128,28 @@ def output_path(src: Path, out: Path) -> Path:
     return out / (src.stem + _OUTPUT_SUFFIX.get(src.suffix.lower(), ".png"))
 
 
+def blend_array(photo: np.ndarray, result: np.ndarray, options: ApplyOptions) -> np.ndarray:
+    """Strength and keep-colour on a finished result (``(H, W, 3)``, same dtype as ``photo``)."""
+    if options.strength == 1.0 and not options.keep_colour:
+        return result
+    scale = 255.0 if photo.dtype == np.uint8 else 1.0
+    p, r = (torch.from_numpy(np.asarray(a, dtype=np.float32) / scale) for a in (photo, result))
+    out = blend(p, r, strength=options.strength, keep_colour=options.keep_colour).numpy()
+    return (out * 255.0 + 0.5).astype(np.uint8) if photo.dtype == np.uint8 else out
+
+
+def onnx_grader(look: Look | str | Path, options: ApplyOptions, workdir: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """A frame function running the look in onnxruntime: an exported ``.onnx`` file as it is, a look folder
+    exported into ``workdir`` first."""
+    from .exporting.onnx import OnnxLook, export_onnx
+
+    path = Path(look.path if isinstance(look, Look) else look)
+    if path.suffix.lower() != ".onnx":
+        path = export_onnx(look, workdir / "look.onnx")
+    runner = OnnxLook(path)
+    return lambda image: blend_array(image, runner.run_image(image), options)
+
+
 def apply(
     look: Look | str | Path,
     inputs: Iterable[str | Path] | str | Path,
@@ -138,48 +161,73 @@ def apply(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     progress: bool = True,
     on_file: Callable[[Path, Path], None] | None = None,
+    backend: str = "torch",
 ) -> list[Path]:
     """Apply ``look`` to photos, folders of photos and videos, writing the results into ``out``.
 
     Photos keep their format, size, EXIF (orientation normalised) and colour profile (as sRGB); 16-bit sources
     are graded in float and written as 8-bit. Videos are graded frame by frame with the audio kept
     (:func:`lookgan.video.apply_video`, needs the ``video`` extra). Translator looks process large photos in
-    ``tile``-px tiles. Returns the written paths.
+    ``tile``-px tiles. ``backend="onnx"`` runs the look's ONNX graph in onnxruntime instead (``look`` may then be
+    an exported ``.onnx`` file; whole photos in one pass, no tiling). Returns the written paths.
     """
     options = ApplyOptions(strength=strength, keep_colour=keep_colour, tile=tile)
-    look = as_look(look)
-    model = restyle_model(look)
+    if backend not in ("torch", "onnx"):
+        raise InputError(f"--backend must be torch or onnx, got {backend!r}")
     files = _expand_inputs([inputs] if isinstance(inputs, (str, Path)) else inputs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
+    with tempfile.TemporaryDirectory(prefix="lookgan-onnx-") as tmp:
+        if backend == "onnx":
+            grade = onnx_grader(look, options, Path(tmp))
+            video_grade: Callable[[np.ndarray], np.ndarray] = grade
+        else:
+            grade, video_grade = _torch_graders(as_look(look), options)
+        return _apply_files(files, out, grade, video_grade, max_pixels=max_pixels, progress=progress,
+                            on_file=on_file)
+
+
+def _torch_graders(look: Look, options: ApplyOptions) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
+    """Photo and video frame functions in PyTorch: a global LUT once as a :class:`FastLUT` for 8-bit photos,
+    adaptive LUTs per photo, translators tiled; videos smooth adaptive weights over time."""
+    model = restyle_model(look)
     fixed = None
     if isinstance(model, AdaptiveLUT) and not model.adaptive:
         with torch.no_grad():
             fixed = FastLUT(finish_lut(model.mean_lut().clamp(0, 1), options))
+
+    def grade(image: np.ndarray) -> np.ndarray:
+        if fixed is not None and image.dtype == np.uint8:
+            return fixed(image)
+        return apply_array(model, image, options)
+
+    if isinstance(model, AdaptiveLUT):
+        from .video import FrameGrader
+
+        return grade, FrameGrader(model, options)
+    return grade, grade
+
+
+def _apply_files(files: list[Path], out: Path, grade: Callable[[np.ndarray], np.ndarray], video_grade: Any, *,
+                 max_pixels: int, progress: bool, on_file: Callable[[Path, Path], None] | None) -> list[Path]:
+    written: list[Path] = []
     for src in tqdm(files, desc="applying", unit="file", disable=not progress or len(files) < 2):
         dst = out / (src.stem + ".mp4") if src.suffix.lower() in VIDEO_EXTENSIONS else output_path(src, out)
         if dst in written:  # two inputs with one name (a.jpg, a.png, or the same name in two folders)
             dst = dst.with_name(f"{dst.stem}-{len(written)}{dst.suffix}")
         if src.suffix.lower() in VIDEO_EXTENSIONS:
-            from .video import FrameGrader, apply_video
+            from .video import apply_video
 
-            frames = (FrameGrader(model, options) if isinstance(model, AdaptiveLUT)
-                      else lambda frame: apply_array(model, frame, options))
-            apply_video(frames, src, dst, progress=progress)
+            apply_video(video_grade, src, dst, progress=progress)
         else:
             try:
                 image = read_image(src, max_pixels=max_pixels, keep_8bit=True)
             except InputError as e:
                 if len(files) == 1:
                     raise
-                warnings.warn(f"skipping {e}", stacklevel=2)  # one bad file must not stop a folder
+                warnings.warn(f"skipping {e}", stacklevel=3)  # one bad file must not stop a folder
                 continue
-            if fixed is not None and image.dtype == np.uint8:
-                result = fixed(image)
-            else:
-                result = apply_array(model, image, options)
-            save_image(result, dst, **image_metadata(src))
+            save_image(grade(image), dst, **image_metadata(src))
         written.append(dst)
         if on_file is not None:
             on_file(src, dst)

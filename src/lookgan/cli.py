@@ -194,7 +194,11 @@ def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | N
               help="Apply only the look's tone change; keep each pixel's own colour.")
 @click.option("--tile", type=int, default=512, show_default=True,
               help="Translator looks: tile side for large photos (memory grows with its square; no seams).")
-def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool, tile: int) -> None:
+@click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
+              help="onnx: run the look's ONNX graph in onnxruntime (LOOK may be an exported .onnx file; whole "
+                   "photos in one pass; needs: pip install 'lookgan[onnx]').")
+def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool, tile: int,
+              backend: str) -> None:
     """Apply LOOK to photos, folders of photos or videos (INPUTS), at full resolution.
 
     Photos keep their size, format, EXIF and colour profile; videos (mp4, mov, mkv, ...) keep their frame rate
@@ -202,15 +206,17 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
     keep-colour inside it); translator looks (cyclegan, cut, fastcut) run their generator over the photo in
     tiles that share the whole image's normalisation, so any size works without seams.
     """
-    files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile)
+    files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile,
+                      backend=backend)
     click.echo(f"wrote {len(files)} file(s) to {out}")
 
 
 @app.command("export")
 @click.argument("look", type=PathArg)
-@click.option("--format", "fmt", type=click.Choice(["cube", "hald"]), default="cube", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["cube", "hald", "onnx"]), default="cube", show_default=True,
               help="cube: .cube text LUT for editors (Resolve, Premiere, Photoshop, ffmpeg lut3d); hald: HaldCLUT "
-                   "PNG (ffmpeg haldclut, darktable, RawTherapee).")
+                   "PNG (ffmpeg haldclut, darktable, RawTherapee); onnx: the whole look as an ONNX model for apps "
+                   "(any kind; needs: pip install 'lookgan[onnx]').")
 @click.option("--out", type=PathArg, required=True, help="File to write (e.g. look.cube or look.png).")
 @click.option("--size", type=int, help="cube: points per axis [default: the look's, 33]; hald: level [default: 6].")
 @click.option("--for", "for_image", type=PathArg,
@@ -219,9 +225,10 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 @click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True, help="As in apply.")
 def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Path | None, strength: float,
                keep_colour: bool) -> None:
-    """Export LOOK as a .cube or HaldCLUT file that editors and ffmpeg read.
+    """Export LOOK as a .cube or HaldCLUT file that editors and ffmpeg read, or as an ONNX model.
 
-    Translator looks (cyclegan, cut, fastcut) are distilled: a LUT is fitted to what the generator does to the
+    ONNX: images are float32 NCHW RGB in 0..1 in and out (translators: sides multiples of 4); generator looks
+    take z (N, z_dim) standard normal. The model's metadata says which. Translator looks (cyclegan, cut, fastcut) are distilled: a LUT is fitted to what the generator does to the
     colours of its training photos (or --for IMAGE), and the PSNR between generator and LUT says how much of
     the look a LUT can carry.
     """
@@ -233,8 +240,9 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
                    "the look is largely texture: the LUT carries only its colour part")
         click.echo(f"distilled over {report['n_photos']} photo(s): LUT vs generator PSNR {report['lut_psnr']:.1f} dB "
                    f"(photo vs generator {report['change_psnr']:.1f} dB); {verdict}")
-    click.echo(f"wrote {path}  (ffmpeg: -vf lut3d={path})" if fmt == "cube" else
-               f"wrote {path}  (ffmpeg: -i IN -i {path} -lavfi haldclut OUT)")
+    hints = {"cube": f"ffmpeg: -vf lut3d={path}", "hald": f"ffmpeg: -i IN -i {path} -lavfi haldclut OUT",
+             "onnx": f"try: lookgan apply {path} PHOTO --out DIR --backend onnx"}
+    click.echo(f"wrote {path}  ({hints[fmt]})")
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:

@@ -13,6 +13,7 @@ import datetime as _dt
 import hashlib
 import json
 import platform
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,15 @@ from .io_utils import atomic_write, atomic_write_json
 LOOK_FORMAT = "lookgan-look"
 LOOK_FORMAT_VERSION = 1
 LOOK_JSON, WEIGHTS, PREVIEW = "look.json", "weights.safetensors", "preview.jpg"
+#: The same two files under the names of huggingface_hub's ModelHubMixin (``save_pretrained``/``from_pretrained``).
+HUB_CONFIG, HUB_WEIGHTS = "config.json", "model.safetensors"
+
+
+def _file_names(folder: Path) -> tuple[str, str]:
+    """(metadata, weights) file names of a look folder: lookgan's own, or the Hub layout."""
+    if not (folder / LOOK_JSON).exists() and (folder / HUB_CONFIG).exists():
+        return HUB_CONFIG, HUB_WEIGHTS
+    return LOOK_JSON, WEIGHTS
 
 
 def versions() -> dict[str, str]:
@@ -47,6 +57,49 @@ class Look:
     config: Any
     meta: dict[str, Any]
     tensors: dict[str, torch.Tensor] = field(repr=False)
+
+    def save_pretrained(self, save_directory: str | Path) -> Path:
+        """Write the look as ``config.json`` + ``model.safetensors`` (huggingface_hub's ModelHubMixin layout, so
+        the folder can be pushed to or pulled from the Hub as it is) plus a short README model card."""
+        folder = Path(save_directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        cpu = {k: v.detach().to("cpu").contiguous() for k, v in self.tensors.items()}
+        atomic_write(folder / HUB_WEIGHTS, lambda tmp: save_file(cpu, str(tmp)))
+        record = {**self.meta, "config": to_dict(self.config), "kind": self.kind,
+                  "weights_sha256": hashlib.sha256((folder / HUB_WEIGHTS).read_bytes()).hexdigest()}
+        card = (f"---\nlibrary_name: lookgan\ntags: [lookgan, {self.kind}]\n---\n# {self.path.stem}\n\n"
+                f"A lookgan `{self.kind}` look.\n\n```python\nfrom lookgan import Look\nlook = "
+                f"Look.from_pretrained(\"{folder.name}\")\n```\n")
+        atomic_write(folder / "README.md", lambda tmp: Path(tmp).write_text(card, encoding="utf-8"))
+        atomic_write_json(folder / HUB_CONFIG, record)
+        return folder
+
+    @classmethod
+    def from_pretrained(cls, pretrained: str | Path, *, map_location: str = "cpu", **hub_kwargs: Any) -> "Look":
+        """Load a look saved with :meth:`save_pretrained` (or any look folder). A name that is not a local folder
+        is fetched with huggingface_hub's ``snapshot_download`` when that package is installed (``hub_kwargs``
+        go to it); lookgan itself never needs the Hub."""
+        path = Path(pretrained).expanduser()
+        repo_id = str(pretrained)
+        if path.exists() or not re.fullmatch(r"[\w.-]+/[\w.-]+", repo_id) or repo_id.startswith("."):
+            return load_look(path, map_location=map_location)  # a local folder (or a clear "does not exist")
+        try:
+            from huggingface_hub import snapshot_download  # type: ignore[import-not-found]
+        except ImportError:
+            raise InputError(f"{pretrained} is not a folder here; to load it from the Hugging Face Hub, "
+                             "pip install huggingface_hub") from None
+        try:
+            path = Path(snapshot_download(repo_id, **hub_kwargs))
+        except Exception as e:  # offline, no such repo, no access: the hub's own error types
+            raise InputError(f"{pretrained} is not a folder here and could not be fetched from the Hub "
+                             f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+        return load_look(path, map_location=map_location)
+
+    def module(self, device: str = "cpu") -> torch.nn.Module:
+        """The look as one network with a [0, 1] image convention (see :mod:`lookgan.inference`)."""
+        from .inference import look_module
+
+        return look_module(self, device=device)
 
     def build(self, device: str = "cpu") -> torch.nn.Module:
         """The inference network of this look, weights loaded, in eval mode."""
@@ -87,7 +140,7 @@ def _read_meta(folder: Path) -> dict[str, Any]:
     if not folder.is_dir():
         raise LookFormatError(f"{folder} is not a look folder (it is a file); a look is a folder NAME.look/ "
                               "holding look.json and weights.safetensors")
-    path = folder / LOOK_JSON
+    path = folder / _file_names(folder)[0]
     if not path.exists():
         hint = (" Training was interrupted before its first checkpoint; run it again with --resume."
                 if (folder / "checkpoints").is_dir() else "")
@@ -114,26 +167,27 @@ def load_look(path: str | Path, *, map_location: str = "cpu") -> Look:
     from .registry import get_method
 
     folder = Path(path)
-    if folder.name == LOOK_JSON:
+    if folder.name in (LOOK_JSON, HUB_CONFIG):
         folder = folder.parent
+    meta_name, weights_name = _file_names(folder)
     meta = _read_meta(folder)
     try:
         method = get_method(str(meta.get("kind")))
     except InputError:
-        raise LookFormatError(f"{folder / LOOK_JSON}: unknown look kind {meta.get('kind')!r}; it was made by "
+        raise LookFormatError(f"{folder / meta_name}: unknown look kind {meta.get('kind')!r}; it was made by "
                               f"another lookgan version ({meta.get('versions', {}).get('lookgan', '?')})") from None
     if not isinstance(meta.get("config"), dict):
-        raise LookFormatError(f"{folder / LOOK_JSON}: \"config\" must be a mapping")
+        raise LookFormatError(f"{folder / meta_name}: \"config\" must be a mapping")
     try:
         config = from_dict(method.Config, meta["config"])
     except InputError as e:
-        raise LookFormatError(f"{folder / LOOK_JSON}: {e}") from None
-    weights = folder / WEIGHTS
+        raise LookFormatError(f"{folder / meta_name}: {e}") from None
+    weights = folder / weights_name
     if not weights.is_file():
         raise LookFormatError(f"{weights} is missing; the look is incomplete: copy the whole folder or retrain it")
     data = weights.read_bytes()
     if meta.get("weights_sha256") and hashlib.sha256(data).hexdigest() != meta["weights_sha256"]:
-        raise LookFormatError(f"{weights} does not match the checksum in {LOOK_JSON} (truncated or modified); "
+        raise LookFormatError(f"{weights} does not match the checksum in {meta_name} (truncated or modified); "
                               "copy the look again or retrain it")
     try:
         tensors = load_file(str(weights), device=map_location)

@@ -15,8 +15,8 @@ from ..models.translator import ResnetGenerator
 from ..ops.lut3d import resample_lut
 from .cube import hald_level_for, read_lut_file, write_cube, write_hald
 
-ExportFormat = Literal["cube", "hald"]
-FORMATS: tuple[str, ...] = ("cube", "hald")
+ExportFormat = Literal["cube", "hald", "onnx"]
+FORMATS: tuple[str, ...] = ("cube", "hald", "onnx")
 
 
 def look_lut(look: Look, *, for_image: str | Path | None = None, options: ApplyOptions = ApplyOptions(),
@@ -57,14 +57,22 @@ def _distil_photos(look: Look, for_image: str | Path | None, limit: int = 64) ->
 def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str | Path, size: int | None = None,
            for_image: str | Path | None = None, strength: float = 1.0, keep_colour: bool = False,
            report: dict[str, Any] | None = None) -> Path:
-    """Write ``look`` as a .cube file (``size`` points per axis, default the look's own) or a HaldCLUT PNG
-    (``size`` = HaldCLUT level, default the smallest level holding the look's LUT: 33 -> level 6, 36³).
+    """Write ``look`` as a .cube file (``size`` points per axis, default the look's own), a HaldCLUT PNG
+    (``size`` = HaldCLUT level, default the smallest level holding the look's LUT: 33 -> level 6, 36³) or an
+    ONNX model of the whole look, any kind (:mod:`lookgan.exporting.onnx`).
 
     A translator look is distilled into a LUT first; ``report`` (a dict, when given) receives how faithful the
     LUT is to the generator (``lut_psnr`` in dB): high means the look is "just colour"."""
     look = as_look(look)
     if format not in FORMATS:
         raise InputError(f"--format {format!r} is not supported; choose one of: {', '.join(FORMATS)}")
+    if format == "onnx":
+        from .onnx import export_onnx
+
+        if size is not None or for_image is not None or strength != 1.0 or keep_colour:
+            raise InputError("--format onnx exports the whole look as it is; --size, --for, --strength and "
+                             "--keep-colour apply to .cube/HaldCLUT only (blend in your app instead)")
+        return export_onnx(look, out)
     lut = look_lut(look, for_image=for_image, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
                    report=report)
     out = Path(out)

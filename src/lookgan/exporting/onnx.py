@@ -1,0 +1,144 @@
+"""Looks as ONNX graphs, for apps that run them with onnxruntime (or any ONNX runtime) instead of Python.
+
+One graph per look, with one convention for every kind, written into the model's metadata as well:
+
+* ``lut`` / ``reinhard`` / ``ot``: ``image`` float32 ``(N, 3, H, W)`` RGB in [0, 1] -> ``styled`` the same. The
+  whole look is in the graph: thumbnail (antialiased), weight predictor, LUT mixing, trilinear LUT apply.
+* ``cyclegan`` / ``cut`` / ``fastcut``: the same, with H and W multiples of 4 (``multiple_of`` in the metadata;
+  pad by reflection and crop back, as :func:`run_image` does). Instance-norm statistics come from the input
+  itself, so a whole photo is one pass (no tiling: memory grows with the photo).
+* ``dcgan`` / ``fastgan``: ``z`` float32 ``(N, z_dim)`` standard normal -> ``image`` ``(N, 3, S, S)`` in [0, 1].
+
+Height, width and batch are dynamic where the model allows. We use PyTorch's ``torch.export``-based exporter
+(``dynamo=True``, needs onnxscript): the legacy TorchScript exporter cannot export the antialiased resize of
+the LUT predictor's thumbnail.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .. import __version__
+from ..errors import InputError
+from ..io_utils import atomic_write_bytes
+from ..inference import GeneratorLook, LutLook, look_module
+from ..look import Look, as_look
+from ..registry import get_method
+
+OPSET = 20  # GridSample on 5-D inputs (the LUT) and Resize with antialias need opset >= 20 / 18
+
+
+def graph_for(look: Look) -> tuple[nn.Module, tuple[torch.Tensor, ...], Any, dict[str, str]]:
+    """The module to export for ``look`` (:func:`lookgan.inference.look_module`), an example input, its dynamic
+    shapes and the metadata to record."""
+    module = look_module(look)
+    meta = {"lookgan_version": __version__, "lookgan_kind": look.kind, "layout": "NCHW", "range": "0..1",
+            "look_name": look.path.stem}
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    if isinstance(module, GeneratorLook):
+        meta.update(input="z: (N, z_dim) standard normal", z_dim=str(module.z_dim))
+        return module, (torch.randn(2, module.z_dim),), ({0: batch},), meta
+    if isinstance(module, LutLook):
+        h, w = torch.export.Dim("height", min=8, max=16384), torch.export.Dim("width", min=8, max=16384)
+        meta.update(input="image: (N, 3, H, W) RGB in 0..1", multiple_of="1")
+        return module, (torch.rand(2, 3, 64, 48),), ({0: batch, 2: h, 3: w},), meta
+    h4, w4 = torch.export.Dim("height_4", min=2, max=4096), torch.export.Dim("width_4", min=2, max=4096)
+    meta.update(input="image: (N, 3, H, W) RGB in 0..1, H and W multiples of 4", multiple_of="4")
+    return module, (torch.rand(1, 3, 64, 48),), ({0: batch, 2: 4 * h4, 3: 4 * w4},), meta
+
+
+def export_onnx(look: Look | str | Path, out: str | Path) -> Path:
+    """Write ``look`` as an ONNX model at ``out`` (atomically), checked by onnx's checker; see the module
+    docstring for inputs and outputs."""
+    try:
+        import onnx
+        import onnxscript  # noqa: F401  (the exporter needs it)
+    except ImportError:
+        raise InputError("ONNX export needs the onnx extra: pip install 'lookgan[onnx]'") from None
+    look = as_look(look)
+    module, example, dynamic, meta = graph_for(look)
+    quiet = logging.getLogger("torch.onnx")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # the exporter logs that torchvision's ops are not registered (we have none)
+    with torch.no_grad(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")  # the exporter's own deprecation and tracing chatter
+        program = torch.onnx.export(module, example, dynamo=True, opset_version=OPSET, dynamic_shapes=dynamic,
+                                    input_names=[_input_name(look)], output_names=[_output_name(look)], verbose=False,
+                                    optimize=True)
+    quiet.setLevel(level)
+    model = program.model_proto
+    for key, value in meta.items():
+        entry = model.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(model)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out, model.SerializeToString())
+    return out
+
+
+def _input_name(look: Look) -> str:
+    return "z" if get_method(look.kind).generates else "image"
+
+
+def _output_name(look: Look) -> str:
+    return "image" if get_method(look.kind).generates else "styled"
+
+
+# --- running ---------------------------------------------------------------------------------------------------
+class OnnxLook:
+    """An exported look opened with onnxruntime: ``metadata`` (kind, range, multiple_of, ...) and runners."""
+
+    def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise InputError("running ONNX looks needs the onnx extra: pip install 'lookgan[onnx]'") from None
+        self.path = Path(path)
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:  # onnxruntime raises its own types for unreadable or invalid files
+            raise InputError(f"{self.path}: not an ONNX model onnxruntime can open ({str(e).splitlines()[0]})") from None
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        if "lookgan_kind" not in self.metadata:
+            raise InputError(f"{self.path}: not an ONNX model exported by lookgan (no lookgan metadata)")
+        self.input = self.session.get_inputs()[0].name
+
+    @property
+    def generates(self) -> bool:
+        return self.input == "z"
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """Run the graph on a float32 NCHW batch (or latents ``(N, z_dim)``)."""
+        return self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
+
+    def run_image(self, image: np.ndarray) -> np.ndarray:
+        """One photo ``(H, W, 3)`` uint8 or float in [0, 1] through the look; same size and dtype out."""
+        if self.generates:
+            raise InputError(f"{self.path} makes new images (a {self.metadata['lookgan_kind']} look); it does not "
+                             "restyle photos")
+        was_uint8 = image.dtype == np.uint8
+        x = np.asarray(image, dtype=np.float32) / (255.0 if was_uint8 else 1.0)
+        h, w = x.shape[:2]
+        m = int(self.metadata.get("multiple_of", "1"))
+        ph, pw = (-h) % m, (-w) % m
+        if ph or pw:
+            x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="reflect")
+        y = self.run(x.transpose(2, 0, 1)[None])[0].transpose(1, 2, 0)[:h, :w]
+        y = np.clip(y, 0.0, 1.0)
+        return (y * 255.0 + 0.5).astype(np.uint8) if was_uint8 else y
+
+    def describe(self) -> str:
+        return json.dumps(self.metadata, sort_keys=True)
