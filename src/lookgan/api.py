@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import torch
 
+from . import distributed
 from .config import TrainConfig, from_dict, load_yaml, merge, resolve_device, to_dict
 from .data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
 from .data.images import DEFAULT_MAX_PIXELS
@@ -90,7 +91,9 @@ def train(
     if method_cls.needs_photos and photos is None and pairs is None:
         hint = " (or --pairs BEFORE_DIR when STYLE_DIR holds edits of them)" if method_cls.accepts_pairs else ""
         raise InputError(f"{kind} needs your own photos as well: add --photos CONTENT_DIR{hint}")
-    _prepare_out(out, resume=resume, overwrite=overwrite)
+    world = distributed.world_from_env()
+    if world.main:
+        _prepare_out(out, resume=resume, overwrite=overwrite)
 
     cli_train = {k: v for k, v in {"steps": steps, "minutes": minutes, "batch": batch, "seed": seed,
                                    "device": device}.items() if v is not None}
@@ -132,17 +135,35 @@ def train(
         train_config = from_dict(TrainConfig, {**method_cls.train_defaults, **(file_cfg.get("train") or {}),
                                                **cli_train})
     resolve_device(train_config.device)
+    world, device = distributed.init(train_config.device)
+    if world.distributed:
+        train_config = merge(train_config, {"device": device})
+    try:
+        return _train(method_cls, method_config, train_config, world, style_dir=Path(style_dir), photos=photos,
+                      pairs=pairs, max_pixels=max_pixels, out=out, start=start, progress_fn=progress_fn,
+                      abort_fn=abort_fn)
+    finally:
+        distributed.shutdown(None, world)
 
+
+def _train(method_cls: Any, method_config: Any, train_config: TrainConfig, world: distributed.World, *,
+           style_dir: Path, photos: Any, pairs: Any, max_pixels: int, out: Path, start: Any,
+           progress_fn: Callable[[Progress], None] | None, abort_fn: Callable[[], bool] | None) -> TrainResult:
+    """Build the method and its data streams and run the loop (on every rank under torchrun)."""
     seed_everything(train_config.seed)
     method = method_cls(method_config, device=train_config.device)
     spec = method.data_spec()
-    data = _read_training_data(Path(style_dir), photos=photos, pairs=pairs, spec=spec, max_pixels=max_pixels)
-    streams = {name: BatchStream(ds, batch_size=train_config.batch, crop_size=spec.crop_size, crop=spec.crop,
+    data = _read_training_data(style_dir, photos=photos, pairs=pairs, spec=spec, max_pixels=max_pixels)
+    # Under torchrun every rank draws the same global batch (--batch per process x processes) and trains on its
+    # slice: the stream's order and state are the same everywhere (see lookgan.distributed).
+    global_batch = train_config.batch * world.size
+    streams = {name: BatchStream(ds, batch_size=global_batch, crop_size=spec.crop_size, crop=spec.crop,
                                  flip=spec.flip, seed=train_config.seed + i) for i, (name, ds) in enumerate(data.items())}
     stream = streams["style"] if list(streams) == ["style"] else MultiStream(streams)
     summary = _data_summary(data)
     if method_cls.closed_form:
-        return fit_closed_form(method, data, out=out, train=train_config, data_summary=summary)
+        result = fit_closed_form(method, data, out=out, train=train_config, data_summary=summary) if world.main else None
+        return distributed.broadcast(result, world)  # a closed-form fit is rank 0's job; the others wait for it
     method.prepare(data, fresh=start is None)
     if start is not None:
         saved = start.meta.get("data", {})
@@ -151,8 +172,11 @@ def train(
                           f"{summary['n_images']} images); resuming, but the data order restarts", stacklevel=2)
             fresh_tensors, start.meta["stream"] = split_stream_state(stream)
             start.tensors.update(fresh_tensors)
-    return run_training(method, stream, train=train_config, out=out, data_summary=summary, start=start,
-                        progress_fn=progress_fn, abort_fn=abort_fn)
+    try:
+        return run_training(method, stream, train=train_config, out=out, data_summary=summary, start=start,
+                            progress_fn=progress_fn if world.main else None, abort_fn=abort_fn, world=world)
+    finally:
+        distributed.shutdown(method, world)
 
 
 def _read_training_data(style_dir: Path, *, photos: str | Path | None, pairs: str | Path | None, spec: Any,

@@ -142,8 +142,20 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
                            progress_fn=progress)
     finally:
         progress.close()
+    from .distributed import world_from_env
+
+    world = world_from_env()
+    if world.main:
+        _report(result, kind, style_dir, out, world.size)
+    if result.stopped == "signal":
+        sys.exit(128 + int(result.signal or signal.SIGINT))
+
+
+def _report(result: Any, kind: str, style_dir: Path, out: Path, processes: int) -> None:
+    """What a finished run prints (rank 0 only under torchrun)."""
     why = {"done": "finished", "minutes": "time budget reached", "signal": "interrupted", "abort": "stopped"}
-    click.echo(f"{why[result.stopped]} at step {result.step} after {result.elapsed_s:.0f} s")
+    on = f" on {processes} processes" if processes > 1 else ""
+    click.echo(f"{why[result.stopped]} at step {result.step} after {result.elapsed_s:.0f} s{on}")
     click.echo(f"look:        {result.look}")
     if result.sample_path:
         click.echo(f"samples:     {result.sample_path}")
@@ -152,8 +164,6 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
     click.echo(f"checkpoint:  {result.checkpoint}")
     if result.stopped in ("signal", "minutes", "abort"):
         click.echo(f"continue with: lookgan train {kind} {style_dir} --out {out} --resume")
-    if result.stopped == "signal":
-        sys.exit(128 + int(result.signal or signal.SIGINT))
 
 
 @app.command("generate")

@@ -19,7 +19,9 @@ from typing import Any, Callable, Literal, Union
 
 import torch
 
+from .. import distributed
 from ..config import TrainConfig, to_dict
+from ..distributed import SINGLE, World
 from ..data.dataset import BatchStream, MultiStream
 from ..errors import TrainingDivergedError
 from ..io_utils import remove_stale_temps
@@ -176,8 +178,12 @@ def run_training(
     start: Checkpoint | None = None,  # resume from this checkpoint (already verified)
     progress_fn: Callable[[Progress], None] | None = None,  # called after every step
     abort_fn: Callable[[], bool] | None = None,  # polled before every step; True stops (and saves)
+    world: World = SINGLE,  # several processes under torchrun (see lookgan.distributed)
 ) -> TrainResult:
-    """Train ``method`` on ``stream`` up to ``train.steps`` steps; returns where and why it stopped."""
+    """Train ``method`` on ``stream`` up to ``train.steps`` steps; returns where and why it stopped.
+
+    Under torchrun (``world``), ``stream`` yields the global batch and each rank trains on its slice; only rank
+    0 writes files and calls ``progress_fn``."""
     out = Path(out)
     ckpt_dir, sample_dir = out / "checkpoints", out / "samples"
     device = torch.device(train.device)
@@ -187,6 +193,8 @@ def run_training(
     if start is not None:
         restore_state(method, stream, start)
         step, history, elapsed_before = start.step, list(start.meta.get("history", [])), start.meta["elapsed_s"]
+    distributed.wrap(method, world)
+    distributed.rank_seed(train.seed, step, world)
     if method.ema is not None:
         method.ema.decay = train.ema_decay
     method.train_mode(True)
@@ -194,7 +202,7 @@ def run_training(
         method.to_channels_last()
     autocast = (torch.autocast(device_type=device.type, dtype=torch.bfloat16) if train.amp == "bf16"
                 else contextlib.nullcontext())
-    writer = _tensorboard(out) if train.tensorboard else None
+    writer = _tensorboard(out) if train.tensorboard and world.main else None
     stopped: StopReason = "done"
     window: dict[str, list[float]] = {}
     bad_in_row = 0
@@ -213,7 +221,8 @@ def run_training(
         """The sample grid at the current step, computed once even when both a sample and a look want it."""
         if step not in grids:
             grids.clear()
-            grids[step] = make_grid(method.sample().float(), nrow=method.sample_nrow)
+            with distributed.unwrapped(method):
+                grids[step] = make_grid(method.sample().float(), nrow=method.sample_nrow)
         return grids[step]
 
     def write_sample() -> Path:
@@ -230,7 +239,8 @@ def run_training(
         """SWD of the method's fixed outputs vs fixed reals, as one more curve in the history and plot."""
         from ..eval.swd import swd
 
-        sets = method.eval_sets()
+        with distributed.unwrapped(method):
+            sets = method.eval_sets()
         if sets is None:
             return
         value = swd(*sets, seed=0).mean
@@ -244,11 +254,14 @@ def run_training(
             raise TrainingDivergedError(
                 f"weights became NaN/inf at step {step}; not saving them. The last good checkpoint "
                 f"({last_ckpt or 'none'}) is kept: lower the learning rate and resume, or retrain")
-        tensors, meta = collect_state(method, stream)
+        with distributed.unwrapped(method):
+            tensors, meta = collect_state(method, stream)
+            look_tensors = method.look_tensors()
         meta.update(kind=method.kind, config=to_dict(method.config), train=to_dict(train), data=data_summary,
-                    versions=versions(), history=history, elapsed_s=elapsed_before + elapsed())
+                    versions=versions(), history=history, elapsed_s=elapsed_before + elapsed(),
+                    world_size=world.size)
         path = save_checkpoint(ckpt_dir, step, tensors, meta, keep_last=train.keep_last)
-        write_look(out, kind=method.kind, config=method.config, tensors=method.look_tensors(), preview=grid_now(),
+        write_look(out, kind=method.kind, config=method.config, tensors=look_tensors, preview=grid_now(),
                    meta={"steps": step, "train": to_dict(train), "data": data_summary})
         if history:
             plot_curves(history, out / "loss.png", title=f"{method.kind} · {out.name}")
@@ -257,16 +270,17 @@ def run_training(
 
     with _SignalStop() as sig:
         while step < train.steps:
+            reason: StopReason | None = None
             if sig.signum is not None:
-                stopped = "signal"
+                reason = "signal"
+            elif abort_fn is not None and abort_fn():
+                reason = "abort"
+            elif train.minutes is not None and elapsed() >= train.minutes * 60.0:
+                reason = "minutes"
+            if distributed.any_rank(reason is not None, world, device):  # every rank stops at the same step
+                stopped = reason or "abort"
                 break
-            if abort_fn is not None and abort_fn():
-                stopped = "abort"
-                break
-            if train.minutes is not None and elapsed() >= train.minutes * 60.0:
-                stopped = "minutes"
-                break
-            batch = _batch_map(stream.next_batch(), lambda t: t.to(device))
+            batch = _batch_map(distributed.shard(stream.next_batch(), world), lambda t: t.to(device))
             if train.channels_last:
                 batch = _batch_map(batch, lambda t: t.contiguous(memory_format=torch.channels_last))
             # Forward passes in train mode update BatchNorm statistics even when the step is then refused, so
@@ -301,6 +315,8 @@ def run_training(
                 if writer is not None:
                     for k, v in record["losses"].items():
                         writer.add_scalar(f"loss/{k}", v, step)
+            if not world.main:
+                continue
             if train.eval_every and step % train.eval_every == 0:
                 evaluate_now()
             new_sample = None
@@ -316,7 +332,7 @@ def run_training(
                     eta = left if eta is None else min(eta, left)
                 progress_fn(Progress(step=step, total=train.steps, losses=values, steps_per_s=rate, eta_s=eta,
                                      elapsed_s=elapsed(), sample_path=new_sample))
-        if saved_step != step:
+        if saved_step != step and world.main:
             sample_path = write_sample()
             last_ckpt = checkpoint()
     if writer is not None:

@@ -1,0 +1,105 @@
+"""Training on two CPU processes under torchrun (gloo): the math, clean exits, and kill -9 then --resume."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from lookgan.training.checkpoint import list_checkpoints
+from tests.conftest import TINY_DCGAN
+from tests.helpers import write_image_folder
+
+REPO = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+TRAIN_LINEAR = ("import sys, lookgan, tests.training.ddp_method;"
+                "lookgan.train('test-linear', sys.argv[1], out=sys.argv[2], steps=int(sys.argv[3]), "
+                "batch=int(sys.argv[4]), config={'train': {'checkpoint_every': 100, 'sample_every': 0}})")
+
+
+def torchrun(*args: str, nproc: int = 2, timeout: float = 120, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
+           *args]
+    result = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        pytest.fail(f"torchrun failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def test_two_processes_batch_b_equal_one_process_batch_2b(tmp_path):
+    data = write_image_folder(tmp_path / "data", 12, size=(16, 16))
+    script = tmp_path / "train_linear.py"
+    script.write_text(TRAIN_LINEAR.replace(";", "\n"))
+    subprocess.run([sys.executable, str(script), str(data), str(tmp_path / "one.look"), "5", "4"], env=ENV,
+                   check=True, timeout=120)
+    torchrun(str(script), str(data), str(tmp_path / "two.look"), "5", "2")
+    one = load_file(tmp_path / "one.look" / "weights.safetensors")
+    two = load_file(tmp_path / "two.look" / "weights.safetensors")
+    start = torch.nn.Conv2d(3, 3, 1)  # the weights moved: the comparison is not between two untouched nets
+    assert one.keys() == two.keys()
+    for k in one:
+        assert torch.allclose(one[k], two[k], atol=1e-6), (k, (one[k] - two[k]).abs().max())
+    assert (one["weight"] - start.weight.detach()).abs().max() > 0.05
+
+
+@pytest.fixture
+def dcgan_case(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump(TINY_DCGAN))
+    return write_image_folder(tmp_path / "style", 8), config
+
+
+def test_ten_two_process_runs_in_a_row_exit_cleanly(dcgan_case, tmp_path):
+    style, config = dcgan_case
+    failures = []
+    for i in range(10):
+        r = torchrun("-m", "lookgan", "train", "dcgan", str(style), "--out", str(tmp_path / f"run{i}.look"),
+                     "--steps", "4", "--config", str(config), check=False)
+        if r.returncode != 0 or "terminate called" in r.stderr:
+            failures.append((i, r.returncode, r.stderr[-500:]))
+    assert not failures, failures
+    # Only rank 0 wrote: one set of checkpoints, the look, and it loads.
+    import lookgan
+
+    assert sorted(s for s, _ in list_checkpoints(tmp_path / "run9.look" / "checkpoints")) == [3, 4]
+    assert lookgan.load_look(tmp_path / "run9.look").meta["steps"] == 4
+
+
+def _workers(parent: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=,ppid=,args=", "-e"], capture_output=True, text=True).stdout
+    rows = [line.split(None, 2) for line in out.splitlines()]
+    return [int(pid) for pid, ppid, args in (r for r in rows if len(r) == 3)
+            if int(ppid) == parent and "lookgan" in args]
+
+
+def test_kill9_of_one_worker_then_resume(dcgan_case, tmp_path):
+    style, config = dcgan_case
+    out = tmp_path / "k.look"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m",
+           "lookgan", "train", "dcgan", str(style), "--out", str(out), "--steps", "100000", "--config", str(config)]
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        while not any(s >= 9 for s, _ in list_checkpoints(out / "checkpoints")):
+            assert time.monotonic() < deadline and proc.poll() is None, "no checkpoint appeared"
+            time.sleep(0.2)
+        workers = _workers(proc.pid)
+        assert len(workers) == 2, workers
+        os.kill(workers[1], signal.SIGKILL)  # one worker dies hard; torchrun stops the other
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode != 0
+    last = max(s for s, _ in list_checkpoints(out / "checkpoints"))
+    r = torchrun("-m", "lookgan", "train", "dcgan", str(style), "--out", str(out), "--steps", str(last + 6),
+                 "--config", str(config), "--resume")
+    assert f"finished at step {last + 6}" in r.stdout
+    assert max(s for s, _ in list_checkpoints(out / "checkpoints")) == last + 6
