@@ -162,6 +162,8 @@ def apply(
     progress: bool = True,
     on_file: Callable[[Path, Path], None] | None = None,
     backend: str = "torch",
+    skip_existing: bool | None = None,
+    manifest: bool | None = None,
 ) -> list[Path]:
     """Apply ``look`` to photos, folders of photos and videos, writing the results into ``out``.
 
@@ -170,21 +172,83 @@ def apply(
     (:func:`lookgan.video.apply_video`, needs the ``video`` extra). Translator looks process large photos in
     ``tile``-px tiles. ``backend="onnx"`` runs the look's ONNX graph in onnxruntime instead (``look`` may then be
     an exported ``.onnx`` file; whole photos in one pass, no tiling). Returns the written paths.
+
+    ``skip_existing`` leaves outputs that already exist alone (a restarted batch continues; outputs are written
+    atomically, so an existing file is a finished one); ``manifest`` writes ``out/manifest.json`` (every input,
+    its output, written / skipped / failed, seconds). Under torchrun the inputs are shared out by rank (rank r
+    takes every N-th file from the r-th), and both default to on; otherwise to off.
     """
     options = ApplyOptions(strength=strength, keep_colour=keep_colour, tile=tile)
     if backend not in ("torch", "onnx"):
         raise InputError(f"--backend must be torch or onnx, got {backend!r}")
-    files = _expand_inputs([inputs] if isinstance(inputs, (str, Path)) else inputs)
+    from . import distributed
+
+    world = distributed.world_from_env()
+    skip_existing = world.distributed if skip_existing is None else skip_existing
+    manifest = world.distributed if manifest is None else manifest
     out = Path(out)
+    jobs = _plan(_expand_inputs([inputs] if isinstance(inputs, (str, Path)) else inputs), out)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="lookgan-onnx-") as tmp:
-        if backend == "onnx":
-            grade = onnx_grader(look, options, Path(tmp))
-            video_grade: Callable[[np.ndarray], np.ndarray] = grade
-        else:
-            grade, video_grade = _torch_graders(as_look(look), options)
-        return _apply_files(files, out, grade, video_grade, max_pixels=max_pixels, progress=progress,
-                            on_file=on_file)
+    if world.distributed:
+        world, _ = distributed.init("cpu")
+    try:
+        with tempfile.TemporaryDirectory(prefix="lookgan-onnx-") as tmp:
+            if backend == "onnx":
+                grade = onnx_grader(look, options, Path(tmp))
+                video_grade: Callable[[np.ndarray], np.ndarray] = grade
+            else:
+                grade, video_grade = _torch_graders(as_look(look), options)
+            records = _apply_files(jobs[world.rank::world.size], grade, video_grade, max_pixels=max_pixels,
+                                   progress=progress and world.main, on_file=on_file, skip_existing=skip_existing,
+                                   single=len(jobs) == 1)
+        if manifest:
+            _write_manifest(out, records, world)
+    finally:
+        distributed.shutdown(None, world)
+    return [Path(r["output"]) for r in records if r["status"] in ("written", "skipped")]
+
+
+def _plan(files: list[Path], out: Path) -> list[tuple[Path, Path]]:
+    """(input, output) for every file, decided once for the whole list so that every rank agrees: same name
+    in ``out``, videos as .mp4, two inputs with one name get ``-N`` suffixes."""
+    jobs: list[tuple[Path, Path]] = []
+    taken: set[Path] = set()
+    for src in files:
+        dst = out / (src.stem + ".mp4") if src.suffix.lower() in VIDEO_EXTENSIONS else output_path(src, out)
+        if dst in taken:  # two inputs with one name (a.jpg, a.png, or the same name in two folders)
+            dst = dst.with_name(f"{dst.stem}-{len(jobs)}{dst.suffix}")
+        taken.add(dst)
+        jobs.append((src, dst))
+    return jobs
+
+
+def _write_manifest(out: Path, records: list[dict[str, Any]], world: Any) -> None:
+    """``out/manifest.json``: every rank's records gathered on rank 0 (one atomic file)."""
+    import json
+
+    from .io_utils import atomic_write_json
+
+    if world.distributed:
+        import torch.distributed as dist
+
+        gathered: list[Any] = [None] * world.size
+        dist.all_gather_object(gathered, records)
+        records = [r for part in gathered for r in part]
+    if not world.main:
+        return
+    previous = {}
+    if (out / "manifest.json").exists():  # a restarted batch keeps what the earlier run recorded
+        try:
+            previous = {r["input"]: r for r in json.loads((out / "manifest.json").read_text())["files"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            previous = {}
+    for r in records:
+        if r["status"] == "skipped" and r["input"] in previous:
+            continue
+        previous[r["input"]] = r
+    files = sorted(previous.values(), key=lambda r: r["input"])
+    counts = {k: sum(r["status"] == k for r in records) for k in ("written", "skipped", "failed")}
+    atomic_write_json(out / "manifest.json", {"processes": world.size, "this_run": counts, "files": files})
 
 
 def _torch_graders(look: Look, options: ApplyOptions) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
@@ -208,14 +272,19 @@ def _torch_graders(look: Look, options: ApplyOptions) -> tuple[Callable[[np.ndar
     return grade, grade
 
 
-def _apply_files(files: list[Path], out: Path, grade: Callable[[np.ndarray], np.ndarray], video_grade: Any, *,
-                 max_pixels: int, progress: bool, on_file: Callable[[Path, Path], None] | None) -> list[Path]:
-    written: list[Path] = []
-    for src in tqdm(files, desc="applying", unit="file", disable=not progress or len(files) < 2):
-        dst = out / (src.stem + ".mp4") if src.suffix.lower() in VIDEO_EXTENSIONS else output_path(src, out)
-        if dst in written:  # two inputs with one name (a.jpg, a.png, or the same name in two folders)
-            dst = dst.with_name(f"{dst.stem}-{len(written)}{dst.suffix}")
-        if src.suffix.lower() in VIDEO_EXTENSIONS:
+def _apply_files(jobs: list[tuple[Path, Path]], grade: Callable[[np.ndarray], np.ndarray], video_grade: Any, *,
+                 max_pixels: int, progress: bool, on_file: Callable[[Path, Path], None] | None,
+                 skip_existing: bool, single: bool) -> list[dict[str, Any]]:
+    """Grade each (input, output) pair; one record per file (``written``, ``skipped`` or ``failed``)."""
+    import time
+
+    records: list[dict[str, Any]] = []
+    for src, dst in tqdm(jobs, desc="applying", unit="file", disable=not progress or len(jobs) < 2):
+        record = {"input": str(src), "output": str(dst), "status": "written", "seconds": 0.0}
+        t0 = time.perf_counter()
+        if skip_existing and dst.exists():
+            record["status"] = "skipped"
+        elif src.suffix.lower() in VIDEO_EXTENSIONS:
             from .video import apply_video
 
             apply_video(video_grade, src, dst, progress=progress)
@@ -223,12 +292,14 @@ def _apply_files(files: list[Path], out: Path, grade: Callable[[np.ndarray], np.
             try:
                 image = read_image(src, max_pixels=max_pixels, keep_8bit=True)
             except InputError as e:
-                if len(files) == 1:
+                if single:
                     raise
                 warnings.warn(f"skipping {e}", stacklevel=3)  # one bad file must not stop a folder
+                records.append({**record, "status": "failed", "error": str(e)})
                 continue
             save_image(grade(image), dst, **image_metadata(src))
-        written.append(dst)
-        if on_file is not None:
+        record["seconds"] = round(time.perf_counter() - t0, 4)
+        records.append(record)
+        if on_file is not None and record["status"] == "written":
             on_file(src, dst)
-    return written
+    return records

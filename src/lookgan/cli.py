@@ -207,18 +207,29 @@ def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | N
 @click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
               help="onnx: run the look's ONNX graph in onnxruntime (LOOK may be an exported .onnx file; whole "
                    "photos in one pass; needs: pip install 'lookgan[onnx]').")
+@click.option("--skip-existing/--redo-existing", default=None,
+              help="Leave outputs that already exist (restart a big batch) [default: on under torchrun].")
+@click.option("--manifest/--no-manifest", default=None,
+              help="Write OUT/manifest.json: every input, its output and status [default: on under torchrun].")
 def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool, tile: int,
-              backend: str) -> None:
+              backend: str, skip_existing: bool | None, manifest: bool | None) -> None:
     """Apply LOOK to photos, folders of photos or videos (INPUTS), at full resolution.
 
     Photos keep their size, format, EXIF and colour profile; videos (mp4, mov, mkv, ...) keep their frame rate
     and audio (needs: pip install 'lookgan[video]'). Colour looks change colours through a LUT (strength and
     keep-colour inside it); translator looks (cyclegan, cut, fastcut) run their generator over the photo in
     tiles that share the whole image's normalisation, so any size works without seams.
+
+    Under `torchrun --nproc_per_node N -m lookgan apply ...` the files are shared out between the N processes.
     """
+    from .distributed import world_from_env
+
     files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile,
-                      backend=backend)
-    click.echo(f"wrote {len(files)} file(s) to {out}")
+                      backend=backend, skip_existing=skip_existing, manifest=manifest)
+    world = world_from_env()
+    if world.main:
+        on = f" (this process's share of {world.size})" if world.distributed else ""
+        click.echo(f"wrote {len(files)} file(s) to {out}{on}")
 
 
 @app.command("export")
