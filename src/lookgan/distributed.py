@@ -4,8 +4,10 @@
 environment torchrun sets (``WORLD_SIZE``, ``RANK``, ``LOCAL_RANK``) and then:
 
 * joins the process group (gloo on CPU, nccl on CUDA, each rank on its own GPU);
-* wraps every trained network in :class:`~torch.nn.parallel.DistributedDataParallel`, so gradients are
-  averaged across processes inside ``backward``. BatchNorm: SyncBatchNorm on CUDA; on CPU, where PyTorch's
+* wraps every trained network in :class:`~torch.nn.parallel.DistributedDataParallel` (``static_graph``: our
+  steps use a network several times — D on real and fake, CUT's generator for its PatchNCE taps — and the
+  same way every step), so gradients are averaged across processes inside ``backward``. Methods call their
+  networks only through ``forward`` (extra entry points are keyword arguments of it) so DDP sees every use. BatchNorm: SyncBatchNorm on CUDA; on CPU, where PyTorch's
   SyncBatchNorm does not run, each process normalises by its own batch (per-rank statistics; rank 0's running
   statistics are the ones saved);
 * shards data the way a distributed sampler does, with the order in the resumable state: every process draws
@@ -86,7 +88,7 @@ def wrap(method: Any, world: World) -> None:
             net, device_ids=[method.device.index] if method.device.type == "cuda" else None,
             # BatchNorm statistics stay per rank (synced once at start); buffers are not rewritten mid-step.
             forward_sync_buffers=False,
-            find_unused_parameters=True)  # some heads (FastGAN's decoders, CUT's sampler) sit out some passes
+            static_graph=True)  # the same graph every step, with networks used several times per step (CUT, GANs)
 
 
 def unwrap(module: nn.Module) -> nn.Module:

@@ -130,3 +130,19 @@ def test_batch_apply_shards_skips_existing_and_writes_a_manifest(tmp_path):
         p.unlink()  # as if a crash had cut the batch short
     again = run()
     assert again["this_run"] == {"written": 3, "skipped": 7, "failed": 0} and len(again["files"]) == 10
+
+
+@pytest.mark.parametrize("kind", ["lut", "cut", "fastgan"])
+def test_other_kinds_train_under_torchrun(kind, tmp_path):
+    """Multi-folder data (lut, cut), a network used several times per step (cut's PatchNCE taps), two outputs and
+    random decoder crops (fastgan): all through DDP's forward."""
+    from tests.helpers import warm_grade, write_colour_case
+
+    case = write_colour_case(tmp_path / "case", warm_grade, n=6, n_held=1)
+    config = tmp_path / "c.yaml"
+    method = {"lut": {}, "cut": {"ngf": 8, "n_blocks": 2, "size": 32}, "fastgan": {"size": 64, "ngf": 8, "ndf": 8}}
+    config.write_text(yaml.safe_dump({"method": method[kind], "train": {"batch": 2, "eval_every": 0}}))
+    photos = ["--photos", str(case / "content")] if kind != "fastgan" else []
+    r = torchrun("-m", "lookgan", "train", kind, str(case / "style"), *photos, "--out", str(tmp_path / "x.look"),
+                 "--steps", "3", "--config", str(config))
+    assert "finished at step 3 after" in r.stdout and "on 2 processes" in r.stdout

@@ -244,6 +244,8 @@ def test_apply_generate_export_evaluate(actions, ws, colour_look, trained_dcgan_
     assert cube.read_text().count("\n") > 33**3 and "wrote" in text
     hald, _ = actions.export("warm", format="hald")
     assert hald.suffix == ".png"
+    onnx_file, _ = actions.export("faces", format="onnx")  # any kind, generators too
+    assert onnx_file.suffix == ".onnx" and onnx_file.stat().st_size > 1000
     with pytest.raises(InputError, match="not offered"):
         actions.export("warm", format="exe")
     shared, _ = actions.export("faces", format="look")  # generator looks share as a zip, without checkpoints

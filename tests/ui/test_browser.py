@@ -177,6 +177,15 @@ def images_loaded(page, selector: str) -> None:
                            ".every(i => i.complete && i.naturalWidth > 0)")
 
 
+def screenshot(page, server, name: str, images: str = "") -> None:
+    """A full-page screenshot of the current tab once its pictures (``images``, a CSS selector) have loaded."""
+    for selector in filter(None, (part.strip() for part in images.split(","))):
+        page.wait_for_selector(selector)
+    if images:
+        images_loaded(page, images)
+    page.screenshot(path=server.shots / f"{name}.png", full_page=True)
+
+
 def error_shown(page, text: str) -> str:
     """Wait for an error toast that says ``text``; returns all the toasts' text."""
     page.locator(".toast-body.error", has_text=text).first.wait_for(state="visible", timeout=30_000)
@@ -194,10 +203,7 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     page.click("#train-start")
     status = wait_text(page, "#train-status", "done")
     assert "step 8 / 8" in status
-    page.wait_for_selector("#train-sample img")
-    page.wait_for_selector("#train-loss img")
-    images_loaded(page, "#train-sample img, #train-loss img")
-    page.screenshot(path=server.shots / "ui-learn.png", full_page=True)
+    screenshot(page, server, "ui-learn", "#train-sample img, #train-loss img")
 
     # Apply: the new look on a photo it has not seen; download and check it moved the way the grade does.
     open_tab(page, "Apply")
@@ -212,9 +218,7 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     assert got.shape == before.shape
     assert got[..., 0].mean() > before[..., 0].mean() + 5 and got[..., 2].mean() < before[..., 2].mean() - 5
     assert np.abs(got - truth).mean() < 0.85 * np.abs(before - truth).mean()  # closer to the true grade
-    page.wait_for_selector("#apply-compare img")
-    images_loaded(page, "#apply-compare img, #apply-gallery img")
-    page.screenshot(path=server.shots / "ui-apply.png", full_page=True)
+    screenshot(page, server, "ui-apply", "#apply-compare img, #apply-gallery img")
     # A look shared as a zip: uploaded, unpacked into the work folder and selected.
     zipped = zip_look(server.work / "looks" / "warm.look", tmp_path / "warm.look.zip")
     page.set_input_files("#look-zip input[type=file]", [str(zipped)])
@@ -228,9 +232,7 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     page.click("#gen-run")
     page.wait_for_function("document.querySelectorAll('#gen-gallery img').length >= 4")
     page.wait_for_selector("#gen-download a[download]")
-    page.wait_for_selector("#gen-anim img")
-    images_loaded(page, "#gen-gallery img, #gen-anim img")
-    page.screenshot(path=server.shots / "ui-generate.png", full_page=True)
+    screenshot(page, server, "ui-generate", "#gen-gallery img, #gen-anim img")
 
     # Export a .cube that an editor would open.
     open_tab(page, "Export")
@@ -239,7 +241,7 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     wait_text(page, "#export-status", "wrote")
     cube = download(page, "export-download", tmp_path / "warm.cube").read_text()
     assert "LUT_3D_SIZE 33" in cube
-    page.screenshot(path=server.shots / "ui-export.png", full_page=True)
+    screenshot(page, server, "ui-export")
 
     # Evaluate on the held-out photos.
     open_tab(page, "Evaluate")
@@ -249,8 +251,7 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     table = wait_text(page, "#eval-table", "colour distance", timeout_s=180)
     assert "structure kept" in table or "SWD" in table
     page.wait_for_selector("#eval-download a[download]")
-    images_loaded(page, "#eval-gallery img")
-    page.screenshot(path=server.shots / "ui-evaluate.png", full_page=True)
+    screenshot(page, server, "ui-evaluate", "#eval-gallery img")
 
 
 def test_bad_uploads_show_errors_and_server_keeps_serving(page, server, tmp_path):

@@ -86,10 +86,10 @@ class CUT(TranslatorMethod):
         """PatchNCE between ``source`` and ``translated``, averaged over the tapped layers."""
         g, sampler = self.nets["generator"], self.nets["sampler"]
         c = self.config
-        feats_q = g.encode(translated, self.taps)
+        feats_q = g(translated, taps=self.taps)
         if flipped:  # translated came from the mirrored source: mirror its features back into place
             feats_q = [f.flip(-1) for f in feats_q]
-        feats_k = g.encode(source, self.taps)
+        feats_k = g(source, taps=self.taps)
         keys, ids = sampler(feats_k, c.num_patches)
         queries, _ = sampler(feats_q, c.num_patches, ids)
         batch = source.shape[0]

@@ -118,7 +118,7 @@ class FastGAN(GeneratorMethod):
         c = self.config
         g, d = self.nets["generator"], self.nets["discriminator"]
         z = torch.randn(batch.shape[0], c.z_dim, device=batch.device)
-        fake_big, fake_small = g.forward_pair(z)  # (B, 3, S, S), (B, 3, S/2, S/2)
+        fake_big, fake_small = g(z, pair=True)  # (B, 3, S, S), (B, 3, S/2, S/2)
         # Discriminator: hinge with random margins, plus self-supervised reconstruction of real images.
         real = self._views(batch)
         part = int(torch.randint(0, 4, ()))

@@ -18,6 +18,8 @@ follow the paper's table (channels = width x {4: 16, 8: 8, 16: 4, 32: 2, 64: 2, 
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 import torch
@@ -106,8 +108,10 @@ class FastGANGenerator(nn.Module):
             feats[r] = x
         return torch.tanh(self.to_rgb(x)), torch.tanh(self.to_rgb_half(feats[self.size // 2]))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.forward_pair(z)[0]
+    def forward(self, z: torch.Tensor, pair: bool = False) -> Any:
+        """The image; with ``pair``, :meth:`forward_pair`'s two outputs (through ``forward`` so that a
+        DistributedDataParallel wrapper sees the call)."""
+        return self.forward_pair(z) if pair else self.forward_pair(z)[0]
 
 
 def _down_block(cin: int, cout: int) -> nn.Sequential:

@@ -10,7 +10,7 @@ is normalised alike and no seam appears.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -98,7 +98,11 @@ class ResnetGenerator(nn.Module):
             if isinstance(m, StatsInstanceNorm):
                 m.mode = mode
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, taps: tuple[int, ...] | None = None) -> Any:
+        """The translated image; with ``taps``, :meth:`encode`'s features instead (through ``forward`` so that a
+        DistributedDataParallel wrapper sees every use of the network)."""
+        if taps is not None:
+            return self.encode(x, taps)
         h = self.down2(self.down1(self.stem(x)))  # (B, 4 ngf, H/4, W/4)
         for block in self.blocks:
             h = block(h)

@@ -255,17 +255,17 @@ class Actions:
         from .. import export as export_look
 
         look = self.ws.look_path(look_name)
-        suffix = {"cube": ".cube", "hald": ".png"}.get(format)
+        suffix = {"cube": ".cube", "hald": ".png", "onnx": ".onnx"}.get(format)
         run = self.ws.new_run(f"export-{look_name}")
         if format == "look":
             path = zip_look(look, run / f"{look_name}.look.zip")
             return path, (f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB): the look without its "
                           "training checkpoints; upload it in Apply on another lookgan, or unzip it for the CLI")
         if suffix is None:
-            raise InputError(f"format {format!r} is not offered here; choose cube, hald or look")
+            raise InputError(f"format {format!r} is not offered here; choose cube, hald, onnx or look")
         report: dict[str, Any] = {}
-        path = export_look(look, format=format, out=run / f"{look_name}{suffix}", size=int(size) or None,
-                           report=report)
+        path = export_look(look, format=format, out=run / f"{look_name}{suffix}",  # type: ignore[arg-type]
+                           size=(int(size) or None) if format != "onnx" else None, report=report)
         text = f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB)"
         if "lut_psnr" in report:
             text += (f"; this texture look was distilled into a LUT that reproduces its colours at "

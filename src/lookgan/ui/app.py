@@ -236,11 +236,13 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
             with gr.Tab("Export", id="export") as export_tab:
                 gr.Markdown("A `.cube` opens in Resolve, Premiere, Photoshop, OBS and ffmpeg (`lut3d`); a HaldCLUT "
                             "PNG in GIMP/G'MIC, RawTherapee and ffmpeg (`haldclut`). Texture looks are distilled "
-                            "into their colour part (generator looks only export as a look zip). ONNX export is not in this release yet.")
+                            "into their colour part. ONNX carries the whole look, any kind, for apps (onnxruntime; images NCHW RGB "
+                            "in 0..1).")
                 with gr.Row():
                     export_look = gr.Dropdown(label="Look", choices=actions.look_choices(),
                                               elem_id="export-look")
-                    fmt = gr.Radio([(".cube", "cube"), ("HaldCLUT PNG", "hald"), ("the look itself (zip, to share)", "look")],
+                    fmt = gr.Radio([(".cube", "cube"), ("HaldCLUT PNG", "hald"), ("ONNX (apps)", "onnx"),
+                                    ("the look itself (zip, to share)", "look")],
                                    value="cube", label="Format",
                                    elem_id="export-format")
                     export_size = gr.Number(value=0, precision=0, minimum=0, label="Size (0 = the look's own; "
