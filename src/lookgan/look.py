@@ -193,5 +193,14 @@ def load_look(path: str | Path, *, map_location: str = "cpu") -> Look:
         tensors = load_file(str(weights), device=map_location)
     except (SafetensorError, OSError) as e:
         raise LookFormatError(f"{weights} is not a readable safetensors file ({e}); retrain or re-copy it") from None
+    for name, t in tensors.items():
+        if t.dtype not in _WEIGHT_DTYPES and not (name.endswith("num_batches_tracked") and t.dtype == torch.int64):
+            raise LookFormatError(f"{weights}: tensor {name} has dtype {str(t.dtype).replace('torch.', '')}; a look "
+                                  "holds float weights only. The file was not written by lookgan: retrain or "
+                                  "re-export the look")
     return Look(path=folder, kind=method.kind, config=config, meta=meta, tensors=tensors)
+
+
+#: What a look's weights may be stored as (float32 as written; half precisions for looks shrunk by hand).
+_WEIGHT_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 

@@ -126,7 +126,8 @@ def _slow_config(tmp_path: Path, every: int, sample_every: int = 0) -> Path:
     return path
 
 
-def test_sigterm_saves_and_exits_cleanly(tmp_path, style_dir):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_and_ctrl_c_save_and_exit_cleanly(tmp_path, style_dir, sig):
     look = tmp_path / "s.look"
     cfg = _slow_config(tmp_path, 1000, sample_every=3)
     proc = _spawn(["train", "dcgan", str(style_dir), "--out", str(look), "--steps", "1000000", "--config", str(cfg)],
@@ -135,9 +136,9 @@ def test_sigterm_saves_and_exits_cleanly(tmp_path, style_dir):
     while not (look / "samples").exists():  # the loop is running (and its signal handlers are in place)
         assert proc.poll() is None and time.monotonic() - t0 < 120, proc.communicate()[0]
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + signal.SIGTERM, out
+    assert proc.returncode == 128 + sig, out
     assert "interrupted at step" in out and "--resume" in out and "Traceback" not in out
     ckpt = load_latest_checkpoint(look / "checkpoints")
     assert ckpt is not None and ckpt.step >= 1

@@ -36,6 +36,30 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-features=MediaRouter,OptimizationHints"]
 
 
+#: Loaded into the server process: records the address of every socket connect() it makes.
+SOCKET_WATCH = """
+import os, socket
+_log = os.environ.get("LOOKGAN_CONNECTIONS_LOG")
+if _log:
+    _connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def _record(address):
+        host = address[0] if isinstance(address, tuple) else "unix"
+        with open(_log, "a") as f:
+            f.write(f"{host}\\n")
+
+    def connect(self, address):
+        _record(address)
+        return _connect(self, address)
+
+    def connect_ex(self, address):
+        _record(address)
+        return _connect_ex(self, address)
+
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+"""
+
+
 def _require_browser() -> None:
     missing = []
     for module in ("gradio", "playwright"):
@@ -81,9 +105,16 @@ def server(tmp_path_factory):
     secret.write_text("not for browsers")
     port = _free_port()
     log = open(root / "server.log", "w")
+    # Every connection the server process opens is recorded (sitecustomize runs before lookgan starts).
+    hooks = root / "hooks"
+    hooks.mkdir()
+    (hooks / "sitecustomize.py").write_text(SOCKET_WATCH)
+    connections = root / "connections.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]),
+           "LOOKGAN_CONNECTIONS_LOG": str(connections)}
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "lookgan", "ui", "--workdir", str(work), "--port", str(port),
-                             "--max-upload-mb", "5"], stdout=log, stderr=subprocess.STDOUT)
+                             "--max-upload-mb", "5"], stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     while _get_quietly(url) != 200:
         if proc.poll() is not None or time.monotonic() - started > 90:
@@ -93,7 +124,7 @@ def server(tmp_path_factory):
     shots = Path(os.environ.get("LOOKGAN_SCREENSHOTS") or root / "shots")
     shots.mkdir(parents=True, exist_ok=True)
     yield SimpleNamespace(url=url, work=work, case=case, secret=secret, proc=proc, shots=shots,
-                          log=root / "server.log", start_s=time.monotonic() - started)
+                          log=root / "server.log", start_s=time.monotonic() - started, connections=connections)
     proc.send_signal(signal.SIGINT)
     try:
         proc.wait(60)
@@ -104,6 +135,11 @@ def server(tmp_path_factory):
     # Ctrl-C stops it cleanly and the temporary uploads go with it; looks stay.
     assert not (work / "uploads").exists() or not any((work / "uploads").iterdir())
     assert (work / "looks" / "warm.look" / "look.json").exists()
+    # No outbound connection during the whole browser session: only loopback addresses were connected to.
+    made = connections.read_text().splitlines() if connections.exists() else []
+    assert made, "the socket watch recorded nothing (it should see the server's own startup check)"
+    outside = [line for line in made if not line.startswith(("127.", "::1", "localhost", "unix"))]
+    assert not outside, outside
 
 
 def _get_quietly(url: str) -> int | None:

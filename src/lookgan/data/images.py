@@ -8,6 +8,7 @@ by a failed copy, ``.DS_Store`` and sidecar files. Every function here either re
 from __future__ import annotations
 
 import io
+import struct
 import threading
 import warnings
 from pathlib import Path
@@ -21,6 +22,12 @@ from ..errors import ImageTooLargeError, InputError, UnreadableImageError
 DEFAULT_MAX_PIXELS = 180_000_000
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".webp", ".bmp", ".tif", ".tiff", ".heic", ".heif"})
+
+#: What Pillow raises on malformed files. Besides its documented OSError/SyntaxError/ValueError, fuzzing found
+#: TypeError (a TIFF strip-offset tag of type RATIONAL) and its decoders can raise the others on crafted input;
+#: all mean "damaged file", never a bug of ours (tests/reliability/test_fuzz.py keeps the inputs).
+_DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyError, IndexError, ZeroDivisionError,
+                  struct.error)
 
 _HEIF_REGISTERED: bool | None = None
 _OPEN_LOCK = threading.Lock()
@@ -83,7 +90,7 @@ def _open(path: Path, max_pixels: int) -> Image.Image:
                 Image.MAX_IMAGE_PIXELS = saved
     except FileNotFoundError:
         raise InputError(f"{path} does not exist") from None
-    except (OSError, SyntaxError, ValueError) as e:
+    except _DECODE_ERRORS as e:
         size = path.stat().st_size if path.exists() else 0
         why = "the file is empty (0 bytes)" if size == 0 else f"not a readable image ({e})"
         raise UnreadableImageError(f"{path}: {why}; remove it or replace it with a good copy") from None
@@ -197,7 +204,7 @@ def read_image(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, min_si
             im = exif_fixed
         im = _to_srgb(im, path)
         return _to_float_rgb(im, keep_8bit)
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
+    except _DECODE_ERRORS as e:
         raise UnreadableImageError(f"{path}: damaged or truncated image ({e}); remove it or replace it "
                                    "with a good copy") from None
     finally:
