@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import torch
 
 from . import distributed
@@ -82,6 +83,9 @@ def train(
     """
     method_cls = get_method(kind)
     out = Path(out)
+    if kind == "lut" and Path(style_dir).is_file():
+        return _train_from_reference(Path(style_dir), photos=photos, out=out, overwrite=overwrite,
+                                     max_pixels=max_pixels)
     if photos is not None and not method_cls.needs_photos:
         raise InputError(f"{kind} learns from the style images alone; drop --photos {photos}")
     if pairs is not None and not method_cls.accepts_pairs:
@@ -177,6 +181,55 @@ def _train(method_cls: Any, method_config: Any, train_config: TrainConfig, world
                             progress_fn=progress_fn if world.main else None, abort_fn=abort_fn, world=world)
     finally:
         distributed.shutdown(method, world)
+
+
+def _train_from_reference(reference: Path, *, photos: str | Path | None, out: Path, overwrite: bool,
+                          max_pixels: int) -> TrainResult:
+    """``train lut REF.jpg --photos DIR``: a colour look from one reference photo, fitted by colour-distribution
+    matching per region (person / background where the faces extra finds people; see
+    :func:`lookgan.portrait.reference_lut`), written as a global LUT look."""
+    import time
+
+    from .data.images import list_images, read_image
+    from .eval.faces import mediapipe_available
+    from .exporting import write_lut_look
+    from .portrait import PortraitMasker, reference_lut
+
+    if photos is None:
+        raise InputError(f"a look from one reference photo ({reference.name}) needs your own photos too, to learn "
+                         "how to change them: add --photos CONTENT_DIR")
+    _prepare_out(out, resume=False, overwrite=overwrite)
+    t0 = time.monotonic()
+    ref = read_image(reference, max_pixels=max_pixels, min_side=512, keep_8bit=True)
+    paths = list_images(photos)[:60]
+    if not paths:
+        raise InputError(f"--photos {photos} holds no images; give a folder of your own photos")
+    images = [read_image(p, max_pixels=max_pixels, min_side=256, keep_8bit=True) for p in paths]
+    images = [_downscale(im, 384) for im in images]
+    if mediapipe_available():
+        with PortraitMasker() as masker:
+            lut, summary = reference_lut(_downscale(ref, 768), images, masker=masker)
+    else:
+        warnings.warn("the faces extra is not installed: matching colours over whole pictures, not person and "
+                      "background separately (pip install 'lookgan[faces]')", stacklevel=2)
+        lut, summary = reference_lut(_downscale(ref, 768), images)
+    write_lut_look(lut, out, source=reference.name,
+                   data={"folder": None, "reference": str(reference), "photos": {"folder": str(photos)},
+                         "n_images": len(images), "fit": summary})
+    return TrainResult(look=out, step=0, stopped="done", elapsed_s=time.monotonic() - t0, sample_path=None,
+                       loss_plot=None, checkpoint=None)
+
+
+def _downscale(image: Any, side: int) -> Any:
+    """At most ``side`` px on the longer side (colour statistics need no more)."""
+    from PIL import Image
+
+    h, w = image.shape[:2]
+    if max(h, w) <= side:
+        return image
+    scale = side / max(h, w)
+    return np.asarray(Image.fromarray(image).resize((max(1, round(w * scale)), max(1, round(h * scale))),
+                                                    Image.Resampling.BILINEAR))
 
 
 def _read_training_data(style_dir: Path, *, photos: str | Path | None, pairs: str | Path | None, spec: Any,

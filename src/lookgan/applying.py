@@ -11,9 +11,10 @@ applied to the result.
 """
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -164,6 +165,9 @@ def apply(
     backend: str = "torch",
     skip_existing: bool | None = None,
     manifest: bool | None = None,
+    person_strength: float | None = None,
+    background_strength: float | None = None,
+    protect_skin: float = 0.0,
 ) -> list[Path]:
     """Apply ``look`` to photos, folders of photos and videos, writing the results into ``out``.
 
@@ -177,6 +181,10 @@ def apply(
     atomically, so an existing file is a finished one); ``manifest`` writes ``out/manifest.json`` (every input,
     its output, written / skipped / failed, seconds). Under torchrun the inputs are shared out by rank (rank r
     takes every N-th file from the r-th), and both default to on; otherwise to off.
+
+    Portraits (needs the ``faces`` extra, :mod:`lookgan.portrait`): ``person_strength`` / ``background_strength``
+    apply the look with different strengths to people and background (each defaults to ``strength``), with
+    feathered masks; ``protect_skin`` (0..1) blends the original hue and chroma back on skin.
     """
     options = ApplyOptions(strength=strength, keep_colour=keep_colour, tile=tile)
     if backend not in ("torch", "onnx"):
@@ -192,12 +200,14 @@ def apply(
     if world.distributed:
         world, _ = distributed.init("cpu")
     try:
-        with tempfile.TemporaryDirectory(prefix="lookgan-onnx-") as tmp:
-            if backend == "onnx":
-                grade = onnx_grader(look, options, Path(tmp))
-                video_grade: Callable[[np.ndarray], np.ndarray] = grade
-            else:
-                grade, video_grade = _torch_graders(as_look(look), options)
+        with tempfile.TemporaryDirectory(prefix="lookgan-onnx-") as tmp, contextlib.ExitStack() as stack:
+            regions = None
+            if person_strength is not None or background_strength is not None or protect_skin > 0:
+                regions = {"person_strength": strength if person_strength is None else person_strength,
+                           "background_strength": strength if background_strength is None else background_strength,
+                           "protect_skin": protect_skin}
+            grade, video_grade = _graders(look, options, backend=backend, workdir=Path(tmp), regions=regions,
+                                          stack=stack)
             records = _apply_files(jobs[world.rank::world.size], grade, video_grade, max_pixels=max_pixels,
                                    progress=progress and world.main, on_file=on_file, skip_existing=skip_existing,
                                    single=len(jobs) == 1)
@@ -249,6 +259,28 @@ def _write_manifest(out: Path, records: list[dict[str, Any]], world: Any) -> Non
     files = sorted(previous.values(), key=lambda r: r["input"])
     counts = {k: sum(r["status"] == k for r in records) for k in ("written", "skipped", "failed")}
     atomic_write_json(out / "manifest.json", {"processes": world.size, "this_run": counts, "files": files})
+
+
+def _graders(look: Look | str | Path, options: ApplyOptions, *, backend: str, workdir: Path,
+             regions: dict[str, float] | None, stack: contextlib.ExitStack) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
+    """Photo and video frame functions for ``backend``; with ``regions`` (portrait strengths), the look at full
+    strength blended per person/background/skin mask (:func:`lookgan.portrait.portrait_blend`)."""
+    look_options = replace(options, strength=1.0) if regions else options  # strength then goes per region
+    if backend == "onnx":
+        grade = onnx_grader(look, look_options, workdir)
+        video_grade: Any = grade
+    else:
+        grade, video_grade = _torch_graders(as_look(look), look_options)
+    if not regions:
+        return grade, video_grade
+    from .portrait import PortraitMasker, portrait_blend
+
+    masker = stack.enter_context(PortraitMasker())
+
+    def portrait_grade(image: np.ndarray) -> np.ndarray:
+        return portrait_blend(image, grade(image), masker(image), **regions)
+
+    return portrait_grade, portrait_grade
 
 
 def _torch_graders(look: Look, options: ApplyOptions) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:

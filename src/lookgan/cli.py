@@ -211,8 +211,16 @@ def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | N
               help="Leave outputs that already exist (restart a big batch) [default: on under torchrun].")
 @click.option("--manifest/--no-manifest", default=None,
               help="Write OUT/manifest.json: every input, its output and status [default: on under torchrun].")
+@click.option("--person-strength", type=click.FloatRange(0, 1),
+              help="Portraits: strength of the look on people (0..1) [default: --strength]; needs the faces extra.")
+@click.option("--background-strength", type=click.FloatRange(0, 1),
+              help="Portraits: strength of the look on the background (0..1) [default: --strength].")
+@click.option("--protect-skin", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Portraits: blend the original skin hue and chroma back by this much (keeps skin natural under "
+                   "strong grades; lightness follows the look).")
 def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool, tile: int,
-              backend: str, skip_existing: bool | None, manifest: bool | None) -> None:
+              backend: str, skip_existing: bool | None, manifest: bool | None, person_strength: float | None,
+              background_strength: float | None, protect_skin: float) -> None:
     """Apply LOOK to photos, folders of photos or videos (INPUTS), at full resolution.
 
     Photos keep their size, format, EXIF and colour profile; videos (mp4, mov, mkv, ...) keep their frame rate
@@ -225,7 +233,9 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
     from .distributed import world_from_env
 
     files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile,
-                      backend=backend, skip_existing=skip_existing, manifest=manifest)
+                      backend=backend, skip_existing=skip_existing, manifest=manifest,
+                      person_strength=person_strength, background_strength=background_strength,
+                      protect_skin=protect_skin)
     world = world_from_env()
     if world.main:
         on = f" (this process's share of {world.size})" if world.distributed else ""

@@ -90,18 +90,23 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
 
 def import_lut(path: str | Path, *, out: str | Path, overwrite: bool = False) -> Path:
     """Turn a .cube file or HaldCLUT image into a (global) ``lut`` look at ``out``."""
-    from ..methods.lut import LUTConfig
-    from ..models.lut import AdaptiveLUT
-    from ..viz import lut_preview
-
     path, out = Path(path), Path(out)
     if (out / "look.json").exists() and not overwrite:
         raise InputError(f"{out} already holds a look; pass --overwrite to replace it or choose another --out")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; give a folder name such as {out.with_suffix('.look').name}")
-    lut = read_lut_file(path)
-    config = LUTConfig(lut_size=lut.shape[-1], n_luts=1, adaptive=False, init="identity", source=path.name)
+    return write_lut_look(read_lut_file(path), out, source=path.name,
+                          data={"folder": None, "n_images": 0, "imported_from": str(path)})
+
+
+def write_lut_look(lut: torch.Tensor, out: str | Path, *, source: str, data: dict[str, Any]) -> Path:
+    """A global ``lut`` look holding ``lut`` ``(3, n, n, n)`` (imported files, one-reference fits)."""
+    from ..methods.lut import LUTConfig
+    from ..models.lut import AdaptiveLUT
+    from ..viz import lut_preview
+
+    config = LUTConfig(lut_size=lut.shape[-1], n_luts=1, adaptive=False, init="identity", source=source)
     model = AdaptiveLUT(**config.model_kwargs(), init=lut)
     write_look(out, kind="lut", config=config, tensors=model.state_dict(), preview=lut_preview(lut),
-               meta={"steps": 0, "data": {"folder": None, "n_images": 0, "imported_from": str(path)}})
-    return out
+               meta={"steps": 0, "data": data})
+    return Path(out)

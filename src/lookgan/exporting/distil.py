@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ..eval.content import downscale_for_metrics
-from ..losses.regularizers import lut_smoothness
+from ..losses.regularizers import lut_monotonicity, lut_smoothness
 from ..models.translator import ResnetGenerator
 from ..ops.color import psnr
 from ..ops.lut3d import apply_lut, identity_lut
@@ -42,7 +42,7 @@ def colour_pairs(generator: ResnetGenerator, photos: Sequence[np.ndarray], *, si
 
 
 def fit_lut(inputs: torch.Tensor, outputs: torch.Tensor, *, size: int = 33, steps: int = 400, lr: float = 0.02,
-            smoothness: float = 1e-4) -> torch.Tensor:
+            smoothness: float = 1e-4, monotonicity: float = 0.0) -> torch.Tensor:
     """The ``(3, size, size, size)`` LUT whose trilinear interpolation best maps ``inputs`` to ``outputs``
     (``(N, 3)`` in [0, 1]), starting from the identity; returns it clipped to [0, 1]."""
     lut = identity_lut(size).requires_grad_(True)
@@ -51,6 +51,8 @@ def fit_lut(inputs: torch.Tensor, outputs: torch.Tensor, *, size: int = 33, step
     target = outputs.T.reshape(3, 1, -1)
     for _ in range(steps):
         loss = F.mse_loss(apply_lut(image, lut), target) + smoothness * lut_smoothness(lut)
+        if monotonicity:
+            loss = loss + monotonicity * lut_monotonicity(lut)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
