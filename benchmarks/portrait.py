@@ -11,6 +11,7 @@ person mask: 0 means the background grade is unchanged); and writes a before / g
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -71,8 +72,65 @@ def main() -> None:
                 "skin_hue_shift_deg_protected": round(float(np.mean(shifts_kept)), 2),
                 "background_delta_e_protected_vs_full": round(float(np.mean(bg_de)), 3),
                 "skin_delta_e_protected_vs_full": round(float(np.mean(skin_de)), 2)}
+            result["grades"][name].update(_one_reference(name, look, fast, Path(tmp)))
             print(name, result["grades"][name], flush=True)
     emit(result, args.out.with_suffix(".json"))
+
+
+def _one_reference(name: str, look: Path, fast, tmp: Path) -> dict:
+    """ΔE2000 to the true grade on 40 held-out portraits: unchanged, a look from ONE graded portrait
+    (`train lut REF --photos`), and the `ot` look learnt unpaired from 60 graded portraits (the same 60 plain
+    photos as content in both)."""
+    import lookgan
+    from lookgan.data.images import list_images, read_image
+    from lookgan.ops.color import delta_e2000_rgb
+
+    paths = list_images(DATA / "faces")
+    plain, graded_set, ref_paths, held = paths[:60], paths[60:120], paths[150:153], paths[200:240]
+    root = tmp / f"{name}-oneref"
+    for sub in ("plain", "graded"):
+        (root / sub).mkdir(parents=True)
+    for p in plain:
+        shutil.copy(p, root / "plain" / p.name)
+    for p in graded_set:
+        Image.fromarray(fast(read_image(p, keep_8bit=True))).save(root / "graded" / f"{p.stem}.png")
+    one, split = [], []
+    for i, ref_path in enumerate(ref_paths):  # three different single references
+        reference = root / f"reference{i}.png"
+        Image.fromarray(fast(read_image(ref_path, keep_8bit=True))).save(reference)
+        one.append(lookgan.train("lut", reference, photos=root / "plain", out=root / f"one{i}.look").look)
+        split.append(lookgan.train("lut", reference, photos=root / "plain", out=root / f"split{i}.look",
+                                   method_options={"per_region": True}).look)
+    lookgan.train("ot", root / "graded", photos=root / "plain", out=root / "sixty.look")
+
+    def mean_de(look_path) -> float:
+        values = []
+        for p in held:
+            img = read_image(p, keep_8bit=True)
+            out = _apply(look_path, img)
+            truth = fast(img)
+            values.append(float(delta_e2000_rgb(torch.from_numpy(out / 255.0).float(),
+                                                torch.from_numpy(truth / 255.0).float()).mean()))
+        return round(float(np.mean(values)), 2)
+
+    return {"oneref_delta_e_unchanged": mean_de(None),
+            "oneref_delta_e_one_reference": [mean_de(p) for p in one],
+            "oneref_delta_e_one_reference_per_region": [mean_de(p) for p in split],
+            "oneref_delta_e_ot_60_images": mean_de(root / "sixty.look")}
+
+
+_MODELS: dict = {}
+
+
+def _apply(look_path: Path | None, img: np.ndarray) -> np.ndarray:
+    import lookgan
+    from lookgan.applying import apply_array
+
+    if look_path is None:
+        return img
+    if look_path not in _MODELS:
+        _MODELS[look_path] = lookgan.load_look(look_path).build()
+    return apply_array(_MODELS[look_path], img)
 
 
 if __name__ == "__main__":

@@ -166,7 +166,8 @@ def test_one_reference_fit_on_a_synthetic_grade(tmp_path):
 
 
 def test_one_reference_look_from_the_cli_on_portraits(tmp_path, portraits):
-    """`lookgan train lut REF.jpg --photos DIR`: person and background matched separately on real portraits."""
+    """`lookgan train lut REF.jpg --photos DIR` on real portraits (whole pictures; --per-region splits person and
+    background)."""
     from lookgan.cli import main
     from tests.helpers import warm_grade
 
@@ -176,9 +177,12 @@ def test_one_reference_look_from_the_cli_on_portraits(tmp_path, portraits):
     mine.mkdir()
     for i, img in enumerate(portraits[1:5]):
         Image.fromarray(img).save(mine / f"{i}.png")
+    assert main(["train", "lut", str(ref), "--photos", str(mine), "--out", str(tmp_path / "split.look"),
+                 "--per-region"]) == 0
+    assert lookgan.load_look(tmp_path / "split.look").meta["data"]["fit"]["regions"] == ["person", "background"]
     assert main(["train", "lut", str(ref), "--photos", str(mine), "--out", str(tmp_path / "one.look")]) == 0
     look = lookgan.load_look(tmp_path / "one.look")
-    assert look.meta["data"]["fit"]["regions"] == ["person", "background"]
+    assert look.meta["data"]["fit"]["regions"] == ["all"]
     held = portraits[5]
     out = lookgan.apply(look, [mine / "0.png"], out=tmp_path / "o", progress=False)[0]
     got = np.asarray(Image.open(out), float)

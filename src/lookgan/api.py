@@ -85,7 +85,9 @@ def train(
     out = Path(out)
     if kind == "lut" and Path(style_dir).is_file():
         return _train_from_reference(Path(style_dir), photos=photos, out=out, overwrite=overwrite,
-                                     max_pixels=max_pixels)
+                                     max_pixels=max_pixels, per_region=bool((method_options or {}).get("per_region")))
+    if (method_options or {}).get("per_region"):
+        raise InputError("--per-region applies to a lut look from one reference photo (STYLE_DIR a file); drop it")
     if photos is not None and not method_cls.needs_photos:
         raise InputError(f"{kind} learns from the style images alone; drop --photos {photos}")
     if pairs is not None and not method_cls.accepts_pairs:
@@ -184,10 +186,10 @@ def _train(method_cls: Any, method_config: Any, train_config: TrainConfig, world
 
 
 def _train_from_reference(reference: Path, *, photos: str | Path | None, out: Path, overwrite: bool,
-                          max_pixels: int) -> TrainResult:
+                          max_pixels: int, per_region: bool = False) -> TrainResult:
     """``train lut REF.jpg --photos DIR``: a colour look from one reference photo, fitted by colour-distribution
-    matching per region (person / background where the faces extra finds people; see
-    :func:`lookgan.portrait.reference_lut`), written as a global LUT look."""
+    matching (:func:`lookgan.portrait.reference_lut`), written as a global LUT look. ``per_region`` matches person
+    and background separately (needs the faces extra; measured worse on our portraits, so off by default)."""
     import time
 
     from .data.images import list_images, read_image
@@ -206,12 +208,12 @@ def _train_from_reference(reference: Path, *, photos: str | Path | None, out: Pa
         raise InputError(f"--photos {photos} holds no images; give a folder of your own photos")
     images = [read_image(p, max_pixels=max_pixels, min_side=256, keep_8bit=True) for p in paths]
     images = [_downscale(im, 384) for im in images]
-    if mediapipe_available():
+    if per_region and not mediapipe_available():
+        raise InputError("--per-region needs person masks from the faces extra: pip install 'lookgan[faces]'")
+    if per_region:
         with PortraitMasker() as masker:
             lut, summary = reference_lut(_downscale(ref, 768), images, masker=masker)
     else:
-        warnings.warn("the faces extra is not installed: matching colours over whole pictures, not person and "
-                      "background separately (pip install 'lookgan[faces]')", stacklevel=2)
         lut, summary = reference_lut(_downscale(ref, 768), images)
     write_lut_look(lut, out, source=reference.name,
                    data={"folder": None, "reference": str(reference), "photos": {"folder": str(photos)},

@@ -98,6 +98,8 @@ trains. Ctrl-C or SIGTERM saves a checkpoint first; --resume continues exactly w
 @click.option("--pairs", type=PathArg, help="lut: BEFORE images; STYLE_DIR then holds their edited versions, "
               "matched by file name.")
 @click.option("--global", "global_lut", is_flag=True, help="lut: learn one fixed LUT instead of an image-adaptive one.")
+@click.option("--per-region", is_flag=True, help="lut from ONE reference photo (STYLE_DIR is a file): match person "
+              "and background separately (faces extra; measured worse than whole pictures on our portraits).")
 @click.option("--from-cube", type=PathArg, help="lut: make a look from a .cube or HaldCLUT file (no training).")
 @click.option("--steps", type=int, help="Total training steps [default: from --config, else 2000].")
 @click.option("--minutes", type=float, help="Stop after this many minutes (whichever of steps/minutes comes first).")
@@ -111,7 +113,8 @@ trains. Ctrl-C or SIGTERM saves a checkpoint first; --resume continues exactly w
 @click.option("--config", type=PathArg, help="YAML file with 'method:' and 'train:' sections (see configs/).")
 @click.option("--dry-run", is_flag=True, help="Check the inputs, then stop before training.")
 def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None, pairs: Path | None,
-              global_lut: bool, from_cube: Path | None, steps: int | None, minutes: float | None, size: int | None,
+              global_lut: bool, per_region: bool, from_cube: Path | None, steps: int | None, minutes: float | None,
+              size: int | None,
               batch: int | None, seed: int | None, resume: bool, overwrite: bool, device: str | None,
               config: Path | None, dry_run: bool) -> None:
     from .errors import InputError
@@ -138,7 +141,8 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
     try:
         result = api.train(kind, style_dir, out=out, photos=photos, pairs=pairs, steps=steps, minutes=minutes,
                            size=size, batch=batch, seed=seed, resume=resume, overwrite=overwrite, device=device,
-                           config=config, method_options={"adaptive": False, "n_luts": 1} if global_lut else None,
+                           config=config, method_options=({"adaptive": False, "n_luts": 1} if global_lut else {})
+                           | ({"per_region": True} if per_region else {}) or None,
                            progress_fn=progress)
     finally:
         progress.close()
