@@ -109,6 +109,16 @@ class PortraitMasker:
         return PortraitMasks(person=np.clip(person, 0, 1), skin=np.clip(skin, 0, 1), face_found=bool(faces))
 
 
+def mask_overlay(image: np.ndarray, masks: PortraitMasks) -> np.ndarray:
+    """The photo with the person tinted blue and skin tinted red (uint8), to show what the masks cover."""
+    out = _to_uint8(image).astype(np.float32)
+    person_only = np.clip(masks.person - masks.skin, 0, 1)[..., None] * 0.45
+    skin = masks.skin[..., None] * 0.5
+    out = out * (1 - person_only) + np.array([40, 90, 255], np.float32) * person_only
+    out = out * (1 - skin) + np.array([255, 60, 60], np.float32) * skin
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
 def portrait_blend(photo: np.ndarray, result: np.ndarray, masks: PortraitMasks, *, person_strength: float = 1.0,
                    background_strength: float = 1.0, protect_skin: float = 0.0) -> np.ndarray:
     """The look (``result``, at full strength) on ``photo`` with per-region strength and skin protection; same

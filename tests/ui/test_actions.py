@@ -229,7 +229,13 @@ def test_apply_generate_export_evaluate(actions, ws, colour_look, trained_dcgan_
     with zipfile.ZipFile(res.download) as zf:
         assert sorted(zf.namelist()) == sorted(p.name for p in held)
     one = actions.apply("warm", held[:1], strength=0.5, keep_colour=True)
-    assert one.download == one.outputs[0]
+    assert one.download == one.outputs[0] and one.mask is None
+    from lookgan.api import demo_images_dir
+
+    face = sorted(demo_images_dir().glob("*.jpg"))[:1]
+    portrait = actions.apply("warm", face, portrait={"person_strength": 0.0, "background_strength": 1.0,
+                                                     "protect_skin": 1.0})
+    assert portrait.mask is not None and portrait.mask.exists() and ws.contains(portrait.mask)
     with pytest.raises(InputError, match="between 0 and 1"):
         actions.apply("warm", held, strength=2)
     with pytest.raises(InputError, match="upload the photos"):

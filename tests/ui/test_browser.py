@@ -261,6 +261,20 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     page.wait_for_function("document.querySelector('#apply-look input').value === 'warm-2'")
     assert (server.work / "looks" / "warm-2.look" / "look.json").exists()
 
+    # Portrait mode on a real portrait: the look on the background only, skin protected; the masks are shown.
+    from lookgan.api import demo_images_dir
+
+    page.get_by_text("Portraits: person, background and skin").click()
+    page.locator("#portrait-on input[type=checkbox]").check()
+    page.locator("#person-strength input[type=number]").fill("0")
+    page.locator("#protect-skin input[type=number]").fill("1")
+    page.locator("#protect-skin input[type=number]").press("Enter")
+    page.locator("#apply-files button[aria-label='Clear']").first.click() if page.locator(
+        "#apply-files button[aria-label='Clear']").count() else None
+    upload(page, "apply-files", sorted(demo_images_dir().glob("*.jpg"))[:1])
+    page.click("#apply-run")
+    screenshot(page, server, "ui-portrait", "#apply-mask img, #apply-compare img")
+
     # Generate from the DCGAN look in the folder.
     open_tab(page, "Generate")
     choose(page, "gen-look", "faces")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from ..errors import InputError
 from ..kinds import KIND_INFO
 from .jobs import JobBoard, TrainingJob, format_eta
@@ -28,6 +30,8 @@ class ApplyResult:
     video: Path | None
     download: Path
     message: str
+    mask: Path | None = None
+    """Portrait mode: the first photo with its person (blue) and skin (red) masks drawn over it."""
 
 
 @dataclass
@@ -201,7 +205,9 @@ class Actions:
 
     # --- apply -----------------------------------------------------------------------------------------------
     def apply(self, look_name: str, files: Sequence[Any] | None, *, strength: float = 1.0,
-              keep_colour: bool = False, on_file: Callable[[Path, Path], None] | None = None) -> ApplyResult:
+              keep_colour: bool = False, on_file: Callable[[Path, Path], None] | None = None,
+              portrait: dict[str, float] | None = None) -> ApplyResult:
+        """``portrait``: ``person_strength``, ``background_strength``, ``protect_skin`` (needs the faces extra)."""
         from .. import apply as apply_look
 
         look = self.ws.look_path(look_name)
@@ -215,7 +221,7 @@ class Actions:
         run = self.ws.new_run(f"apply-{look_name}")
         outputs = apply_look(look, inputs, out=run / "results", strength=float(strength),
                              keep_colour=bool(keep_colour), max_pixels=self.max_pixels, progress=False,
-                             on_file=on_file)
+                             on_file=on_file, **(portrait or {}))
         if not outputs:
             raise InputError("none of the uploaded files could be read; see the warnings")
         pairs = [(src, dst) for src, dst in zip(inputs, outputs) if dst.suffix.lower() not in VIDEO_SUFFIXES]
@@ -224,11 +230,24 @@ class Actions:
             (run / "preview").mkdir()
             src, dst = pairs[0]
             compare = (_preview(src, run / "preview" / "before.jpg"), _preview(dst, run / "preview" / "after.jpg"))
+        mask = self._mask_preview(compare[0], run / "preview" / "mask.jpg") if portrait and compare else None
         video = next((p for p in outputs if p.suffix.lower() in VIDEO_SUFFIXES), None)
         download = outputs[0] if len(outputs) == 1 else zip_files(outputs, run / f"{look_name}-results.zip")
         skipped = len(inputs) - len(outputs)
         message = f"applied **{look_name}** to {len(outputs)} file(s)" + (f"; {skipped} skipped" if skipped else "")
-        return ApplyResult(outputs=outputs, compare=compare, video=video, download=download, message=message)
+        return ApplyResult(outputs=outputs, compare=compare, video=video, download=download, message=message,
+                           mask=mask)
+
+    @staticmethod
+    def _mask_preview(before: Path, dest: Path) -> Path:
+        from PIL import Image
+
+        from ..portrait import PortraitMasker, mask_overlay
+
+        image = np.asarray(Image.open(before).convert("RGB"))
+        with PortraitMasker() as masker:
+            Image.fromarray(mask_overlay(image, masker(image))).save(dest, quality=90)
+        return dest
 
     # --- generate --------------------------------------------------------------------------------------------
     def generate(self, look_name: str, *, n: int = 16, seed: int = 0, truncation: float = 0.0,

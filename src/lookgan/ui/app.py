@@ -180,15 +180,26 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength", elem_id="strength")
                     keep_colour = gr.Checkbox(label="Keep my colours (texture/tone only)", elem_id="keep-colour")
                     apply_btn = gr.Button("Apply", variant="primary", elem_id="apply-run")
+                with gr.Accordion("Portraits: person, background and skin (needs the faces extra)", open=False):
+                    with gr.Row():
+                        portrait_on = gr.Checkbox(label="Portrait mode", elem_id="portrait-on")
+                        person_s = gr.Slider(0, 1, value=1, step=0.05, label="Strength on people",
+                                             elem_id="person-strength")
+                        background_s = gr.Slider(0, 1, value=1, step=0.05, label="Strength on the background",
+                                                 elem_id="background-strength")
+                        skin_s = gr.Slider(0, 1, value=0, step=0.05, label="Protect skin tones",
+                                           elem_id="protect-skin")
                 apply_msg = gr.Markdown(elem_id="apply-status")
                 compare = gr.ImageSlider(label="Before | after (drag)", type="filepath", elem_id="apply-compare")
                 with gr.Row():
                     gallery = gr.Gallery(label="Results", columns=4, height=320, object_fit="contain", elem_id="apply-gallery")
                     video_out = gr.Video(label="Video result", elem_id="apply-video", visible=False)
+                mask_view = gr.Image(label="Masks: person (blue), skin (red)", type="filepath", interactive=False,
+                                     elem_id="apply-mask", visible=False, height=360)
                 apply_download = gr.File(label="Download", elem_id="apply-download")
 
                 @ok
-                def on_apply(look_name, files, s, kc, progress=gr.Progress()):
+                def on_apply(look_name, files, s, kc, portrait_mode, ps, bs, skin, progress=gr.Progress()):
                     total = max(1, len(files or []))
                     done = []
 
@@ -196,14 +207,19 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                         done.append(dst)
                         progress(len(done) / total, desc=f"{src.name} done")
 
-                    res = actions.apply(look_name, files, strength=s, keep_colour=kc, on_file=on_file)
+                    portrait = ({"person_strength": ps, "background_strength": bs, "protect_skin": skin}
+                                if portrait_mode else None)
+                    res = actions.apply(look_name, files, strength=s, keep_colour=kc, on_file=on_file,
+                                        portrait=portrait)
                     stills = [str(p) for p in res.outputs if p != res.video]
                     return (res.message, list(res.compare) if res.compare else None, stills,
                             gr.update(value=str(res.video) if res.video else None, visible=res.video is not None),
+                            gr.update(value=str(res.mask) if res.mask else None, visible=res.mask is not None),
                             str(res.download))
 
-                apply_btn.click(on_apply, [apply_look, apply_files, strength, keep_colour],
-                                [apply_msg, compare, gallery, video_out, apply_download])
+                apply_btn.click(on_apply, [apply_look, apply_files, strength, keep_colour, portrait_on, person_s,
+                                           background_s, skin_s],
+                                [apply_msg, compare, gallery, video_out, mask_view, apply_download])
 
             # ---------------------------------------------------------------------------- Generate
             with gr.Tab("Generate", id="generate") as gen_tab:
