@@ -5,6 +5,7 @@ import builtins
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 import lookgan
@@ -122,6 +123,24 @@ def test_apply_with_region_strengths_on_a_portrait(tmp_path, portraits):
     assert np.abs(b[person] - p[person]).mean() < 2.0  # people untouched
     assert np.abs(b[background] - a[background]).mean() < 2.0  # background fully graded
     assert np.abs(a[person] - p[person]).mean() > 5.0  # (and the look does change people at full strength)
+
+
+def test_protect_faces_keeps_the_photo_detail_inside_faces():
+    from lookgan.portrait import _blur
+
+    rng = np.random.default_rng(1)
+    photo = (0.3 + 0.4 * rng.random((48, 48, 3))).astype(np.float32)  # away from 0 and 1: nothing clips
+    look = (0.5 * photo[::-1] + 0.2).astype(np.float32)  # "geometry" moved: the picture is flipped
+    m = _masks(48, 48)
+    m.face = np.zeros((48, 48), np.float32)
+    m.face[8:40, 8:24] = 1
+    out = portrait_blend(photo, look, m, protect_faces=1.0)
+    detail = lambda x: (torch.from_numpy(x) - _blur(torch.from_numpy(x), 0.01 * np.hypot(48, 48))).numpy()  # noqa: E731
+    inside = (slice(12, 36), slice(12, 20))
+    kept = np.abs(detail(out)[inside] - detail(photo)[inside]).mean()
+    moved = np.abs(detail(look)[inside] - detail(photo)[inside]).mean()
+    assert moved > 0.05 and kept < 0.25 * moved, (kept, moved)  # the face's detail is the photo's, not the look's
+    np.testing.assert_allclose(out[m.face == 0], look[m.face == 0], atol=1e-6)  # elsewhere: the look
 
 
 def test_clear_message_without_the_faces_extra(monkeypatch):

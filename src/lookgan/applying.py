@@ -168,6 +168,7 @@ def apply(
     person_strength: float | None = None,
     background_strength: float | None = None,
     protect_skin: float = 0.0,
+    protect_faces: float = 0.0,
 ) -> list[Path]:
     """Apply ``look`` to photos, folders of photos and videos, writing the results into ``out``.
 
@@ -184,7 +185,8 @@ def apply(
 
     Portraits (needs the ``faces`` extra, :mod:`lookgan.portrait`): ``person_strength`` / ``background_strength``
     apply the look with different strengths to people and background (each defaults to ``strength``), with
-    feathered masks; ``protect_skin`` (0..1) blends the original hue and chroma back on skin.
+    feathered masks; ``protect_skin`` (0..1) blends the original hue and chroma back on skin; ``protect_faces``
+    (0..1) keeps face shapes under texture looks (the photo's detail under the look's colours in each face).
     """
     options = ApplyOptions(strength=strength, keep_colour=keep_colour, tile=tile)
     if backend not in ("torch", "onnx"):
@@ -202,10 +204,10 @@ def apply(
     try:
         with tempfile.TemporaryDirectory(prefix="lookgan-onnx-") as tmp, contextlib.ExitStack() as stack:
             regions = None
-            if person_strength is not None or background_strength is not None or protect_skin > 0:
+            if person_strength is not None or background_strength is not None or protect_skin or protect_faces:
                 regions = {"person_strength": strength if person_strength is None else person_strength,
                            "background_strength": strength if background_strength is None else background_strength,
-                           "protect_skin": protect_skin}
+                           "protect_skin": protect_skin, "protect_faces": protect_faces}
             grade, video_grade = _graders(look, options, backend=backend, workdir=Path(tmp), regions=regions,
                                           stack=stack)
             records = _apply_files(jobs[world.rank::world.size], grade, video_grade, max_pixels=max_pixels,

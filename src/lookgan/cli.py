@@ -222,9 +222,12 @@ def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | N
 @click.option("--protect-skin", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Portraits: blend the original skin hue and chroma back by this much (keeps skin natural under "
                    "strong grades; lightness follows the look).")
+@click.option("--protect-faces", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Portraits, texture looks: keep face shapes (each face keeps its own detail under the look's "
+                   "colours) by this much.")
 def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool, tile: int,
               backend: str, skip_existing: bool | None, manifest: bool | None, person_strength: float | None,
-              background_strength: float | None, protect_skin: float) -> None:
+              background_strength: float | None, protect_skin: float, protect_faces: float) -> None:
     """Apply LOOK to photos, folders of photos or videos (INPUTS), at full resolution.
 
     Photos keep their size, format, EXIF and colour profile; videos (mp4, mov, mkv, ...) keep their frame rate
@@ -239,7 +242,7 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
     files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile,
                       backend=backend, skip_existing=skip_existing, manifest=manifest,
                       person_strength=person_strength, background_strength=background_strength,
-                      protect_skin=protect_skin)
+                      protect_skin=protect_skin, protect_faces=protect_faces)
     world = world_from_env()
     if world.main:
         on = f" (this process's share of {world.size})" if world.distributed else ""

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 from .errors import InputError
 from .eval.faces import FACES_EXTRA_HINT, _native_stderr_silenced
@@ -34,6 +34,8 @@ class PortraitMasks:
     person: np.ndarray
     skin: np.ndarray
     face_found: bool
+    face: np.ndarray | None = None
+    """The face ovals (face mesh outline, filled and feathered); zeros where no face was found."""
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
@@ -94,6 +96,10 @@ class PortraitMasker:
             seg = self._segmenter.process(np.ascontiguousarray(small)).segmentation_mask
             faces = self._mesh.process(np.ascontiguousarray(small)).multi_face_landmarks
         person_small = np.clip(np.asarray(seg, dtype=np.float32), 0, 1)
+        ovals = Image.new("L", (w, h), 0)
+        for found in faces or []:
+            outline = [(p.x * w, p.y * h) for p in (found.landmark[i] for i in _face_oval())]
+            ImageDraw.Draw(ovals).polygon(outline, fill=255)
         if faces:  # a face the segmenter missed still counts as person
             for face in faces:
                 sh, sw = small.shape[:2]
@@ -106,7 +112,29 @@ class PortraitMasker:
         radius = 0.01 * float(np.hypot(h, w))
         person = feather(person, radius)
         skin = np.minimum(feather(person * skin_likelihood(u8), radius), person)  # skin lies on the person
-        return PortraitMasks(person=np.clip(person, 0, 1), skin=np.clip(skin, 0, 1), face_found=bool(faces))
+        face_mask = feather(np.asarray(ovals, dtype=np.float32) / 255.0, radius)
+        return PortraitMasks(person=np.clip(person, 0, 1), skin=np.clip(skin, 0, 1), face_found=bool(faces),
+                             face=face_mask)
+
+
+_OVAL: list[int] = []
+
+
+def _face_oval() -> list[int]:
+    """The face mesh's outline as an ordered ring of landmark indices (MediaPipe gives it as unordered edges)."""
+    if not _OVAL:
+        import mediapipe as mp
+
+        FACEMESH_FACE_OVAL = mp.solutions.face_mesh_connections.FACEMESH_FACE_OVAL  # noqa: N806
+
+        nxt = dict(FACEMESH_FACE_OVAL)
+        start = min(nxt)
+        ring, node = [start], nxt[start]
+        while node != start and len(ring) <= len(nxt):
+            ring.append(node)
+            node = nxt[node]
+        _OVAL.extend(ring)
+    return _OVAL
 
 
 def mask_overlay(image: np.ndarray, masks: PortraitMasks) -> np.ndarray:
@@ -120,14 +148,18 @@ def mask_overlay(image: np.ndarray, masks: PortraitMasks) -> np.ndarray:
 
 
 def portrait_blend(photo: np.ndarray, result: np.ndarray, masks: PortraitMasks, *, person_strength: float = 1.0,
-                   background_strength: float = 1.0, protect_skin: float = 0.0) -> np.ndarray:
+                   background_strength: float = 1.0, protect_skin: float = 0.0,
+                   protect_faces: float = 0.0) -> np.ndarray:
     """The look (``result``, at full strength) on ``photo`` with per-region strength and skin protection; same
     dtype and shape as ``photo`` (uint8, or float in [0, 1]).
 
     Every output pixel is a blend of the photo and the look (strengths in [0, 1]) — nothing overshoots at the
-    mask edges — and on skin its a*, b* move back toward the photo's by ``protect_skin`` (lightness stays)."""
+    mask edges — and on skin its a*, b* move back toward the photo's by ``protect_skin`` (lightness stays).
+    ``protect_faces`` keeps face shapes under texture looks: inside the face ovals the result keeps only the
+    look's low frequencies (its colour and tone, blurred over about 1 % of the image diagonal) on top of the
+    photo's own detail, so eyes, mouth and outline stay where they were."""
     for name, v in (("person strength", person_strength), ("background strength", background_strength),
-                    ("skin protection", protect_skin)):
+                    ("skin protection", protect_skin), ("face protection", protect_faces)):
         if not 0.0 <= v <= 1.0:
             raise InputError(f"{name} must be between 0 and 1, got {v}")
     scale = 255.0 if photo.dtype == np.uint8 else 1.0
@@ -136,6 +168,11 @@ def portrait_blend(photo: np.ndarray, result: np.ndarray, masks: PortraitMasks, 
     person = torch.from_numpy(masks.person)[..., None]
     strength = person_strength * person + background_strength * (1.0 - person)
     out = p + strength * (r - p)
+    if protect_faces > 0 and masks.face is not None and masks.face.any():
+        radius = 0.01 * float(np.hypot(*p.shape[:2]))
+        low_out, low_photo = _blur(out, radius), _blur(p, radius)
+        k = protect_faces * torch.from_numpy(masks.face)[..., None]
+        out = out + k * ((low_out + p - low_photo) - out)
     if protect_skin > 0:
         lab_p, lab_o = rgb_to_lab(p), rgb_to_lab(out)
         k = protect_skin * torch.from_numpy(masks.skin)[..., None]
@@ -143,6 +180,24 @@ def portrait_blend(photo: np.ndarray, result: np.ndarray, masks: PortraitMasks, 
         out = lab_to_rgb(torch.cat([lab_o[..., :1], ab], dim=-1))
     out_np = out.clamp(0, 1).numpy()
     return (out_np * 255.0 + 0.5).astype(np.uint8) if photo.dtype == np.uint8 else out_np
+
+
+def _blur(image: torch.Tensor, radius: float) -> torch.Tensor:
+    """Gaussian blur of an ``(H, W, 3)`` float image (separable, reflect padding)."""
+    sigma = max(radius, 0.5)
+    half = int(3 * sigma)
+    x = torch.arange(-half, half + 1, dtype=torch.float32)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    kernel = kernel / kernel.sum()
+    img = image.permute(2, 0, 1)[:, None]  # (3, 1, H, W)
+    pad_h, pad_w = min(half, img.shape[2] - 1), min(half, img.shape[3] - 1)
+    k_h = kernel[half - pad_h: half + pad_h + 1]
+    k_w = kernel[half - pad_w: half + pad_w + 1]
+    img = torch.nn.functional.pad(img, (0, 0, pad_h, pad_h), mode="reflect")
+    img = torch.nn.functional.conv2d(img, (k_h / k_h.sum()).view(1, 1, -1, 1))
+    img = torch.nn.functional.pad(img, (pad_w, pad_w, 0, 0), mode="reflect")
+    img = torch.nn.functional.conv2d(img, (k_w / k_w.sum()).view(1, 1, 1, -1))
+    return img[:, 0].permute(1, 2, 0)
 
 
 def hue_shift_degrees(before: np.ndarray, after: np.ndarray, mask: np.ndarray, *, min_chroma: float = 5.0) -> float:

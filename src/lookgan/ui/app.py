@@ -189,6 +189,8 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                                                  elem_id="background-strength")
                         skin_s = gr.Slider(0, 1, value=0, step=0.05, label="Protect skin tones",
                                            elem_id="protect-skin")
+                        faces_s = gr.Slider(0, 1, value=0, step=0.05, label="Keep face shapes (texture looks)",
+                                            elem_id="protect-faces")
                 apply_msg = gr.Markdown(elem_id="apply-status")
                 compare = gr.ImageSlider(label="Before | after (drag)", type="filepath", elem_id="apply-compare")
                 with gr.Row():
@@ -199,7 +201,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 apply_download = gr.File(label="Download", elem_id="apply-download")
 
                 @ok
-                def on_apply(look_name, files, s, kc, portrait_mode, ps, bs, skin, progress=gr.Progress()):
+                def on_apply(look_name, files, s, kc, portrait_mode, ps, bs, skin, keep_faces, progress=gr.Progress()):
                     total = max(1, len(files or []))
                     done = []
 
@@ -207,8 +209,8 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                         done.append(dst)
                         progress(len(done) / total, desc=f"{src.name} done")
 
-                    portrait = ({"person_strength": ps, "background_strength": bs, "protect_skin": skin}
-                                if portrait_mode else None)
+                    portrait = ({"person_strength": ps, "background_strength": bs, "protect_skin": skin,
+                                 "protect_faces": keep_faces} if portrait_mode else None)
                     res = actions.apply(look_name, files, strength=s, keep_colour=kc, on_file=on_file,
                                         portrait=portrait)
                     stills = [str(p) for p in res.outputs if p != res.video]
@@ -218,7 +220,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                             str(res.download))
 
                 apply_btn.click(on_apply, [apply_look, apply_files, strength, keep_colour, portrait_on, person_s,
-                                           background_s, skin_s],
+                                           background_s, skin_s, faces_s],
                                 [apply_msg, compare, gallery, video_out, mask_view, apply_download])
 
             # ---------------------------------------------------------------------------- Generate
