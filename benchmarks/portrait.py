@@ -31,7 +31,12 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=40)
     parser.add_argument("--luts", nargs="+", default=["Creative_TealOrange1", "Lomography_Redscale_100"])
     parser.add_argument("--out", type=Path, default=Path("docs/results/portrait"))
+    parser.add_argument("--translator", type=Path, help="a texture look (fastcut/cut/cyclegan): measure face "
+                        "landmark shift with and without --protect-faces on 30 held-out portraits")
     args = parser.parse_args()
+    if args.translator:
+        emit(_faces_kept(args.translator, args.out), args.out.parent / "portrait_faces.json")
+        return
     import lookgan
     from lookgan.applying import lut_model
     from lookgan.data.images import list_images, read_image
@@ -117,6 +122,39 @@ def _one_reference(name: str, look: Path, fast, tmp: Path) -> dict:
             "oneref_delta_e_one_reference": [mean_de(p) for p in one],
             "oneref_delta_e_one_reference_per_region": [mean_de(p) for p in split],
             "oneref_delta_e_ot_60_images": mean_de(root / "sixty.look")}
+
+
+def _faces_kept(look_path: Path, out: Path) -> dict:
+    """Face landmark shift (% of face size, MediaPipe face mesh) of a texture look, plain and with protect_faces."""
+    import lookgan
+    from lookgan.applying import apply_array
+    from lookgan.data.images import list_images, read_image
+    from lookgan.eval.faces import MediaPipeLandmarker, face_shift
+    from lookgan.portrait import PortraitMasker, portrait_blend
+
+    model = lookgan.load_look(look_path).build()
+    photos = [read_image(p, keep_8bit=True) for p in list_images(DATA / "faces")[300:330]]
+    plain, kept, sheet = [], [], []
+    with PortraitMasker() as masker:
+        for img in photos:
+            styled = apply_array(model, img)
+            protected = portrait_blend(img, styled, masker(img), protect_faces=1.0)
+            plain.append((img, styled))
+            kept.append((img, protected))
+            if len(sheet) < 4:
+                sheet.append(np.asarray(Image.fromarray(np.concatenate([img, styled, protected], 1)).resize((600, 250))))
+    Image.fromarray(np.concatenate(sheet, 0)).save(out / "faces-sheet.jpg", quality=88)
+    landmarker = MediaPipeLandmarker()
+    try:
+        a, b = face_shift(plain, landmarker), face_shift(kept, landmarker)
+    finally:
+        landmarker.close()
+    result = {"benchmark": "portrait_faces", "look": look_path.name, "kind": lookgan.load_look(look_path).kind,
+              "photos": len(photos)}
+    for name, r in (("plain", a), ("protect_faces", b)):
+        result[name] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k != "per_image"}
+    print(result, flush=True)
+    return result
 
 
 _MODELS: dict = {}
