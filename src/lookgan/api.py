@@ -168,7 +168,8 @@ def _train(method_cls: Any, method_config: Any, train_config: TrainConfig, world
     stream = streams["style"] if list(streams) == ["style"] else MultiStream(streams)
     summary = _data_summary(data)
     if method_cls.closed_form:
-        result = fit_closed_form(method, data, out=out, train=train_config, data_summary=summary) if world.main else None
+        result = (fit_closed_form(method, data, out=out, train=train_config, data_summary=summary)
+                  if world.main else None)
         return distributed.broadcast(result, world)  # a closed-form fit is rank 0's job; the others wait for it
     method.prepare(data, fresh=start is None)
     if start is not None:

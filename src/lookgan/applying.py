@@ -263,8 +263,11 @@ def _write_manifest(out: Path, records: list[dict[str, Any]], world: Any) -> Non
     atomic_write_json(out / "manifest.json", {"processes": world.size, "this_run": counts, "files": files})
 
 
+Grader = Callable[[np.ndarray], np.ndarray]
+
+
 def _graders(look: Look | str | Path, options: ApplyOptions, *, backend: str, workdir: Path,
-             regions: dict[str, float] | None, stack: contextlib.ExitStack) -> tuple[Callable[[np.ndarray], np.ndarray], Any]:
+             regions: dict[str, float] | None, stack: contextlib.ExitStack) -> tuple[Grader, Any]:
     """Photo and video frame functions for ``backend``; with ``regions`` (portrait strengths), the look at full
     strength blended per person/background/skin mask (:func:`lookgan.portrait.portrait_blend`)."""
     look_options = replace(options, strength=1.0) if regions else options  # strength then goes per region

@@ -7,7 +7,8 @@ environment torchrun sets (``WORLD_SIZE``, ``RANK``, ``LOCAL_RANK``) and then:
 * wraps every trained network in :class:`~torch.nn.parallel.DistributedDataParallel` (``static_graph``: our
   steps use a network several times — D on real and fake, CUT's generator for its PatchNCE taps — and the
   same way every step), so gradients are averaged across processes inside ``backward``. Methods call their
-  networks only through ``forward`` (extra entry points are keyword arguments of it) so DDP sees every use. BatchNorm: SyncBatchNorm on CUDA; on CPU, where PyTorch's
+  networks only through ``forward`` (extra entry points are keyword arguments of it) so DDP sees every use.
+  BatchNorm: SyncBatchNorm on CUDA; on CPU, where PyTorch's
   SyncBatchNorm does not run, each process normalises by its own batch (per-rank statistics; rank 0's running
   statistics are the ones saved);
 * shards data the way a distributed sampler does, with the order in the resumable state: every process draws

@@ -24,7 +24,8 @@ class KindInfo:
 
 
 KINDS: tuple[KindInfo, ...] = (
-    KindInfo("lut", "colour and tone grade as an image-adaptive 3D LUT (GAN, or from --pairs); exact, fast, exports to .cube",
+    KindInfo("lut", "colour and tone grade as an image-adaptive 3D LUT (GAN, or from --pairs); exact, fast, "
+             "exports to .cube",
              True, False, "about 5 minutes"),
     KindInfo("reinhard", "baseline: Lab mean/std colour transfer baked into one LUT", True, False, "seconds"),
     KindInfo("ot", "baseline: optimal-transport colour transfer baked into one LUT; strong for global grades",

@@ -247,9 +247,11 @@ def reference_lut(reference: np.ndarray, photos: list[np.ndarray], *, masker: "P
 
     ref_mask = masker(reference).person if masker is not None else None
     photo_masks = [masker(p).person for p in photos] if masker is not None else [None] * len(photos)
-    split = ref_mask is not None and all(m is not None for m in photo_masks) and \
-        min(float(ref_mask.mean()), 1 - float(ref_mask.mean())) > MIN_REGION and \
-        min(float(np.mean([m.mean() for m in photo_masks])), 1 - float(np.mean([m.mean() for m in photo_masks]))) > MIN_REGION
+    def balanced(share: float) -> bool:  # both regions hold enough pixels to have a distribution
+        return min(share, 1.0 - share) > MIN_REGION
+
+    split = (ref_mask is not None and all(m is not None for m in photo_masks)
+             and balanced(float(ref_mask.mean())) and balanced(float(np.mean([m.mean() for m in photo_masks]))))
     regions = {"person": True, "background": False} if split else {"all": None}
     inputs, outputs, luts = [], [], []
     summary: dict[str, Any] = {"regions": list(regions), "reference_pixels": {}, "photo_pixels": {}}
