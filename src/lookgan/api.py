@@ -12,7 +12,6 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
 import torch
 
 from . import distributed
@@ -193,7 +192,7 @@ def _train_from_reference(reference: Path, *, photos: str | Path | None, out: Pa
     and background separately (needs the faces extra; measured worse on our portraits, so off by default)."""
     import time
 
-    from .data.images import list_images, read_image
+    from .data.images import fit_within, list_images, read_image
     from .eval.faces import mediapipe_available
     from .exporting import write_lut_look
     from .portrait import PortraitMasker, reference_lut
@@ -208,31 +207,19 @@ def _train_from_reference(reference: Path, *, photos: str | Path | None, out: Pa
     if not paths:
         raise InputError(f"--photos {photos} holds no images; give a folder of your own photos")
     images = [read_image(p, max_pixels=max_pixels, min_side=256, keep_8bit=True) for p in paths]
-    images = [_downscale(im, 384) for im in images]
+    images = [fit_within(im, 384) for im in images]
     if per_region and not mediapipe_available():
         raise InputError("--per-region needs person masks from the faces extra: pip install 'lookgan[faces]'")
     if per_region:
         with PortraitMasker() as masker:
-            lut, summary = reference_lut(_downscale(ref, 768), images, masker=masker)
+            lut, summary = reference_lut(fit_within(ref, 768), images, masker=masker)
     else:
-        lut, summary = reference_lut(_downscale(ref, 768), images)
+        lut, summary = reference_lut(fit_within(ref, 768), images)
     write_lut_look(lut, out, source=reference.name,
                    data={"folder": None, "reference": str(reference), "photos": {"folder": str(photos)},
                          "n_images": len(images), "fit": summary})
     return TrainResult(look=out, step=0, stopped="done", elapsed_s=time.monotonic() - t0, sample_path=None,
                        loss_plot=None, checkpoint=None)
-
-
-def _downscale(image: Any, side: int) -> Any:
-    """At most ``side`` px on the longer side (colour statistics need no more)."""
-    from PIL import Image
-
-    h, w = image.shape[:2]
-    if max(h, w) <= side:
-        return image
-    scale = side / max(h, w)
-    return np.asarray(Image.fromarray(image).resize((max(1, round(w * scale)), max(1, round(h * scale))),
-                                                    Image.Resampling.BILINEAR))
 
 
 def _read_training_data(style_dir: Path, *, photos: str | Path | None, pairs: str | Path | None, spec: Any,

@@ -23,7 +23,8 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from .data.images import (DEFAULT_MAX_PIXELS, image_metadata, is_image_path, list_images, read_image, save_image)
+from .data.images import (DEFAULT_MAX_PIXELS, as_float, as_uint8, image_metadata, is_image_path, like, list_images,
+                          read_image, save_image)
 from .errors import InputError
 from .look import Look, as_look
 from .models.lut import AdaptiveLUT
@@ -75,7 +76,7 @@ def lut_model(look: Look) -> AdaptiveLUT:
 def thumbnail_tensor(image: np.ndarray, size: int) -> torch.Tensor:
     """The predictor's view of a full image: ``(1, 3, size, size)`` in [0, 1], resized by Pillow (fast, with
     antialiasing) from uint8 or float ``(H, W, 3)``."""
-    u8 = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    u8 = as_uint8(image)
     small = Image.fromarray(u8).resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return torch.from_numpy(np.asarray(small, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]
 
@@ -133,10 +134,8 @@ def blend_array(photo: np.ndarray, result: np.ndarray, options: ApplyOptions) ->
     """Strength and keep-colour on a finished result (``(H, W, 3)``, same dtype as ``photo``)."""
     if options.strength == 1.0 and not options.keep_colour:
         return result
-    scale = 255.0 if photo.dtype == np.uint8 else 1.0
-    p, r = (torch.from_numpy(np.asarray(a, dtype=np.float32) / scale) for a in (photo, result))
-    out = blend(p, r, strength=options.strength, keep_colour=options.keep_colour).numpy()
-    return (out * 255.0 + 0.5).astype(np.uint8) if photo.dtype == np.uint8 else out
+    p, r = (torch.from_numpy(as_float(a)) for a in (photo, result))
+    return like(blend(p, r, strength=options.strength, keep_colour=options.keep_colour).numpy(), photo)
 
 
 def onnx_grader(look: Look | str | Path, options: ApplyOptions, workdir: Path) -> Callable[[np.ndarray], np.ndarray]:

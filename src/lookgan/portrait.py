@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFilter
 
+from .data.images import as_float, as_uint8, fit_within, like
 from .errors import InputError
 from .eval.faces import FACES_EXTRA_HINT, _native_stderr_silenced
 from .ops.color import lab_to_rgb, rgb_to_lab
@@ -38,10 +39,6 @@ class PortraitMasks:
     """The face ovals (face mesh outline, filled and feathered); zeros where no face was found."""
 
 
-def _to_uint8(image: np.ndarray) -> np.ndarray:
-    return image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
-
-
 def feather(mask: np.ndarray, radius: float) -> np.ndarray:
     """A soft-edged copy of a mask in [0, 1] (Gaussian blur of ``radius`` px)."""
     if radius <= 0:
@@ -53,7 +50,7 @@ def feather(mask: np.ndarray, radius: float) -> np.ndarray:
 def skin_likelihood(image: np.ndarray) -> np.ndarray:
     """How skin-like each pixel's colour is, in [0, 1]: inside the YCrCb box (Cr 133-173, Cb 77-127) = 1, falling
     to 0 over 10 levels outside it."""
-    ycc = np.asarray(Image.fromarray(_to_uint8(image)).convert("YCbCr"), dtype=np.float32)
+    ycc = np.asarray(Image.fromarray(as_uint8(image)).convert("YCbCr"), dtype=np.float32)
     cb, cr = ycc[..., 1], ycc[..., 2]
 
     def inside(v: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -87,11 +84,9 @@ class PortraitMasker:
 
     def __call__(self, image: np.ndarray) -> PortraitMasks:
         """Masks for one photo (``(H, W, 3)`` uint8 or float in [0, 1])."""
-        u8 = _to_uint8(image)
+        u8 = as_uint8(image)
         h, w = u8.shape[:2]
-        scale = min(1.0, MASK_SIDE / max(h, w))
-        small = u8 if scale == 1.0 else np.asarray(
-            Image.fromarray(u8).resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR))
+        small = fit_within(u8, MASK_SIDE)
         with _native_stderr_silenced():
             seg = self._segmenter.process(np.ascontiguousarray(small)).segmentation_mask
             faces = self._mesh.process(np.ascontiguousarray(small)).multi_face_landmarks
@@ -139,7 +134,7 @@ def _face_oval() -> list[int]:
 
 def mask_overlay(image: np.ndarray, masks: PortraitMasks) -> np.ndarray:
     """The photo with the person tinted blue and skin tinted red (uint8), to show what the masks cover."""
-    out = _to_uint8(image).astype(np.float32)
+    out = as_uint8(image).astype(np.float32)
     person_only = np.clip(masks.person - masks.skin, 0, 1)[..., None] * 0.45
     skin = masks.skin[..., None] * 0.5
     out = out * (1 - person_only) + np.array([40, 90, 255], np.float32) * person_only
@@ -162,9 +157,7 @@ def portrait_blend(photo: np.ndarray, result: np.ndarray, masks: PortraitMasks, 
                     ("skin protection", protect_skin), ("face protection", protect_faces)):
         if not 0.0 <= v <= 1.0:
             raise InputError(f"{name} must be between 0 and 1, got {v}")
-    scale = 255.0 if photo.dtype == np.uint8 else 1.0
-    p = torch.from_numpy(np.asarray(photo, dtype=np.float32) / scale)
-    r = torch.from_numpy(np.asarray(result, dtype=np.float32) / scale)
+    p, r = torch.from_numpy(as_float(photo)), torch.from_numpy(as_float(result))
     person = torch.from_numpy(masks.person)[..., None]
     strength = person_strength * person + background_strength * (1.0 - person)
     out = p + strength * (r - p)
@@ -178,8 +171,7 @@ def portrait_blend(photo: np.ndarray, result: np.ndarray, masks: PortraitMasks, 
         k = protect_skin * torch.from_numpy(masks.skin)[..., None]
         ab = lab_o[..., 1:] + k * (lab_p[..., 1:] - lab_o[..., 1:])
         out = lab_to_rgb(torch.cat([lab_o[..., :1], ab], dim=-1))
-    out_np = out.clamp(0, 1).numpy()
-    return (out_np * 255.0 + 0.5).astype(np.uint8) if photo.dtype == np.uint8 else out_np
+    return like(out.clamp(0, 1).numpy(), photo)
 
 
 def _blur(image: torch.Tensor, radius: float) -> torch.Tensor:
@@ -202,8 +194,7 @@ def _blur(image: torch.Tensor, radius: float) -> torch.Tensor:
 
 def hue_shift_degrees(before: np.ndarray, after: np.ndarray, mask: np.ndarray, *, min_chroma: float = 5.0) -> float:
     """Mean absolute hue change (degrees, Lab) over ``mask`` (weights in [0, 1]), on pixels with some chroma."""
-    a = rgb_to_lab(torch.from_numpy(np.asarray(before, dtype=np.float32) / (255.0 if before.dtype == np.uint8 else 1)))
-    b = rgb_to_lab(torch.from_numpy(np.asarray(after, dtype=np.float32) / (255.0 if after.dtype == np.uint8 else 1)))
+    a, b = (rgb_to_lab(torch.from_numpy(as_float(x))) for x in (before, after))
     ha, hb = torch.atan2(a[..., 2], a[..., 1]), torch.atan2(b[..., 2], b[..., 1])
     diff = torch.rad2deg(torch.atan2(torch.sin(hb - ha), torch.cos(hb - ha))).abs()
     w = torch.from_numpy(mask.astype(np.float32)) * (torch.hypot(a[..., 1], a[..., 2]) > min_chroma).float()
@@ -232,7 +223,7 @@ def reference_lut(reference: np.ndarray, photos: list[np.ndarray], *, masker: "P
     from .ops.transfer import ot_lut, reinhard_lut, sample_pixels
 
     def tensor(img: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(_to_uint8(img)).permute(2, 0, 1)
+        return torch.from_numpy(as_uint8(img)).permute(2, 0, 1)
 
     def region_pixels(images: list[np.ndarray], masks: list[np.ndarray | None], keep: bool, n: int) -> torch.Tensor:
         chosen = []

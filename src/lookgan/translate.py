@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .data.images import as_float, like
 from .models.translator import ResnetGenerator
 from .ops.color import lab_to_rgb, rgb_to_lab
 
@@ -93,8 +94,7 @@ def blend(photo: torch.Tensor, result: torch.Tensor, *, strength: float = 1.0,
 def translate_image(generator: ResnetGenerator, image: np.ndarray, *, strength: float = 1.0,
                     keep_colour: bool = False, tile: int = 512, stats_side: int = 1024) -> np.ndarray:
     """A photo (``(H, W, 3)`` uint8 or float in [0, 1]) in the translator's look; same dtype and size out."""
-    was_uint8 = image.dtype == np.uint8
-    photo = torch.from_numpy(np.asarray(image, dtype=np.float32) / (255.0 if was_uint8 else 1.0))  # (H, W, 3)
+    photo = torch.from_numpy(as_float(image))  # (H, W, 3)
     x = photo.permute(2, 0, 1)[None] * 2.0 - 1.0
     param = next(generator.parameters())
     y = translate_tensor(generator, x.to(param.device, param.dtype), tile=tile, stats_side=stats_side)
@@ -102,5 +102,4 @@ def translate_image(generator: ResnetGenerator, image: np.ndarray, *, strength: 
     del y
     if strength != 1.0 or keep_colour:
         result = blend(photo, result, strength=strength, keep_colour=keep_colour)
-    out = result.numpy()
-    return (out * 255.0 + 0.5).astype(np.uint8) if was_uint8 else out
+    return like(result.numpy(), image)

@@ -216,6 +216,32 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
+def as_uint8(image: np.ndarray) -> np.ndarray:
+    """An 8-bit photo as it is, a float one in [0, 1] rounded to uint8 (what MediaPipe and Pillow want)."""
+    return image if image.dtype == np.uint8 else to_uint8(image)
+
+
+def as_float(image: np.ndarray) -> np.ndarray:
+    """uint8 or float ``(H, W, 3)`` -> float32 in [0, 1] (the working form of every per-pixel blend)."""
+    return np.asarray(image, dtype=np.float32) / (255.0 if image.dtype == np.uint8 else 1.0)
+
+
+def like(result: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """A float result in [0, 1] in ``source``'s dtype: uint8 (rounded) for 8-bit photos, float otherwise."""
+    return to_uint8(result) if source.dtype == np.uint8 else result
+
+
+def fit_within(image: np.ndarray, side: int) -> np.ndarray:
+    """At most ``side`` px on the longer side (bilinear); smaller images unchanged. For statistics and masks,
+    which need no more resolution than that."""
+    h, w = image.shape[:2]
+    if max(h, w) <= side:
+        return image
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(image).resize(size, Image.Resampling.BILINEAR))
+
+
 def image_metadata(path: str | Path) -> dict[str, bytes | None]:
     """What an output made from ``path`` should carry over: its EXIF (orientation reset to normal, since
     reading already applied it) and, when the source had an embedded profile, the sRGB profile (reading

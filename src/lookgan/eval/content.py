@@ -16,6 +16,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..data.images import as_uint8
+
 _K1, _K2 = 0.01, 0.03
 _LUMA = (0.299, 0.587, 0.114)
 
@@ -84,6 +86,6 @@ def downscale_for_metrics(image: np.ndarray, max_side: int) -> np.ndarray:
     if max(h, w) <= max_side:
         return image
     scale = max_side / max(h, w)
-    u8 = image if image.dtype == np.uint8 else (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+    u8 = as_uint8(image)
     return np.asarray(Image.fromarray(u8).resize((max(1, round(w * scale)), max(1, round(h * scale))),
                                                  Image.Resampling.LANCZOS))

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from ..data.images import as_uint8
 from ..errors import InputError
 
 Landmarker = Callable[[np.ndarray], "np.ndarray | None"]
@@ -66,8 +67,7 @@ class MediaPipeLandmarker:
                                                          min_detection_confidence=min_confidence)
 
     def __call__(self, image: np.ndarray) -> np.ndarray | None:
-        if image.dtype != np.uint8:
-            image = (np.clip(image, 0, 1) * 255 + 0.5).astype(np.uint8)
+        image = as_uint8(image)
         with _native_stderr_silenced():  # set-up notes on the first calls, from C++ (errors still raise)
             result = self._mesh.process(np.ascontiguousarray(image))
         if not result.multi_face_landmarks:

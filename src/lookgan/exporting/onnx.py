@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from .. import __version__
+from ..data.images import as_float, like
 from ..errors import InputError
 from ..io_utils import atomic_write_bytes
 from ..inference import GeneratorLook, LutLook, look_module
@@ -129,16 +130,14 @@ class OnnxLook:
         if self.generates:
             raise InputError(f"{self.path} makes new images (a {self.metadata['lookgan_kind']} look); it does not "
                              "restyle photos")
-        was_uint8 = image.dtype == np.uint8
-        x = np.asarray(image, dtype=np.float32) / (255.0 if was_uint8 else 1.0)
+        x = as_float(image)
         h, w = x.shape[:2]
         m = int(self.metadata.get("multiple_of", "1"))
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
             x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="reflect")
         y = self.run(x.transpose(2, 0, 1)[None])[0].transpose(1, 2, 0)[:h, :w]
-        y = np.clip(y, 0.0, 1.0)
-        return (y * 255.0 + 0.5).astype(np.uint8) if was_uint8 else y
+        return like(np.clip(y, 0.0, 1.0), image)
 
     def describe(self) -> str:
         return json.dumps(self.metadata, sort_keys=True)
