@@ -1,7 +1,7 @@
 """torch.hub entry points: ``torch.hub.load(REPO_DIR, "look", source="local", path="NAME.look")``.
 
 Returns the look as one ``nn.Module`` (images ``(N, 3, H, W)`` in [0, 1] in and out; generator looks: latents
-``(N, z_dim)`` in, images out; see :mod:`lookgan.inference`). Works from a checkout without installing lookgan.
+``(N, z_dim)`` in, images out; see :meth:`lookgan.Look.module`). Works from a checkout without installing lookgan.
 """
 import sys
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""ONNX Runtime vs PyTorch on the same look graph (lookgan.inference), at 256x256 and 1024x1024.
+"""ONNX Runtime vs PyTorch on the same look graph (Look.module()), at 256x256 and 1024x1024.
 
 Trains (or takes) a colour look and a translator look, exports both, and times the module's forward in PyTorch
 and the exported graph in onnxruntime on the same input, alternating the two (median of --repeats), in one

@@ -17,8 +17,9 @@ from typing import Any
 
 import click
 
-from .errors import LookganError
+from .errors import InputError, LookganError
 from .kinds import kinds_help
+from .registry import get_method
 
 
 class _LazyApi:
@@ -80,16 +81,26 @@ def app() -> None:
     """
 
 
-_TRAIN_HELP = f"""Learn a look of KIND from the images in STYLE_DIR and write it to --out.
+class _TrainCommand(click.Command):
+    """``train``, whose help lists the installed kinds: described only when the help is shown (that loads the
+    kinds, and torch), so every other command starts at once."""
 
-{kinds_help()}
+    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.help = (self.help or "").replace("{kinds}", kinds_help())
+        super().format_help_text(ctx, formatter)
 
-Progress, sample grids (NAME.look/samples/) and a loss plot (NAME.look/loss.png) are written while it
-trains. Ctrl-C or SIGTERM saves a checkpoint first; --resume continues exactly where it stopped.
+
+_TRAIN_HELP = """Learn a look of KIND from the images in STYLE_DIR and write it to --out.
+
+{kinds}
+
+STYLE_DIR may be one photo for kinds that learn from a single reference (lut). Progress, sample grids
+(NAME.look/samples/) and a loss plot (NAME.look/loss.png) are written while it trains. Ctrl-C or SIGTERM saves
+a checkpoint first; --resume continues exactly where it stopped.
 """
 
 
-@app.command("train", help=_TRAIN_HELP)
+@app.command("train", help=_TRAIN_HELP, cls=_TrainCommand)
 @click.argument("kind")
 @click.argument("style_dir", type=PathArg, required=False)
 @click.option("--out", type=PathArg, required=True, help="The look folder to write, e.g. mylook.look (checkpoints go inside).")
@@ -117,19 +128,14 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
               size: int | None,
               batch: int | None, seed: int | None, resume: bool, overwrite: bool, device: str | None,
               config: Path | None, dry_run: bool) -> None:
-    from .errors import InputError
-
     if from_cube is not None:
-        if kind != "lut":
-            raise InputError(f"--from-cube makes a lut look; run `lookgan train lut --from-cube {from_cube} ...`")
-        path = api.import_lut(from_cube, out=out, overwrite=overwrite)
+        path = api.import_lut(from_cube, out=out, overwrite=overwrite, kind=kind)
         click.echo(f"look:        {path}  (from {from_cube}; try: lookgan apply {path} PHOTO --out DIR)")
         return
     if style_dir is None:
         raise InputError("STYLE_DIR is missing: give the folder of images in the look you want to learn")
     if dry_run:
-        from .data.dataset import ImageFolder
-        from .registry import get_method
+        from .data.dataset import ImageFolder  # loads torch: only --dry-run needs it here
 
         get_method(kind)
         folders = [("style images", style_dir)] + [(w, f) for w, f in (("photos", photos), ("before images", pairs))
@@ -146,7 +152,7 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
                            progress_fn=progress)
     finally:
         progress.close()
-    from .distributed import world_from_env
+    from .distributed import world_from_env  # loads torch (training did already)
 
     world = world_from_env()
     if world.main:
@@ -237,12 +243,12 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 
     Under `torchrun --nproc_per_node N -m lookgan apply ...` the files are shared out between the N processes.
     """
-    from .distributed import world_from_env
+    from .distributed import world_from_env  # loads torch
 
+    portrait = api.PortraitOptions.from_flags(person_strength, background_strength, protect_skin, protect_faces)
     files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile,
-                      backend=backend, skip_existing=skip_existing, manifest=manifest,
-                      person_strength=person_strength, background_strength=background_strength,
-                      protect_skin=protect_skin, protect_faces=protect_faces)
+                      portrait=portrait, batch=api.BatchOptions(backend=backend, skip_existing=skip_existing,
+                                                                manifest=manifest))
     world = world_from_env()
     if world.main:
         on = f" (this process's share of {world.size})" if world.distributed else ""
@@ -284,8 +290,7 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
-    from .eval.evaluation import METRIC_MEANINGS
-    from .eval.look_report import format_value
+    from .eval.look_report import METRIC_MEANINGS, format_value  # loads torch
 
     for key, (label, _) in METRIC_MEANINGS.items():
         if metrics.get(key) is None:
@@ -341,8 +346,6 @@ def eval_cmd(look: Path | None, photos: Path | None, style: Path | None, truth: 
     FID/KID need the standard FID Inception weights (--inception); face landmark shift needs the 'faces'
     extra. Whatever is not measured is named, with the reason.
     """
-    from .errors import InputError
-
     if sets:
         if look is not None or photos or truth or held or style:
             raise InputError("--sets compares two folders on its own; drop LOOK and --photos/--style/--truth/--held")
@@ -404,27 +407,17 @@ def demo_cmd(out: Path, kind: str, minutes: float | None, steps: int | None) -> 
     The default learns a film colour grade from 40 bundled photos, scores it against the true grade on 14
     held-out photos beside two classical baselines, exports a .cube and writes OUT/report.html.
     """
+    from .demos import DEMOS  # loads torch
+
     progress = _TqdmProgress()
-    if kind == "lut":
-        click.echo(f"lookgan demo: learning a colour look from bundled photos on {api.torch_device_name()}")
-    else:
-        click.echo(f"lookgan demo: a DCGAN learns to draw portraits from the 64 bundled images on "
-                   f"{api.torch_device_name()}")
+    click.echo(f"lookgan demo: {DEMOS[kind][0]} on {api.torch_device_name()}")
     try:
         res = api.demo(out, kind=kind, minutes=minutes, steps=steps, progress_fn=progress)
     finally:
         progress.close()
     click.echo(f"trained {res['steps']} steps; the demo took {res['elapsed_s']:.0f} s")
-    if kind == "lut":
-        for name, m in res["metrics"].items():
-            click.echo(f"  {name:16s} mean ΔE2000 {m['delta_e2000']:5.2f}   PSNR {m['psnr']:5.2f} dB")
-        click.echo(f".cube for editors and ffmpeg: {res['cube']}")
-        click.echo(f"report: {res['report']}")
-        return
-    click.echo(f"sample grid (training): {res['samples']}")
-    click.echo(f"loss plot:              {res['loss_plot']}")
-    click.echo(f"64 new faces:           {res['generated_grid']}")
-    click.echo(f"the look:               {res['look']}  (try: lookgan info {res['look']})")
+    for line in res["summary"]:
+        click.echo(line)
 
 
 @app.command("ui")

@@ -12,11 +12,19 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-from PIL import Image
-
+from .applying import apply
+from .eval.evaluation import EvalOptions, evaluate_look
+from .eval.report import Section, write_report
+from .eval.truth import truth_metrics
+from .exporting import export, look_lut
+from .exporting.cube import read_hald
 from .data.images import list_images, read_image, save_image
+from .errors import InputError
+from .generating import generate
+from .ops.lut3d import FastLUT
 from .training.loop import Progress
+from .training.run import train
+from .viz import lut_preview, save_strip
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 Log = Callable[[str], None]
@@ -35,9 +43,6 @@ def _split(images: list[Path]) -> dict[str, list[Path]]:
 
 def build_case(root: Path) -> Path:
     """Write the demo's known-answer case under ``root``: style/ (graded), content/, held/ and truth/."""
-    from .exporting.cube import read_hald
-    from .ops.lut3d import FastLUT
-
     grade = FastLUT(read_hald(ASSETS / "colour_demo" / "grade.png"))
     photos, faces = list_images(ASSETS / "colour_demo" / "photos"), list_images(ASSETS / "demo_faces")
     mixed = [p for pair in zip(photos, faces) for p in pair] + faces[len(photos):]  # landscapes and people
@@ -56,30 +61,12 @@ def build_case(root: Path) -> Path:
     return root
 
 
-def _side_by_side(paths: list[Path], out: Path, height: int = 200) -> Path:
-    tiles = []
-    for p in paths:
-        im = Image.open(p).convert("RGB")
-        tiles.append(np.asarray(im.resize((round(im.width * height / im.height), height), Image.Resampling.LANCZOS)))
-    gap = np.full((height, 6, 3), 255, np.uint8)
-    row = np.concatenate([x for t in tiles for x in (t, gap)][:-1], axis=1)
-    save_image(row, out)
-    return out
-
-
 def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: int = 3000,
                 progress_fn: Callable[[Progress], None] | None = None, log: Log = print,
                 gan_config: dict[str, Any] | None = None) -> dict[str, Any]:
     """Learn a film grade from bundled photos, compare with baselines, export a .cube, write ``report.html``.
 
-    Returns the report path, the looks, the metrics per method and the wall time."""
-    from .api import evaluate, export, train
-    from .applying import apply
-    from .eval.report import Section, write_report
-    from .exporting import look_lut
-    from .look import load_look
-    from .viz import lut_preview
-
+    Returns the report path, the looks, the metrics per method, the wall time and the lines to print."""
     t0 = time.monotonic()
     out = Path(out)
     if out.exists():
@@ -102,7 +89,8 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
     timings["lut"] = time.monotonic() - t
     metrics = {"unchanged photo": evaluate_identity(case)}
     for kind in ("reinhard", "ot", "lut"):
-        metrics[kind] = evaluate(looks / f"{kind}.look", photos=case / "held", truth=case / "truth", progress=False)
+        metrics[kind] = evaluate_look(looks / f"{kind}.look", photos=case / "held", truth=case / "truth",
+                                      options=EvalOptions(progress=False))
     log("4/5 scored every look on the held-out photos: mean ΔE2000 " + ", ".join(
         f"{k} {v['delta_e2000']:.2f}" for k, v in metrics.items()))
     applied = apply(looks / "lut.look", case / "held", out=out / "applied", progress=False)
@@ -116,12 +104,11 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
     apply(looks / "ot.look", held[middle], out=ot_dir, progress=False)
     rows = []
     for i, (src, graded) in enumerate(zip(held[middle], applied[middle])):
-        row = _side_by_side([src, graded, ot_dir / graded.name, case / "truth" / f"{src.stem}.png"],
-                            files / f"compare-{i}.png")
+        images = [read_image(p, keep_8bit=True) for p in (src, graded, ot_dir / graded.name,
+                                                          case / "truth" / f"{src.stem}.png")]
+        row = save_strip(images, files / f"compare-{i}.png", height=200)
         rows.append([(row, f"{src.name}: photo | lookgan (GAN LUT) | optimal transport | true grade")])
-    from .exporting.cube import read_hald
-
-    save_image(lut_preview(look_lut(load_look(looks / "lut.look"))), files / "lut-learnt.png")
+    save_image(lut_preview(look_lut(looks / "lut.look")), files / "lut-learnt.png")
     save_image(lut_preview(read_hald(ASSETS / "colour_demo" / "grade.png")), files / "lut-true.png")
     names = {"unchanged photo": "unchanged photo", "reinhard": "Reinhard (Lab mean/std)",
              "ot": "optimal transport (Pitié)", "lut": "lookgan GAN (adaptive 3D LUT)"}
@@ -150,15 +137,15 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
     ]
     report = write_report(out / "report.html", "lookgan demo: learning a film look from 40 photos", sections)
     log(f"5/5 applied the look to the held-out photos, exported {cube}, wrote the report")
-    return {"report": report, "looks": looks, "cube": cube, "metrics": {k: {m: v[m] for m in ("delta_e2000", "psnr")}
-                                                                        for k, v in metrics.items()},
-            "steps": gan.step, "elapsed_s": time.monotonic() - t0}
+    scores = {k: {m: v[m] for m in ("delta_e2000", "psnr")} for k, v in metrics.items()}
+    summary = [f"  {name:16s} mean ΔE2000 {m['delta_e2000']:5.2f}   PSNR {m['psnr']:5.2f} dB"
+               for name, m in scores.items()] + [f".cube for editors and ffmpeg: {cube}", f"report: {report}"]
+    return {"report": report, "looks": looks, "cube": cube, "metrics": scores, "steps": gan.step,
+            "elapsed_s": time.monotonic() - t0, "summary": summary}
 
 
 def evaluate_identity(case: Path) -> dict[str, Any]:
     """Scores of doing nothing: how far the held-out photos are from their graded versions to begin with."""
-    from .eval.truth import truth_metrics
-
     return truth_metrics(lambda image: image, case / "held", case / "truth", progress=False)
 
 
@@ -167,18 +154,42 @@ def dcgan_demo(out: str | Path = "demo-out", *, minutes: float = 3.0, steps: int
     """A DCGAN on the shipped portraits for a few minutes, then a grid of new faces.
 
     Returns the paths of the look, its latest sample grid, the loss plot, a generated contact sheet, the steps
-    trained and the wall time."""
-    from .api import demo_images_dir, generate, train
-
+    trained, the wall time and the lines to print."""
     out = Path(out)
     look_dir = out / "faces-dcgan.look"
     # Half-width networks (ngf/ndf 32) run ~3x faster than DCGAN's 64 on two CPU cores (benchmarks/
     # train_step.py), so a few minutes give ~2000 steps; DiffAugment keeps D from memorising 64 images.
     cfg = {"method": {"ngf": 32, "ndf": 32, "augment": "translation,cutout"},
            "train": {"sample_every": 250, "checkpoint_every": 500}}
-    result = train("dcgan", demo_images_dir(), out=look_dir, steps=steps, minutes=minutes, size=64, batch=16,
+    result = train("dcgan", ASSETS / "demo_faces", out=look_dir, steps=steps, minutes=minutes, size=64, batch=16,
                    seed=0, overwrite=True, config=cfg, progress_fn=progress_fn)
     files = generate(look_dir, 64, out=out / "generated", seed=0, grid=True, progress=False)
-    return {"look": look_dir, "samples": result.sample_path or look_dir / "preview.jpg",
-            "loss_plot": result.loss_plot or look_dir / "loss.png", "generated_grid": files[-1],
-            "steps": result.step, "elapsed_s": result.elapsed_s}
+    res = {"look": look_dir, "samples": result.sample_path or look_dir / "preview.jpg",
+           "loss_plot": result.loss_plot or look_dir / "loss.png", "generated_grid": files[-1],
+           "steps": result.step, "elapsed_s": result.elapsed_s}
+    res["summary"] = [f"sample grid (training): {res['samples']}", f"loss plot:              {res['loss_plot']}",
+                      f"64 new faces:           {res['generated_grid']}",
+                      f"the look:               {look_dir}  (try: lookgan info {look_dir})"]
+    return res
+
+
+def demo_images_dir() -> Path:
+    """The small portrait set shipped inside the package (see its LICENSE.md)."""
+    return ASSETS / "demo_faces"
+
+
+#: ``lookgan demo --kind NAME``: (what it says it does, the function, default minutes).
+DEMOS: dict[str, tuple[str, Callable[..., dict[str, Any]], float]] = {
+    "lut": ("learning a colour look from bundled photos", colour_demo, 4.0),
+    "dcgan": ("a DCGAN learns to draw portraits from the 64 bundled images", dcgan_demo, 3.0),
+}
+
+
+def run_demo(out: str | Path = "demo-out", *, kind: str = "lut", minutes: float | None = None,
+             steps: int | None = None, progress_fn: Callable[[Progress], None] | None = None) -> dict[str, Any]:
+    """Run demo ``kind`` (see :data:`DEMOS`) with its default budget unless ``minutes``/``steps`` say otherwise."""
+    if kind not in DEMOS:
+        raise InputError(f"demo kind must be one of {', '.join(DEMOS)}, got {kind!r}")
+    _, run, default_minutes = DEMOS[kind]
+    return run(out, minutes=default_minutes if minutes is None else minutes, steps=steps or 3000,
+               progress_fn=progress_fn)

@@ -17,18 +17,11 @@ from tqdm.auto import tqdm
 from .data.images import save_image
 from .errors import InputError
 from .config import resolve_device
-from .look import Look, as_look
-from .registry import get_method
+from .capabilities import Generator
+from .data.dataset import load_image_set
+from .eval.memorisation import nearest, pixel_features
+from .look import Look, as_generator, as_look
 from .viz import make_grid
-
-
-def generator_network(look: Look, device: str = "cpu") -> tuple[torch.nn.Module, int]:
-    """The network of a generator look and its latent length; a clear error for other kinds."""
-    method_cls = get_method(look.kind)
-    if not method_cls.generates:
-        raise InputError(f"{look.path} is a {look.kind} look, which restyles photos rather than generating new "
-                         "images; use `lookgan apply` instead")
-    return look.build(device=resolve_device(device)), method_cls.latent_dim(look.config)
 
 
 def truncated_normal(shape: tuple[int, ...], *, truncation: float | None,
@@ -54,11 +47,11 @@ def _check(n: int, truncation: float | None) -> None:
 
 
 @torch.no_grad()
-def run_generator(model: torch.nn.Module, z: torch.Tensor, *, device: str = "cpu", batch: int = 64,
+def run_generator(generator: Generator, z: torch.Tensor, *, device: str = "cpu", batch: int = 64,
                   progress: bool = False) -> torch.Tensor:
-    """``model`` on latents ``z`` ``(N, z_dim)`` in batches -> ``(N, 3, S, S)`` in [-1, 1] on the CPU."""
+    """``generator`` on latents ``z`` ``(N, z_dim)`` in batches -> ``(N, 3, S, S)`` in [-1, 1] on the CPU."""
     chunks = range(0, len(z), batch)
-    return torch.cat([model(z[i:i + batch].to(device)).float().cpu()
+    return torch.cat([generator.generate(z[i:i + batch].to(device)).float().cpu() * 2.0 - 1.0
                       for i in tqdm(chunks, desc="generating", unit="batch", disable=not progress or len(z) <= batch)])
 
 
@@ -69,9 +62,9 @@ def generate_images(look: Look | str | Path, n: int, *, seed: int = 0, truncatio
     Same look, seed and truncation -> the same images; the batch size changes them by float rounding only."""
     look = as_look(look)
     _check(n, truncation)
-    model, z_dim = generator_network(look, device)
-    z = truncated_normal((n, z_dim), truncation=truncation, generator=torch.Generator().manual_seed(seed))
-    return run_generator(model, z, device=device, batch=batch, progress=progress)
+    generator = as_generator(look, device=resolve_device(device))
+    z = truncated_normal((n, generator.z_dim), truncation=truncation, generator=torch.Generator().manual_seed(seed))
+    return run_generator(generator, z, device=device, batch=batch, progress=progress)
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
@@ -132,9 +125,6 @@ def write_animation(images: torch.Tensor, path: Path, *, fps: int = 12) -> Path:
 def nearest_sheet(images: torch.Tensor, training: str | Path, path: Path, *, pairs: int = 16) -> dict[str, Any]:
     """A contact sheet of generated images ``(N, 3, S, S)`` in [-1, 1], each beside its nearest training image
     (RMS distance of 32-px versions, as :mod:`lookgan.eval.memorisation`); returns the path and distances."""
-    from .eval.evaluation import load_image_set
-    from .eval.memorisation import nearest, pixel_features
-
     size = images.shape[-1]
     train, _ = load_image_set(training, size, what="training images", progress=False)
     shown = (images[:pairs] + 1) / 2
@@ -182,9 +172,9 @@ def generate(
     if interpolate:
         if animation not in ("gif", "mp4"):
             raise InputError(f"animation format must be gif or mp4, got {animation!r}")
-        model, z_dim = generator_network(look, device)
-        z = walk_latents(z_dim, interpolate, seed=seed, truncation=truncation)
-        frames = run_generator(model, z, device=device, batch=batch)
+        generator = as_generator(look, device=resolve_device(device))
+        z = walk_latents(generator.z_dim, interpolate, seed=seed, truncation=truncation)
+        frames = run_generator(generator, z, device=device, batch=batch)
         written.append(write_animation(frames, out / f"interpolation.{animation}"))
     if nearest:
         folder = Path(style) if style else Path((look.meta.get("data") or {}).get("folder") or "")

@@ -4,6 +4,7 @@ A crash or a full disk at any moment leaves either the old file or the new one, 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -68,6 +69,26 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON atomically."""
     text = json.dumps(obj, indent=2, sort_keys=False, allow_nan=False)
     atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file, read in 1 MiB chunks (weights can be large)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_tensors(path: str | Path, tensors: dict[str, Any]) -> str:
+    """Write ``tensors`` (name -> torch tensor) as safetensors at ``path`` atomically (on the CPU, contiguous)
+    and return the file's SHA-256, which the JSON that vouches for the file records. The one writer of looks'
+    and checkpoints' weights."""
+    from safetensors.torch import save_file  # loads torch: this module stays light for the CLI and the web app
+
+    cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    atomic_write(path, lambda tmp: save_file(cpu, str(tmp)))
+    return sha256_file(path)
 
 
 def remove_stale_temps(folder: str | Path) -> int:

@@ -1,13 +1,16 @@
-"""What each look kind learns, in one sentence, for people choosing one (CLI help, web app).
+"""The look kinds for people choosing one (CLI help, web app): names at once, descriptions from the kinds.
 
-Kept apart from the method classes on purpose: this table imports nothing heavy, so ``lookgan --help`` and the
-web app can show it before torch is loaded. A test keeps it in step with the registry (names, ``needs_photos``,
-``generates``).
+A kind describes itself on its own class (``learns``, ``time_here``, ``needs_photos``, ``generates``), so a
+plugin kind is described like a built-in one. Names come from the entry points without importing anything
+(:func:`kind_names`: ``lookgan --help`` and the web app's first page stay quick); :func:`describe` and
+:func:`catalogue` import the kinds' modules (and torch) and are used once something is shown in detail.
 """
 from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+
+from .registry import get_method, list_kinds
 
 
 @dataclass(frozen=True)
@@ -23,29 +26,28 @@ class KindInfo:
     """How long the default training takes on a 2-core CPU (measured; a GPU is much faster)."""
 
 
-KINDS: tuple[KindInfo, ...] = (
-    KindInfo("lut", "colour and tone grade as an image-adaptive 3D LUT (GAN, or from --pairs); exact, fast, "
-             "exports to .cube",
-             True, False, "about 5 minutes"),
-    KindInfo("reinhard", "baseline: Lab mean/std colour transfer baked into one LUT", True, False, "seconds"),
-    KindInfo("ot", "baseline: optimal-transport colour transfer baked into one LUT; strong for global grades",
-             True, False, "seconds"),
-    KindInfo("cyclegan", "texture and colour style with two generators and a cycle (slowest)", True, False,
-             "30 minutes"),
-    KindInfo("cut", "texture and colour style with one generator and PatchNCE", True, False, "30 minutes"),
-    KindInfo("fastcut", "CUT's lighter variant: no identity pass, flip equivariance", True, False, "30 minutes"),
-    KindInfo("dcgan", "new images in the look (the baseline generator)", False, True, "3-10 minutes"),
-    KindInfo("fastgan", "new images from 20-300 examples: skip-layer excitation, self-supervised D, DiffAugment",
-             False, True, "20 minutes"),
-)
+def kind_names() -> list[str]:
+    """Every available kind (built-in and plugins), by name; imports no kind."""
+    return list_kinds()
 
-KIND_INFO: dict[str, KindInfo] = {k.name: k for k in KINDS}
+
+def describe(kind: str) -> KindInfo:
+    """What ``kind`` learns, read from its class (an :class:`~lookgan.errors.InputError` for unknown kinds)."""
+    cls = get_method(kind)
+    doc = (cls.__doc__ or "").strip().splitlines()
+    return KindInfo(name=kind, learns=cls.learns or (doc[0].rstrip(".") if doc else kind),
+                    needs_photos=cls.needs_photos, generates=cls.generates, time_here=cls.time_here or "unknown")
+
+
+def catalogue() -> list[KindInfo]:
+    """:func:`describe` of every kind, by name."""
+    return [describe(k) for k in kind_names()]
 
 
 def kinds_help(width: int = 108) -> str:
     """The kinds as an aligned list (click's ``\\b`` keeps the lines as they are)."""
     lines = ["\b", "Kinds (default training time on a 2-core CPU):"]
-    for k in KINDS:
+    for k in catalogue():
         needs = "needs --photos" if k.needs_photos else "STYLE_DIR only"
         text = f"{k.learns} ({needs}; {k.time_here})"
         lines.extend(textwrap.wrap(text, width=width, initial_indent=f"  {k.name:9s} ", subsequent_indent=" " * 12))

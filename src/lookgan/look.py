@@ -21,12 +21,15 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from . import __version__
 from .config import from_dict, to_dict
+from .data.images import save_image
 from .errors import InputError, LookFormatError
-from .io_utils import atomic_write, atomic_write_json
+from .io_utils import atomic_write, atomic_write_json, write_tensors
+from .capabilities import CapabilityError, Generator, Restyler
+from .registry import get_method
 
 LOOK_FORMAT = "lookgan-look"
 LOOK_FORMAT_VERSION = 1
@@ -63,10 +66,8 @@ class Look:
         the folder can be pushed to or pulled from the Hub as it is) plus a short README model card."""
         folder = Path(save_directory)
         folder.mkdir(parents=True, exist_ok=True)
-        cpu = {k: v.detach().to("cpu").contiguous() for k, v in self.tensors.items()}
-        atomic_write(folder / HUB_WEIGHTS, lambda tmp: save_file(cpu, str(tmp)))
         record = {**self.meta, "config": to_dict(self.config), "kind": self.kind,
-                  "weights_sha256": hashlib.sha256((folder / HUB_WEIGHTS).read_bytes()).hexdigest()}
+                  "weights_sha256": write_tensors(folder / HUB_WEIGHTS, self.tensors)}
         card = (f"---\nlibrary_name: lookgan\ntags: [lookgan, {self.kind}]\n---\n# {self.path.stem}\n\n"
                 f"A lookgan `{self.kind}` look.\n\n```python\nfrom lookgan import Look\nlook = "
                 f"Look.from_pretrained(\"{folder.name}\")\n```\n")
@@ -95,16 +96,19 @@ class Look:
                              f"({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
         return load_look(path, map_location=map_location)
 
-    def module(self, device: str = "cpu") -> torch.nn.Module:
-        """The look as one network with a [0, 1] image convention (see :mod:`lookgan.inference`)."""
-        from .inference import look_module
+    def open(self, device: str = "cpu") -> Restyler | Generator:
+        """What this look can do: a :class:`~lookgan.capabilities.Restyler` (grade photos, give its LUT) or a
+        :class:`~lookgan.capabilities.Generator` (make new images), as its kind provides."""
+        return get_method(self.kind).open(self, device=device)
 
-        return look_module(self, device=device)
+    def module(self, device: str = "cpu") -> torch.nn.Module:
+        """The look as one network in eval mode: images ``(N, 3, H, W)`` in [0, 1] in and out, or for looks that
+        generate, latents ``(N, z_dim)`` in and images out (what ONNX export and ``torch.hub`` hand out)."""
+        return self.open(device=device).module()
 
     def build(self, device: str = "cpu") -> torch.nn.Module:
-        """The inference network of this look, weights loaded, in eval mode."""
-        from .registry import get_method
-
+        """The kind's own network with this look's weights, in eval mode (what the kind's :meth:`open` wraps;
+        callers outside the kind use :meth:`open` or :meth:`module`)."""
         try:
             return get_method(self.kind).build_inference(self.config, self.tensors, device=device)
         except RuntimeError as e:  # load_state_dict: missing/unexpected keys, wrong shapes
@@ -115,19 +119,16 @@ class Look:
 def write_look(folder: str | Path, *, kind: str, config: Any, tensors: dict[str, torch.Tensor],
                meta: dict[str, Any] | None = None, preview: np.ndarray | None = None) -> Path:
     """Write (or update) a look folder; each file atomically, ``look.json`` last (it vouches for the weights)."""
-    from .data.images import save_image
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    atomic_write(folder / WEIGHTS, lambda tmp: save_file(cpu, str(tmp)))
+    weights_sha256 = write_tensors(folder / WEIGHTS, tensors)
     if preview is not None:
         save_image(preview, folder / PREVIEW, quality=92)
     record = {
         "format": LOOK_FORMAT, "format_version": LOOK_FORMAT_VERSION, "kind": kind, "name": folder.stem,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "config": to_dict(config), **(meta or {}), "versions": versions(),
-        "weights_sha256": hashlib.sha256((folder / WEIGHTS).read_bytes()).hexdigest(),
+        "weights_sha256": weights_sha256,
     }
     atomic_write_json(folder / LOOK_JSON, record)
     return folder
@@ -164,8 +165,6 @@ def as_look(look: "Look | str | Path") -> Look:
 
 def load_look(path: str | Path, *, map_location: str = "cpu") -> Look:
     """Load and validate a look folder (or its ``look.json``)."""
-    from .registry import get_method
-
     folder = Path(path)
     if folder.name in (LOOK_JSON, HUB_CONFIG):
         folder = folder.parent
@@ -204,3 +203,24 @@ def load_look(path: str | Path, *, map_location: str = "cpu") -> Look:
 #: What a look's weights may be stored as (float32 as written; half precisions for looks shrunk by hand).
 _WEIGHT_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
+
+def _describe(look: Look) -> str:
+    return f"{look.path} is a {look.kind} look"
+
+
+def as_restyler(look: "Look | str | Path", *, device: str = "cpu") -> Restyler:
+    """What ``look`` does to photos; a :class:`CapabilityError` for looks that make new images instead."""
+    runtime = as_look(look).open(device=device)
+    if not isinstance(runtime, Restyler):
+        hint = "; use `lookgan generate` to make new images with it" if isinstance(runtime, Generator) else ""
+        raise CapabilityError(f"{_describe(runtime.look)}, which does not restyle photos{hint}")
+    return runtime
+
+
+def as_generator(look: "Look | str | Path", *, device: str = "cpu") -> Generator:
+    """How ``look`` makes new images; a :class:`CapabilityError` for looks that restyle photos instead."""
+    runtime = as_look(look).open(device=device)
+    if not isinstance(runtime, Generator):
+        raise CapabilityError(f"{_describe(runtime.look)}, which restyles photos rather than generating new "
+                              "images; use `lookgan apply`")
+    return runtime

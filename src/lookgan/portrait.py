@@ -28,6 +28,34 @@ from .ops.color import lab_to_rgb, rgb_to_lab
 MASK_SIDE = 512
 
 
+@dataclass(frozen=True)
+class PortraitOptions:
+    """A look applied to portraits by region (``lookgan apply --person-strength ...``; needs the faces extra)."""
+
+    person_strength: float | None = None
+    """Strength of the look on people, 0..1 (None: the apply strength)."""
+    background_strength: float | None = None
+    """Strength of the look on the background, 0..1 (None: the apply strength)."""
+    protect_skin: float = 0.0
+    """Blend the original skin hue and chroma back by this much (lightness follows the look)."""
+    protect_faces: float = 0.0
+    """Keep face shapes under texture looks by this much (each face keeps its own detail)."""
+
+    def regions(self, strength: float) -> dict[str, float]:
+        """The keyword arguments of :func:`portrait_blend`, defaults resolved against ``strength``."""
+        return {"person_strength": strength if self.person_strength is None else self.person_strength,
+                "background_strength": strength if self.background_strength is None else self.background_strength,
+                "protect_skin": self.protect_skin, "protect_faces": self.protect_faces}
+
+    @classmethod
+    def from_flags(cls, person_strength: float | None = None, background_strength: float | None = None,
+                   protect_skin: float = 0.0, protect_faces: float = 0.0) -> "PortraitOptions | None":
+        """None when no portrait option is set (the look applies to the whole picture as usual)."""
+        if person_strength is None and background_strength is None and not protect_skin and not protect_faces:
+            return None
+        return cls(person_strength, background_strength, protect_skin, protect_faces)
+
+
 @dataclass
 class PortraitMasks:
     """Float masks ``(H, W)`` in [0, 1] at the photo's size."""
@@ -190,73 +218,3 @@ def _blur(image: torch.Tensor, radius: float) -> torch.Tensor:
     img = torch.nn.functional.pad(img, (pad_w, pad_w, 0, 0), mode="reflect")
     img = torch.nn.functional.conv2d(img, (k_w / k_w.sum()).view(1, 1, 1, -1))
     return img[:, 0].permute(1, 2, 0)
-
-
-def hue_shift_degrees(before: np.ndarray, after: np.ndarray, mask: np.ndarray, *, min_chroma: float = 5.0) -> float:
-    """Mean absolute hue change (degrees, Lab) over ``mask`` (weights in [0, 1]), on pixels with some chroma."""
-    a, b = (rgb_to_lab(torch.from_numpy(as_float(x))) for x in (before, after))
-    ha, hb = torch.atan2(a[..., 2], a[..., 1]), torch.atan2(b[..., 2], b[..., 1])
-    diff = torch.rad2deg(torch.atan2(torch.sin(hb - ha), torch.cos(hb - ha))).abs()
-    w = torch.from_numpy(mask.astype(np.float32)) * (torch.hypot(a[..., 1], a[..., 2]) > min_chroma).float()
-    return float((diff * w).sum() / w.sum().clamp_min(1e-6))
-
-
-# --- a look from one reference photo --------------------------------------------------------------------------------
-#: Below this share of pixels a region is too small to have a colour distribution of its own.
-MIN_REGION = 0.05
-
-
-def reference_lut(reference: np.ndarray, photos: list[np.ndarray], *, masker: "PortraitMasker | None" = None,
-                  size: int = 33, pixels: int = 200_000, seed: int = 0,
-                  transfer: str = "ot") -> tuple[torch.Tensor, dict[str, Any]]:
-    """One colour LUT that gives ``photos`` the look of a single ``reference`` photo.
-
-    A GAN cannot learn from one image, so this matches colour distributions: the photos' colours are carried
-    onto the reference's by iterative distribution transfer (:func:`lookgan.ops.transfer.ot_lut`; ``transfer=
-    "reinhard"`` matches mean and spread only). With ``masker``, per region — person and background, when it
-    finds a person in the reference and in the photos — and the two mappings then become one LUT, fitted to both
-    regions' colour pairs with the LUT smoothness and monotonicity regularisers. Measured on portraits
-    (docs/results/portrait.md) the per-region fit was *worse* than the whole-picture one, so callers default to
-    whole pictures. Returns the LUT and a summary (regions used, pixels per region)."""
-    from .exporting.distil import fit_lut
-    from .ops.lut3d import apply_lut
-    from .ops.transfer import ot_lut, reinhard_lut, sample_pixels
-
-    def tensor(img: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(as_uint8(img)).permute(2, 0, 1)
-
-    def region_pixels(images: list[np.ndarray], masks: list[np.ndarray | None], keep: bool, n: int) -> torch.Tensor:
-        chosen = []
-        for img, m in zip(images, masks):
-            px = tensor(img).reshape(3, -1).T
-            if m is not None:
-                sel = (m.reshape(-1) >= 0.5) if keep else (m.reshape(-1) < 0.5)
-                px = px[torch.from_numpy(sel)]
-            if len(px):
-                chosen.append(px.T.reshape(3, 1, -1))
-        return sample_pixels(chosen, n, seed=seed) if chosen else torch.empty(0, 3, dtype=torch.float64)
-
-    ref_mask = masker(reference).person if masker is not None else None
-    photo_masks = [masker(p).person for p in photos] if masker is not None else [None] * len(photos)
-    def balanced(share: float) -> bool:  # both regions hold enough pixels to have a distribution
-        return min(share, 1.0 - share) > MIN_REGION
-
-    split = (ref_mask is not None and all(m is not None for m in photo_masks)
-             and balanced(float(ref_mask.mean())) and balanced(float(np.mean([m.mean() for m in photo_masks]))))
-    regions = {"person": True, "background": False} if split else {"all": None}
-    inputs, outputs, luts = [], [], []
-    summary: dict[str, Any] = {"regions": list(regions), "reference_pixels": {}, "photo_pixels": {}}
-    for name, keep in regions.items():
-        content = region_pixels(photos, photo_masks if split else [None] * len(photos), bool(keep), pixels)
-        style = region_pixels([reference], [ref_mask] if split else [None], bool(keep), pixels)
-        lut = (ot_lut(content.float(), style.float(), n=size, seed=seed) if transfer == "ot"
-               else reinhard_lut(content.float(), style.float(), n=size))
-        luts.append(lut)
-        x = content.float()
-        inputs.append(x)
-        outputs.append(apply_lut(x.T.reshape(3, 1, -1), lut).reshape(3, -1).T)
-        summary["reference_pixels"][name], summary["photo_pixels"][name] = len(style), len(content)
-    if len(regions) == 1:
-        return luts[0], summary
-    return fit_lut(torch.cat(inputs), torch.cat(outputs), size=size, steps=300, smoothness=1e-4,
-                   monotonicity=10.0), summary

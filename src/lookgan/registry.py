@@ -1,49 +1,105 @@
-"""Registry of look kinds: ``@register("dcgan")`` on a method class, ``get_method("dcgan")``, ``list_kinds()``.
+"""Registry of look kinds: each kind is one class, found through the ``lookgan.kinds`` entry-point group.
 
-A registry instead of file-name magic (timm, stylegan3): a new method is one decorated class, and the CLI's
-``train KIND`` choices, ``info`` and look loading all read this one table.
+The built-in kinds are declared in lookgan's own ``pyproject.toml`` exactly as a plugin package declares its own::
+
+    [project.entry-points."lookgan.kinds"]
+    lut = "lookgan.methods.lut:LUTGAN"
+    mykind = "my_package.kind:MyKind"      # in the plugin's pyproject
+
+so no list of kinds is kept by hand anywhere, and an installed package adds a kind without touching lookgan
+(timm's and stylegan3's registries, with Python's plugin convention for the discovery). A kind's module is
+imported only when that kind is asked for: ``lookgan --help`` and ``lookgan ui`` start without torch.
+
+:func:`register` adds a class in-process (notebooks, tests) under the same rules.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, TypeVar
+import re
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 from .errors import InputError
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .methods.base import Method
+#: A kind's class (a :class:`lookgan.methods.base.Method` subclass; not imported here, so that the registry
+#: loads no kind and no torch).
+Method = Any
 
-_KINDS: dict[str, type["Method"]] = {}
+GROUP = "lookgan.kinds"
+_LOADED: dict[str, type[Method]] = {}
+_REGISTERED: dict[str, type[Method]] = {}
 T = TypeVar("T")
 
 
 def register(kind: str) -> Callable[[T], T]:
-    """Class decorator: make a :class:`~lookgan.methods.base.Method` subclass available as ``kind``."""
+    """Class decorator: make a :class:`~lookgan.methods.base.Method` subclass available as ``kind`` in this
+    process (an installed package declares an entry point in the ``lookgan.kinds`` group instead)."""
 
     def deco(cls: T) -> T:
-        if kind in _KINDS and _KINDS[kind] is not cls:
-            raise ValueError(f"look kind {kind!r} is registered twice ({_KINDS[kind].__name__}, {cls.__name__})")
+        known = _REGISTERED.get(kind) or _LOADED.get(kind)
+        if known is not None and known is not cls:
+            raise ValueError(f"look kind {kind!r} is registered twice ({known.__name__}, {cls.__name__})")
         cls.kind = kind  # type: ignore[attr-defined]
-        _KINDS[kind] = cls  # type: ignore[assignment]
+        _REGISTERED[kind] = cls  # type: ignore[assignment]
         return cls
 
     return deco
 
 
-def _load_builtin_methods() -> None:
-    # Importing the package registers every built-in method; done lazily to keep `import lookgan` light.
-    from . import methods  # noqa: F401
+def _source_entry_points() -> dict[str, str]:
+    """The built-in kinds read from ``pyproject.toml`` beside the source, for a checkout used without being
+    installed (``torch.hub.load`` from a clone, ``PYTHONPATH=src``): name -> ``module:Class``."""
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if not pyproject.is_file():
+        return {}
+    section, found = f'[project.entry-points."{GROUP}"]', {}
+    inside = False
+    for line in pyproject.read_text(encoding="utf-8").splitlines():
+        stripped = line.split("#", 1)[0].strip()
+        if stripped.startswith("["):
+            inside = stripped == section
+        elif inside and (m := re.fullmatch(r'"?([\w.-]+)"?\s*=\s*"([\w.]+:[\w.]+)"', stripped)):
+            found[m.group(1)] = m.group(2)
+    return found
+
+
+def _entry_points() -> dict[str, str]:
+    """Every declared kind: name -> ``module:Class`` (installed packages; this checkout's own when lookgan
+    itself is not installed)."""
+    declared = {ep.name: ep.value for ep in metadata.entry_points(group=GROUP)}
+    try:
+        metadata.distribution("lookgan")
+    except metadata.PackageNotFoundError:
+        declared = {**_source_entry_points(), **declared}
+    return declared
+
+
+def _load(name: str, value: str) -> type[Method]:
+    module_name, _, attr = value.partition(":")
+    try:
+        obj: object = __import__(module_name, fromlist=["_"])
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as e:
+        raise InputError(f"look kind {name!r} is declared as {value!r} (entry point group {GROUP}) but cannot be "
+                         f"loaded: {e}; reinstall the package that provides it") from e
+    cls = obj
+    cls.kind = name  # type: ignore[attr-defined]
+    return cls  # type: ignore[return-value]
 
 
 def list_kinds() -> list[str]:
-    """Names of all registered look kinds, sorted."""
-    _load_builtin_methods()
-    return sorted(_KINDS)
+    """Names of all available look kinds, sorted (no kind module is imported)."""
+    return sorted(set(_entry_points()) | set(_REGISTERED))
 
 
-def get_method(kind: str) -> type["Method"]:
-    """The method class registered as ``kind``; an :class:`InputError` listing the known kinds otherwise."""
-    _load_builtin_methods()
-    try:
-        return _KINDS[kind]
-    except KeyError:
-        raise InputError(f"unknown look kind {kind!r}; choose one of: {', '.join(sorted(_KINDS))}") from None
+def get_method(kind: str) -> type[Method]:
+    """The class of look kind ``kind``; an :class:`InputError` listing the known kinds otherwise."""
+    if kind in _REGISTERED:
+        return _REGISTERED[kind]
+    if kind not in _LOADED:
+        declared = _entry_points()
+        if kind not in declared:
+            raise InputError(f"unknown look kind {kind!r}; choose one of: {', '.join(list_kinds())}")
+        _LOADED[kind] = _load(kind, declared[kind])
+    return _LOADED[kind]

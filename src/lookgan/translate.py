@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from .data.images import as_float, like
 from .models.translator import ResnetGenerator
-from .ops.color import lab_to_rgb, rgb_to_lab
+from .ops.color import blend
 
 
 def _pad_to_multiple(x: torch.Tensor, multiple: int) -> torch.Tensor:
@@ -77,18 +77,6 @@ def translate_tensor(generator: ResnetGenerator, x: torch.Tensor, *, tile: int =
     finally:
         generator.norm_mode("instance")
     return out[..., :h, :w]
-
-
-def blend(photo: torch.Tensor, result: torch.Tensor, *, strength: float = 1.0,
-          keep_colour: bool = False) -> torch.Tensor:
-    """Strength and keep-colour on ``(..., 3)`` RGB in [0, 1]: ``photo + strength * (result - photo)``; with
-    ``keep_colour`` the result's Lab lightness with the photo's a*, b*."""
-    if keep_colour:
-        lab_p, lab_r = rgb_to_lab(photo), rgb_to_lab(result)
-        result = lab_to_rgb(torch.cat([lab_r[..., :1], lab_p[..., 1:]], dim=-1)).clamp(0, 1)
-    if strength != 1.0:
-        result = photo + strength * (result - photo)
-    return result.clamp(0, 1)
 
 
 def translate_image(generator: ResnetGenerator, image: np.ndarray, *, strength: float = 1.0,

@@ -1,11 +1,9 @@
 """Video in and out with PyAV (extra ``video``): grade every frame, keep the frame rate and the audio.
 
 Every look kind that restyles photos goes through :func:`apply_video`: it decodes frames as RGB, passes each
-through the look (a :class:`FrameGrader` for LUT looks, the tiled translator for translator looks), and encodes
-H.264 (yuv420p, CRF 18), while audio packets are copied unchanged
-(no re-encoding, so no quality loss and no drift). For adaptive LUT looks the predicted mixing weights are
-smoothed over time (an exponential moving average), so the grade does not flicker from frame to frame when
-the predictor wavers; the LUT table is only rebuilt when the smoothed weights actually move.
+through the look's video grader (:meth:`lookgan.capabilities.Restyler.grader` with ``video=True``: adaptive LUT
+looks smooth their weights over time so the grade does not flicker, translators run tiled), and encodes H.264
+(yuv420p, CRF 18), while audio packets are copied unchanged (no re-encoding, so no quality loss and no drift).
 """
 from __future__ import annotations
 
@@ -14,17 +12,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-import torch
 from tqdm.auto import tqdm
 
-from .applying import ApplyOptions, finish_lut, thumbnail_tensor
 from .errors import InputError
-from .models.lut import AdaptiveLUT
-from .ops.lut3d import FastLUT
-
-#: Weight of the previous frame's mixing weights in the running average (0 = no smoothing).
-TEMPORAL_SMOOTHING = 0.9
-_REBUILD_TOLERANCE = 1e-3
 
 
 def _av() -> Any:
@@ -35,34 +25,11 @@ def _av() -> Any:
     return av
 
 
-class FrameGrader:
-    """Grades a sequence of frames with one LUT look, smoothing the adaptive weights over time."""
-
-    def __init__(self, model: AdaptiveLUT, options: ApplyOptions, smoothing: float = TEMPORAL_SMOOTHING) -> None:
-        self.model, self.options, self.smoothing = model, options, smoothing
-        self.weights: torch.Tensor | None = None
-        self._built_for: torch.Tensor | None = None
-        self._fast: FastLUT | None = None
-
-    @torch.no_grad()
-    def __call__(self, frame: np.ndarray) -> np.ndarray:
-        """uint8 ``(H, W, 3)`` RGB frame -> graded frame."""
-        if self.model.adaptive:
-            w = self.model.weights(thumbnail_tensor(frame, self.model.thumb_size))[0]
-            self.weights = w if self.weights is None else self.smoothing * self.weights + (1 - self.smoothing) * w
-        else:
-            self.weights = self.model.mean_weights
-        if self._built_for is None or float((self.weights - self._built_for).abs().max()) > _REBUILD_TOLERANCE:
-            lut = finish_lut(self.model.mix(self.weights[None])[0].clamp(0.0, 1.0), self.options)
-            self._fast, self._built_for = FastLUT(lut), self.weights.clone()
-        assert self._fast is not None
-        return self._fast(frame)
-
-
 def apply_video(frames: Callable[[np.ndarray], np.ndarray], src: str | Path, dst: str | Path, *,
                 progress: bool = True) -> Path:
     """Restyle every frame of ``src`` with ``frames`` (uint8 RGB frame -> frame of the same size, e.g. a
-    :class:`FrameGrader` or a translator) into ``dst`` (MP4, H.264), keeping frame rate, timing and audio.
+    :meth:`~lookgan.capabilities.Restyler.grader` with ``video=True``) into ``dst`` (MP4, H.264), keeping frame
+    rate, timing and audio.
 
     Written to a temporary file beside ``dst`` and renamed at the end, so an interrupted run leaves no broken
     video under the final name."""

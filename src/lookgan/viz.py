@@ -1,4 +1,4 @@
-"""Pictures people look at instead of numbers: image grids and loss curves."""
+"""Pictures people look at instead of numbers: image grids, strips, loss curves and LUT previews."""
 from __future__ import annotations
 
 import math
@@ -7,8 +7,11 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
+from PIL import Image
 
+from .data.images import as_uint8, save_image, to_uint8
 from .io_utils import atomic_write
+from .ops.lut3d import apply_lut, identity_lut
 
 
 def make_grid(images: torch.Tensor, *, nrow: int | None = None, padding: int = 2,
@@ -30,7 +33,7 @@ def make_grid(images: torch.Tensor, *, nrow: int | None = None, padding: int = 2
         r, c = divmod(i, nrow)
         top, left = padding + r * (h + padding), padding + c * (w + padding)
         grid[:, top:top + h, left:left + w] = x[i]
-    return (grid.permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    return to_uint8(grid.permute(1, 2, 0).numpy())
 
 
 def _smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -78,8 +81,6 @@ def plot_curves(history: Sequence[dict[str, Any]], path: str | Path, *, title: s
 def lut_preview(lut: torch.Tensor, *, levels: int = 4, cell: int = 96) -> np.ndarray:
     """A LUT as a picture: for ``levels`` blue values, the red x green plane of input colours (top row) and what
     the LUT makes of them (bottom row). uint8 ``(H, W, 3)``."""
-    from .ops.lut3d import apply_lut, identity_lut
-
     n = lut.shape[-1]
     idx = [round(i * (n - 1) / max(1, levels - 1)) for i in range(levels)]
     ident = identity_lut(n)
@@ -88,3 +89,17 @@ def lut_preview(lut: torch.Tensor, *, levels: int = 4, cell: int = 96) -> np.nda
     both = torch.cat([planes_in, planes_out]).flip(-2)  # green increasing upwards, as in a chart
     both = torch.nn.functional.interpolate(both, size=(cell, cell), mode="nearest")
     return make_grid(both * 2 - 1, nrow=levels, padding=4)
+
+
+def save_strip(images: list[np.ndarray], path: Path, height: int = 160) -> Path:
+    """Images side by side at one height, white gaps; written as PNG."""
+    tiles = []
+    for img in images:
+        img = as_uint8(img)
+        h, w = img.shape[:2]
+        tiles.append(np.asarray(Image.fromarray(img).resize((max(1, round(w * height / h)), height),
+                                                            Image.Resampling.LANCZOS)))
+    gap = np.full((height, 6, 3), 255, np.uint8)
+    row = np.concatenate([x for t in tiles for x in (t, gap)][:-1], axis=1)
+    save_image(row, path)
+    return path

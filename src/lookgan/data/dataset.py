@@ -10,13 +10,14 @@ import hashlib
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Sequence
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..errors import NotEnoughImagesError, UnreadableImageError
-from .images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, list_images, read_image
+from ..errors import InputError, NotEnoughImagesError, UnreadableImageError
+from .images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, as_float, list_images, read_image
 from .transforms import center_crop, random_crop, random_flip, resize_shorter, to_model_range, to_tensor
 
 
@@ -203,3 +204,24 @@ class MultiStream:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         for name, s in self.streams.items():
             s.load_state_dict({k[len(name) + 1:]: v for k, v in state.items() if k.startswith(f"{name}.")})
+
+
+def square_crops(images: Sequence[np.ndarray] | torch.Tensor, size: int) -> torch.Tensor:
+    """Images (``(H, W, 3)`` numpy uint8/float, or ``(N, 3, H, W)`` [0, 1]) -> ``(N, 3, size, size)`` float in
+    [0, 1]: shorter side resized to ``size`` (antialiased), centre crop."""
+    out = []
+    for img in images:
+        t = img if isinstance(img, torch.Tensor) else to_tensor(as_float(img))
+        out.append(center_crop(resize_shorter(t.float(), size), size))
+    return torch.stack(out).clamp(0, 1)
+
+
+def load_image_set(folder: str | Path, size: int, *, what: str, max_pixels: int = DEFAULT_MAX_PIXELS,
+                   progress: bool = True) -> tuple[torch.Tensor, list[Path]]:
+    """Every readable image of ``folder`` as ``(N, 3, size, size)`` [0, 1] centre crops, and their paths."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder} is not a folder of {what}; check the path")
+    ds = ImageFolder(folder, load_size=size, min_images=2, max_pixels=max_pixels, what=what, progress=progress)
+    crops = torch.stack([center_crop(img, size) for img in ds.images]).float() / 255.0
+    return crops, ds.paths

@@ -17,51 +17,32 @@ from __future__ import annotations
 
 import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..data.dataset import ImageFolder
+from ..capabilities import ApplyOptions, Generator
+from ..data.dataset import load_image_set, square_crops
 from ..data.images import DEFAULT_MAX_PIXELS, list_images, read_image
-from ..data.transforms import center_crop, resize_shorter, to_tensor
 from ..errors import InputError
 from ..io_utils import atomic_write_json
-from ..look import Look, as_look
+from ..look import Look, as_look, as_restyler
+from ..generating import generate_images
 from .content import downscale_for_metrics, structure_similarity
+from .fid_kid import features, fid_from_features, kid_from_features
+from .inception import download_weights, find_weights, load_inception
+from .faces import FACES_EXTRA_HINT, MediaPipeLandmarker, face_shift, mediapipe_available
+from .look_report import METRIC_MEANINGS, Restyled, generator_report, restyle_report
+from .memorisation import memorisation
 from .swd import color_swd, swd
+from .truth import image_scores, matched_pairs
 
-#: metric name -> (short label, one line on what it means), for the report table and ``lookgan eval``'s output.
-METRIC_MEANINGS: dict[str, tuple[str, str]] = {
-    "swd": ("SWD x1e3", "multi-scale sliced Wasserstein distance of local texture/structure to the reference "
-            "set (Karras et al. 2018); lower is closer"),
-    "color_swd": ("colour distance", "sliced Wasserstein distance between Lab colour distributions, in Lab units; "
-                  "lower is closer"),
-    "fid": ("FID", "Fréchet Inception distance to the reference set (standard FID network); lower is closer; "
-            "biased upwards for small sets"),
-    "kid": ("KID", "kernel Inception distance (unbiased MMD²); lower is closer; fair for small sets"),
-    "content_ssim": ("content kept", "SSIM structure term between each photo and its result (1 = every edge and "
-                     "texture kept, whatever the tone change)"),
-    "face_shift": ("face shift %", "mean face-landmark displacement in % of face size (MediaPipe face mesh); "
-                   "~0 = faces kept"),
-    "face_detected_before": ("faces found before", "fraction of photos with a face found before the look"),
-    "face_detected_after": ("faces found after", "fraction of photos with a face found after the look"),
-    "delta_e2000": ("mean ΔE2000", "mean CIEDE2000 to the true version (1 ≈ just noticeable, < 2 hard to see)"),
-    "delta_e2000_p95": ("ΔE2000 95th pct", "95th percentile of per-pixel ΔE2000 to the true version"),
-    "psnr": ("PSNR dB", "PSNR to the true version; higher is closer"),
-    "ssim": ("SSIM", "SSIM to the true version (luma); 1 = identical"),
-    "nn_gen": ("NN distance, generated", "median RMS distance (32 px, [0, 1]) from each generated image to its "
-               "nearest training image"),
-    "nn_held": ("NN distance, reals", "the same for real images the generator never saw (the reference)"),
-    "nn_ratio": ("NN ratio", "nn_gen / nn_held: ≈ 1 generalises, well below 1 copies training images"),
-    "copy_rate": ("copy rate", "fraction of generated images closer to a training image than 95 % of unseen "
-                  "reals are"),
-    "n_images": ("images", "images evaluated"),
-}
-
+__all__ = ["METRIC_MEANINGS", "EvalOptions", "compare_sets", "evaluate_look", "load_image_set", "set_metrics",
+           "square_crops"]
 
 @dataclass
 class EvalOptions:
@@ -99,8 +80,6 @@ class _FIDScorer:
 
     def available(self) -> bool:
         if not self._resolved:
-            from .inception import download_weights, find_weights, load_inception
-
             self._resolved = True
             path, why = find_weights(self.options.inception)
             if path is None and self.options.download_inception:
@@ -112,34 +91,10 @@ class _FIDScorer:
         return self.network is not None
 
     def scores(self, a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
-        from .fid_kid import features, fid_from_features, kid_from_features
-
         fa = features(a, self.network, device=self.options.device)
         fb = features(b, self.network, device=self.options.device)
         kid, kid_std = kid_from_features(fa, fb, seed=self.options.seed)
         return {"fid": fid_from_features(fa, fb), "kid": kid, "kid_std": kid_std}
-
-
-def square_crops(images: Sequence[np.ndarray] | torch.Tensor, size: int) -> torch.Tensor:
-    """Images (``(H, W, 3)`` numpy uint8/float, or ``(N, 3, H, W)`` [0, 1]) -> ``(N, 3, size, size)`` float in
-    [0, 1]: shorter side resized to ``size`` (antialiased), centre crop."""
-    out = []
-    for img in images:
-        t = img if isinstance(img, torch.Tensor) else to_tensor(
-            img.astype(np.float32) / 255.0 if img.dtype == np.uint8 else img)
-        out.append(center_crop(resize_shorter(t.float(), size), size))
-    return torch.stack(out).clamp(0, 1)
-
-
-def load_image_set(folder: str | Path, size: int, *, what: str, max_pixels: int = DEFAULT_MAX_PIXELS,
-                   progress: bool = True) -> tuple[torch.Tensor, list[Path]]:
-    """Every readable image of ``folder`` as ``(N, 3, size, size)`` [0, 1] centre crops, and their paths."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder} is not a folder of {what}; check the path")
-    ds = ImageFolder(folder, load_size=size, min_images=2, max_pixels=max_pixels, what=what, progress=progress)
-    crops = torch.stack([center_crop(img, size) for img in ds.images]).float() / 255.0
-    return crops, ds.paths
 
 
 def set_metrics(a: torch.Tensor, b: torch.Tensor, *, options: EvalOptions,
@@ -179,8 +134,6 @@ def compare_sets(a: str | Path, b: str | Path, *, json_path: str | Path | None =
 # --- looks that restyle photos --------------------------------------------------------------------------------
 
 def _face_landmarker(options: EvalOptions) -> tuple[Any, str | None]:
-    from .faces import FACES_EXTRA_HINT, MediaPipeLandmarker, mediapipe_available
-
     if options.faces is False:
         return None, "face metrics turned off"
     if options.faces is None and not mediapipe_available():
@@ -188,28 +141,14 @@ def _face_landmarker(options: EvalOptions) -> tuple[Any, str | None]:
     return MediaPipeLandmarker(), None
 
 
-@dataclass
-class _Restyled:
-    """What evaluating a restyling look keeps per photo: small copies for set metrics and pictures."""
-
-    names: list[str] = field(default_factory=list)
-    before: list[np.ndarray] = field(default_factory=list)  # at content_side
-    after: list[np.ndarray] = field(default_factory=list)
-    truth: dict[str, np.ndarray] = field(default_factory=dict)
-    style_examples: torch.Tensor | None = None  # a few style crops (N, 3, S, S) in [0, 1], for the report
-    per_image: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
 def _restyle(transform: Callable[[np.ndarray], np.ndarray], photos: Path, truth: Path | None,
-             options: EvalOptions) -> _Restyled:
+             options: EvalOptions) -> Restyled:
     """Apply the look to every photo at full resolution; score against truth there; keep small copies."""
-    from .truth import image_scores, matched_pairs
-
     paths = list_images(photos)
     if not paths:
         raise InputError(f"{photos} holds no images to apply the look to")
     truth_by_stem = {p.stem: t for p, t in matched_pairs(photos, truth)} if truth is not None else {}
-    done = _Restyled()
+    done = Restyled()
     for path in tqdm(paths, desc="applying + scoring", unit="img", disable=not options.progress,
                      mininterval=0.2 if sys.stderr.isatty() else 10.0):  # short logs when not a terminal
         try:
@@ -241,12 +180,9 @@ def _mean(per_image: dict[str, dict[str, Any]], key: str) -> float | None:
 
 
 def _evaluate_restyle(look: Look, *, photos: Path, style: Path | None, truth: Path | None, options: EvalOptions,
-                      strength: float, keep_colour: bool) -> tuple[dict[str, Any], _Restyled]:
-    from ..applying import ApplyOptions, apply_array, restyle_model
-
-    model = restyle_model(look)
-    apply_options = ApplyOptions(strength=strength, keep_colour=keep_colour)
-    done = _restyle(lambda img: apply_array(model, img, apply_options), photos, truth, options)
+                      strength: float, keep_colour: bool) -> tuple[dict[str, Any], Restyled]:
+    grade = as_restyler(look).grader(ApplyOptions(strength=strength, keep_colour=keep_colour))
+    done = _restyle(grade, photos, truth, options)
     metrics: dict[str, Any] = {"n_images": len(done.names)}
     skipped: dict[str, str] = {}
     for key in ("content_ssim", "delta_e2000", "delta_e2000_p95", "psnr", "ssim"):
@@ -259,8 +195,6 @@ def _evaluate_restyle(look: Look, *, photos: Path, style: Path | None, truth: Pa
     if landmarker is None:
         skipped["face_shift"] = why or ""
     else:
-        from .faces import face_shift
-
         with landmarker:
             faces = face_shift(zip(done.before, done.after), landmarker)
         for name, shift in zip(done.names, faces.pop("per_image")):
@@ -292,9 +226,6 @@ def _evaluate_restyle(look: Look, *, photos: Path, style: Path | None, truth: Pa
 
 def _evaluate_generator(look: Look, *, style: Path, held: Path | None, n_generate: int | None,
                         options: EvalOptions) -> tuple[dict[str, Any], torch.Tensor, torch.Tensor]:
-    from ..generating import generate_images
-    from .memorisation import memorisation
-
     generated = (generate_images(look, n_generate or 64, seed=options.seed, device=options.device,
                                  progress=options.progress) + 1) / 2  # (N, 3, S, S) in [0, 1]
     generated = generated.clamp(0, 1)
@@ -326,12 +257,10 @@ def evaluate_look(look: Look | str | Path, *, photos: str | Path | None = None, 
     """Every metric that applies to ``look`` (see the module docstring); with ``out`` also the HTML report,
     with ``json_path`` the metrics as JSON. ``style`` defaults to the look's own training images when that
     folder still exists."""
-    from ..registry import get_method
-
     options = options or EvalOptions()
     look = as_look(look)
     style_dir = Path(style) if style is not None else _training_folder(look)
-    generates = get_method(look.kind).generates
+    generates = isinstance(look.open(), Generator)
     header: dict[str, Any] = {"look": str(look.path), "kind": look.kind, "style": str(style_dir) if style_dir else None}
     if generates:
         if style_dir is None:
@@ -344,8 +273,6 @@ def evaluate_look(look: Look | str | Path, *, photos: str | Path | None = None, 
                                                           n_generate=n_generate, options=options)
         metrics = {**header, **metrics}
         if out is not None:
-            from .look_report import generator_report
-
             metrics["report"] = str(generator_report(look, metrics, generated, nearest, Path(out)))
     else:
         if photos is None:
@@ -358,8 +285,6 @@ def evaluate_look(look: Look | str | Path, *, photos: str | Path | None = None, 
                                           strength=strength, keep_colour=keep_colour)
         metrics = {**header, **metrics}
         if out is not None:
-            from .look_report import restyle_report
-
             metrics["report"] = str(restyle_report(look, metrics, done, Path(out)))
     if json_path is not None:
         atomic_write_json(Path(json_path), metrics)

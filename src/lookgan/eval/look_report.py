@@ -8,20 +8,62 @@ from __future__ import annotations
 
 import math
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from ..data.images import save_image, to_uint8
+from ..data.images import save_image
 from ..errors import InputError
+from ..exporting import look_lut
 from ..look import Look
-from ..viz import make_grid
-from .evaluation import METRIC_MEANINGS, _Restyled
+from ..viz import lut_preview, make_grid, save_strip
 from .report import Section, write_report
 
 _BEFORE_AFTER_ROWS = 8
+
+
+#: metric name -> (short label, one line on what it means), for the report table and ``lookgan eval``'s output.
+METRIC_MEANINGS: dict[str, tuple[str, str]] = {
+    "swd": ("SWD x1e3", "multi-scale sliced Wasserstein distance of local texture/structure to the reference "
+            "set (Karras et al. 2018); lower is closer"),
+    "color_swd": ("colour distance", "sliced Wasserstein distance between Lab colour distributions, in Lab units; "
+                  "lower is closer"),
+    "fid": ("FID", "Fréchet Inception distance to the reference set (standard FID network); lower is closer; "
+            "biased upwards for small sets"),
+    "kid": ("KID", "kernel Inception distance (unbiased MMD²); lower is closer; fair for small sets"),
+    "content_ssim": ("content kept", "SSIM structure term between each photo and its result (1 = every edge and "
+                     "texture kept, whatever the tone change)"),
+    "face_shift": ("face shift %", "mean face-landmark displacement in % of face size (MediaPipe face mesh); "
+                   "~0 = faces kept"),
+    "face_detected_before": ("faces found before", "fraction of photos with a face found before the look"),
+    "face_detected_after": ("faces found after", "fraction of photos with a face found after the look"),
+    "delta_e2000": ("mean ΔE2000", "mean CIEDE2000 to the true version (1 ≈ just noticeable, < 2 hard to see)"),
+    "delta_e2000_p95": ("ΔE2000 95th pct", "95th percentile of per-pixel ΔE2000 to the true version"),
+    "psnr": ("PSNR dB", "PSNR to the true version; higher is closer"),
+    "ssim": ("SSIM", "SSIM to the true version (luma); 1 = identical"),
+    "nn_gen": ("NN distance, generated", "median RMS distance (32 px, [0, 1]) from each generated image to its "
+               "nearest training image"),
+    "nn_held": ("NN distance, reals", "the same for real images the generator never saw (the reference)"),
+    "nn_ratio": ("NN ratio", "nn_gen / nn_held: ≈ 1 generalises, well below 1 copies training images"),
+    "copy_rate": ("copy rate", "fraction of generated images closer to a training image than 95 % of unseen "
+                  "reals are"),
+    "n_images": ("images", "images evaluated"),
+}
+
+
+@dataclass
+class Restyled:
+    """What evaluating a restyling look keeps per photo: small copies for set metrics and pictures."""
+
+    names: list[str] = field(default_factory=list)
+    before: list[np.ndarray] = field(default_factory=list)  # at content_side
+    after: list[np.ndarray] = field(default_factory=list)
+    truth: dict[str, np.ndarray] = field(default_factory=dict)
+    style_examples: torch.Tensor | None = None  # a few style crops (N, 3, S, S) in [0, 1], for the report
+    per_image: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def copy_training_curves(look: Look, files: Path) -> Path | None:
@@ -32,22 +74,6 @@ def copy_training_curves(look: Look, files: Path) -> Path | None:
     dst = files / "training-curves.png"
     shutil.copyfile(src, dst)
     return dst
-
-
-def save_strip(images: list[np.ndarray], path: Path, height: int = 160) -> Path:
-    """Images side by side at one height, white gaps; written as PNG."""
-    from PIL import Image
-
-    tiles = []
-    for img in images:
-        img = img if img.dtype == np.uint8 else to_uint8(img)
-        h, w = img.shape[:2]
-        tiles.append(np.asarray(Image.fromarray(img).resize((max(1, round(w * height / h)), height),
-                                                            Image.Resampling.LANCZOS)))
-    gap = np.full((height, 6, 3), 255, np.uint8)
-    row = np.concatenate([x for t in tiles for x in (t, gap)][:-1], axis=1)
-    save_image(row, path)
-    return path
 
 
 def format_value(value: Any) -> str:
@@ -98,9 +124,8 @@ def _training_section(look: Look, files: Path) -> Section:
     return Section("Training", text, figure_rows=[[(curves, "losses over training")]] if curves else [])
 
 
-def restyle_report(look: Look, metrics: dict[str, Any], done: _Restyled, out: Path) -> Path:
+def restyle_report(look: Look, metrics: dict[str, Any], done: Restyled, out: Path) -> Path:
     """Report of a look that restyles photos."""
-    from ..viz import lut_preview
 
     files = _files_dir(out)
     rows = []
@@ -123,7 +148,6 @@ def restyle_report(look: Look, metrics: dict[str, Any], done: _Restyled, out: Pa
         sections.insert(1, Section("The look to match", [f"Some of the style images the results are compared "
                                                          f"with ({metrics['style']})."],
                                    figure_rows=[[(style_png, "style images (centre crops)")]]))
-    from ..exporting import look_lut
 
     distilled: dict[str, Any] = {}
     try:

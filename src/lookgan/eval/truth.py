@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..data.images import DEFAULT_MAX_PIXELS, list_images, read_image
+from ..data.images import DEFAULT_MAX_PIXELS, as_float, list_images, read_image
 from ..errors import InputError
-from ..ops.color import delta_e2000_rgb, psnr
+from ..ops.color import delta_e2000_rgb, psnr, rgb_to_lab
 from .content import downscale_for_metrics, ssim
 
 
@@ -61,3 +61,12 @@ def truth_metrics(transform: Callable[[np.ndarray], np.ndarray], photos: str | P
     keys = ("delta_e2000", "delta_e2000_p95", "psnr", "ssim")
     means = {k: float(np.mean([s[k] for s in per_image.values()])) for k in keys}
     return {**means, "n_images": len(per_image), "per_image": per_image}
+
+
+def hue_shift_degrees(before: np.ndarray, after: np.ndarray, mask: np.ndarray, *, min_chroma: float = 5.0) -> float:
+    """Mean absolute hue change (degrees, Lab) over ``mask`` (weights in [0, 1]), on pixels with some chroma."""
+    a, b = (rgb_to_lab(torch.from_numpy(as_float(x))) for x in (before, after))
+    ha, hb = torch.atan2(a[..., 2], a[..., 1]), torch.atan2(b[..., 2], b[..., 1])
+    diff = torch.rad2deg(torch.atan2(torch.sin(hb - ha), torch.cos(hb - ha))).abs()
+    w = torch.from_numpy(mask.astype(np.float32)) * (torch.hypot(a[..., 1], a[..., 2]) > min_chroma).float()
+    return float((diff * w).sum() / w.sum().clamp_min(1e-6))

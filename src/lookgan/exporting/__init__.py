@@ -7,51 +7,27 @@ from typing import Any, Literal
 
 import torch
 
-from ..applying import ApplyOptions, finish_lut, image_lut, restyle_model
+from ..capabilities import ApplyOptions
 from ..data.images import read_image
 from ..errors import InputError
-from ..look import Look, as_look, write_look
-from ..models.translator import ResnetGenerator
+from ..look import Look, as_look, as_restyler
 from ..ops.lut3d import resample_lut
+from ..registry import get_method
 from .cube import hald_level_for, read_lut_file, write_cube, write_hald
+from .onnx import export_onnx
 
 ExportFormat = Literal["cube", "hald", "onnx"]
 FORMATS: tuple[str, ...] = ("cube", "hald", "onnx")
 
 
-def look_lut(look: Look, *, for_image: str | Path | None = None, options: ApplyOptions = ApplyOptions(),
-             report: dict[str, Any] | None = None) -> torch.Tensor:
-    """The single LUT ``(3, n, n, n)`` that stands for ``look`` outside lookgan: for an adaptive look, the LUT of
-    its mean weights over the training photos, or the one it picks for ``for_image``; for a translator, its
-    colour mapping distilled over its training photos (or ``for_image``), with the fidelity figures of
-    :func:`lookgan.exporting.distil.distil` put into ``report`` when given."""
-    model = restyle_model(look)
-    if isinstance(model, ResnetGenerator):
-        from .distil import distil
-
-        lut, figures = distil(model, _distil_photos(look, for_image))
-        if report is not None:
-            report.update(figures)
-        return finish_lut(lut, options)
-    if for_image is not None:
-        return image_lut(model, read_image(for_image, keep_8bit=True), options)
-    with torch.no_grad():
-        return finish_lut(model.mean_lut().clamp(0.0, 1.0), options)
-
-
-def _distil_photos(look: Look, for_image: str | Path | None, limit: int = 64) -> list[Any]:
-    """The photos a translator's LUT is distilled over: ``for_image``, else (up to ``limit`` of) the photos it
-    was trained on, when that folder still exists."""
-    from ..data.images import list_images
-
-    if for_image is not None:
-        return [read_image(for_image, keep_8bit=True)]
-    folder = ((look.meta.get("data") or {}).get("photos") or {}).get("folder")
-    paths = list_images(folder)[:limit] if folder and Path(folder).is_dir() else []
-    if not paths:
-        raise InputError(f"{look.path} is a {look.kind} look: its LUT is fitted to what the generator does to "
-                         f"photos, and its training photos ({folder}) are not there any more; pass --for IMAGE")
-    return [read_image(p, keep_8bit=True) for p in paths]
+def look_lut(look: Look | str | Path, *, for_image: str | Path | None = None,
+             options: ApplyOptions = ApplyOptions(), report: dict[str, Any] | None = None) -> torch.Tensor:
+    """The single LUT ``(3, n, n, n)`` that stands for ``look`` outside lookgan (its kind's
+    :meth:`~lookgan.capabilities.Restyler.as_lut`: for an adaptive look the LUT of its mean weights, for a
+    translator its colour mapping distilled over its training photos), or the one it uses for ``for_image``.
+    Fidelity figures go into ``report`` where the LUT is fitted."""
+    image = read_image(for_image, keep_8bit=True) if for_image is not None else None
+    return as_restyler(look).as_lut(options, for_image=image, report=report)
 
 
 def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str | Path, size: int | None = None,
@@ -67,8 +43,6 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
     if format not in FORMATS:
         raise InputError(f"--format {format!r} is not supported; choose one of: {', '.join(FORMATS)}")
     if format == "onnx":
-        from .onnx import export_onnx
-
         if size is not None or for_image is not None or strength != 1.0 or keep_colour:
             raise InputError("--format onnx exports the whole look as it is; --size, --for, --strength and "
                              "--keep-colour apply to .cube/HaldCLUT only (blend in your app instead)")
@@ -88,25 +62,12 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
     return write_hald(lut, out, level=level)
 
 
-def import_lut(path: str | Path, *, out: str | Path, overwrite: bool = False) -> Path:
-    """Turn a .cube file or HaldCLUT image into a (global) ``lut`` look at ``out``."""
+def import_lut(path: str | Path, *, out: str | Path, overwrite: bool = False, kind: str = "lut") -> Path:
+    """Turn a .cube file or HaldCLUT image into a (global) look of ``kind`` at ``out``."""
     path, out = Path(path), Path(out)
     if (out / "look.json").exists() and not overwrite:
         raise InputError(f"{out} already holds a look; pass --overwrite to replace it or choose another --out")
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; give a folder name such as {out.with_suffix('.look').name}")
-    return write_lut_look(read_lut_file(path), out, source=path.name,
-                          data={"folder": None, "n_images": 0, "imported_from": str(path)})
-
-
-def write_lut_look(lut: torch.Tensor, out: str | Path, *, source: str, data: dict[str, Any]) -> Path:
-    """A global ``lut`` look holding ``lut`` ``(3, n, n, n)`` (imported files, one-reference fits)."""
-    from ..methods.lut import LUTConfig
-    from ..models.lut import AdaptiveLUT
-    from ..viz import lut_preview
-
-    config = LUTConfig(lut_size=lut.shape[-1], n_luts=1, adaptive=False, init="identity", source=source)
-    model = AdaptiveLUT(**config.model_kwargs(), init=lut)
-    write_look(out, kind="lut", config=config, tensors=model.state_dict(), preview=lut_preview(lut),
-               meta={"steps": 0, "data": data})
-    return Path(out)
+    return get_method(kind).from_lut(read_lut_file(path), out, source=path.name,
+                                     data={"folder": None, "n_images": 0, "imported_from": str(path)})

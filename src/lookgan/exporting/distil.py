@@ -13,13 +13,13 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from ..data.images import as_float, as_uint8
 from ..eval.content import downscale_for_metrics
-from ..losses.regularizers import lut_monotonicity, lut_smoothness
 from ..models.translator import ResnetGenerator
 from ..ops.color import psnr
-from ..ops.lut3d import apply_lut, identity_lut
+from ..ops.lut3d import apply_lut
+from ..ops.transfer import fit_lut
 from ..translate import translate_image
 
 
@@ -29,34 +29,15 @@ def colour_pairs(generator: ResnetGenerator, photos: Sequence[np.ndarray], *, si
     to ``side`` px on its longer side), at most ``max_pixels`` drawn uniformly."""
     inputs, outputs = [], []
     for photo in photos:
-        small = downscale_for_metrics(photo, side)
-        small = small if small.dtype == np.uint8 else (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
+        small = as_uint8(downscale_for_metrics(photo, side))
         out = translate_image(generator, small)
-        inputs.append(torch.from_numpy(small.reshape(-1, 3).astype(np.float32) / 255.0))
-        outputs.append(torch.from_numpy(out.reshape(-1, 3).astype(np.float32) / 255.0))
+        inputs.append(torch.from_numpy(as_float(small).reshape(-1, 3)))
+        outputs.append(torch.from_numpy(as_float(out).reshape(-1, 3)))
     x, y = torch.cat(inputs), torch.cat(outputs)
     if len(x) > max_pixels:
         pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:max_pixels]
         x, y = x[pick], y[pick]
     return x, y
-
-
-def fit_lut(inputs: torch.Tensor, outputs: torch.Tensor, *, size: int = 33, steps: int = 400, lr: float = 0.02,
-            smoothness: float = 1e-4, monotonicity: float = 0.0) -> torch.Tensor:
-    """The ``(3, size, size, size)`` LUT whose trilinear interpolation best maps ``inputs`` to ``outputs``
-    (``(N, 3)`` in [0, 1]), starting from the identity; returns it clipped to [0, 1]."""
-    lut = identity_lut(size).requires_grad_(True)
-    opt = torch.optim.Adam([lut], lr=lr)
-    image = inputs.T.reshape(3, 1, -1)  # (3, 1, N): the pairs as a one-row "image"
-    target = outputs.T.reshape(3, 1, -1)
-    for _ in range(steps):
-        loss = F.mse_loss(apply_lut(image, lut), target) + smoothness * lut_smoothness(lut)
-        if monotonicity:
-            loss = loss + monotonicity * lut_monotonicity(lut)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-    return lut.detach().clamp(0.0, 1.0)
 
 
 def distil(generator: ResnetGenerator, photos: Sequence[np.ndarray], *, size: int = 33) -> tuple[torch.Tensor,

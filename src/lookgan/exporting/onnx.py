@@ -31,30 +31,34 @@ from .. import __version__
 from ..data.images import as_float, like
 from ..errors import InputError
 from ..io_utils import atomic_write_bytes
-from ..inference import GeneratorLook, LutLook, look_module
+from ..capabilities import Generator
 from ..look import Look, as_look
-from ..registry import get_method
 
 OPSET = 20  # GridSample on 5-D inputs (the LUT) and Resize with antialias need opset >= 20 / 18
 
 
-def graph_for(look: Look) -> tuple[nn.Module, tuple[torch.Tensor, ...], Any, dict[str, str]]:
-    """The module to export for ``look`` (:func:`lookgan.inference.look_module`), an example input, its dynamic
-    shapes and the metadata to record."""
-    module = look_module(look)
+def graph_for(look: Look) -> tuple[nn.Module, tuple[torch.Tensor, ...], Any, dict[str, str], tuple[str, str]]:
+    """The module to export for ``look`` (:meth:`Look.module`), an example input, its dynamic shapes, the
+    metadata to record and the (input, output) names: from what the look can do, whatever its kind."""
+    runtime = look.open()
+    module = runtime.module()
     meta = {"lookgan_version": __version__, "lookgan_kind": look.kind, "layout": "NCHW", "range": "0..1",
             "look_name": look.path.stem}
     batch = torch.export.Dim("batch", min=1, max=1024)
-    if isinstance(module, GeneratorLook):
-        meta.update(input="z: (N, z_dim) standard normal", z_dim=str(module.z_dim))
-        return module, (torch.randn(2, module.z_dim),), ({0: batch},), meta
-    if isinstance(module, LutLook):
+    if isinstance(runtime, Generator):
+        meta.update(input="z: (N, z_dim) standard normal", z_dim=str(runtime.z_dim))
+        return module, (torch.randn(2, runtime.z_dim),), ({0: batch},), meta, ("z", "image")
+    m = runtime.size_multiple
+    meta["multiple_of"] = str(m)
+    if m == 1:
         h, w = torch.export.Dim("height", min=8, max=16384), torch.export.Dim("width", min=8, max=16384)
-        meta.update(input="image: (N, 3, H, W) RGB in 0..1", multiple_of="1")
-        return module, (torch.rand(2, 3, 64, 48),), ({0: batch, 2: h, 3: w},), meta
-    h4, w4 = torch.export.Dim("height_4", min=2, max=4096), torch.export.Dim("width_4", min=2, max=4096)
-    meta.update(input="image: (N, 3, H, W) RGB in 0..1, H and W multiples of 4", multiple_of="4")
-    return module, (torch.rand(1, 3, 64, 48),), ({0: batch, 2: 4 * h4, 3: 4 * w4},), meta
+        meta["input"] = "image: (N, 3, H, W) RGB in 0..1"
+        return module, (torch.rand(2, 3, 64, 48),), ({0: batch, 2: h, 3: w},), meta, ("image", "styled")
+    hm = torch.export.Dim(f"height_{m}", min=2, max=16384 // m)
+    wm = torch.export.Dim(f"width_{m}", min=2, max=16384 // m)
+    meta["input"] = f"image: (N, 3, H, W) RGB in 0..1, H and W multiples of {m}"
+    example = torch.rand(1, 3, 16 * m, 12 * m)
+    return module, (example,), ({0: batch, 2: m * hm, 3: m * wm},), meta, ("image", "styled")
 
 
 def export_onnx(look: Look | str | Path, out: str | Path) -> Path:
@@ -66,14 +70,14 @@ def export_onnx(look: Look | str | Path, out: str | Path) -> Path:
     except ImportError:
         raise InputError("ONNX export needs the onnx extra: pip install 'lookgan[onnx]'") from None
     look = as_look(look)
-    module, example, dynamic, meta = graph_for(look)
+    module, example, dynamic, meta, (input_name, output_name) = graph_for(look)
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # the exporter logs that torchvision's ops are not registered (we have none)
     with torch.no_grad(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")  # the exporter's own deprecation and tracing chatter
         program = torch.onnx.export(module, example, dynamo=True, opset_version=OPSET, dynamic_shapes=dynamic,
-                                    input_names=[_input_name(look)], output_names=[_output_name(look)], verbose=False,
+                                    input_names=[input_name], output_names=[output_name], verbose=False,
                                     optimize=True)
     quiet.setLevel(level)
     model = program.model_proto
@@ -85,14 +89,6 @@ def export_onnx(look: Look | str | Path, out: str | Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(out, model.SerializeToString())
     return out
-
-
-def _input_name(look: Look) -> str:
-    return "z" if get_method(look.kind).generates else "image"
-
-
-def _output_name(look: Look) -> str:
-    return "image" if get_method(look.kind).generates else "styled"
 
 
 # --- running ---------------------------------------------------------------------------------------------------

@@ -7,11 +7,15 @@ sample grids). The loop calls :meth:`Method.train_step` once per batch and does 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import torch
 from torch import nn
 
+from ..capabilities import CapabilityError, Generator, Restyler
+from ..look import Look
+from ..ops.diffaugment import diff_augment
 from ..training.ema import EMA
 
 
@@ -33,15 +37,22 @@ class DataSpec:
 
 
 class Method:
-    """Base class of every look kind. Subclasses are registered with ``@register("kind")``.
+    """Base class of every look kind. A kind is declared in the ``lookgan.kinds`` entry-point group (see
+    :mod:`lookgan.registry`), which sets :attr:`kind`.
 
-    Subclasses set ``Config`` (their config dataclass) and implement ``__init__`` (building ``nets``,
-    ``optimizers``, ``ema``, ``buffers``), :meth:`data_spec`, :meth:`train_step`, :meth:`sample` and
-    :meth:`look_tensors`. See ``methods/__init__.py`` for how to add one.
+    Subclasses set ``Config`` (their config dataclass), :attr:`learns` and :attr:`time_here`, and implement
+    ``__init__`` (building ``nets``, ``optimizers``, ``ema``, ``buffers``), :meth:`data_spec`, :meth:`train_step`,
+    :meth:`sample`, :meth:`look_tensors`, :meth:`build_inference` and :meth:`open`. See
+    ``docs/adding-a-kind.md``.
     """
 
     kind: ClassVar[str] = ""
+    """The kind's name (the entry point's name; set when the kind is loaded)."""
     Config: ClassVar[type]
+    learns: ClassVar[str] = ""
+    """One sentence for people choosing a kind: what the look captures (CLI help, web app)."""
+    time_here: ClassVar[str] = ""
+    """How long the default training takes on a 2-core CPU (measured)."""
     needs_photos: ClassVar[bool] = False
     """Whether ``train`` needs a content folder (``--photos``) besides the style images."""
     generates: ClassVar[bool] = False
@@ -101,9 +112,32 @@ class Method:
         raise NotImplementedError
 
     @classmethod
-    def latent_dim(cls, config: Any) -> int:
-        """Length of the latent vector, for methods that generate."""
-        raise NotImplementedError(f"{cls.kind} looks do not generate images from latents")
+    def open(cls, look: Look, *, device: str = "cpu") -> Restyler | Generator:
+        """What a saved look of this kind can do: a :class:`~lookgan.capabilities.Restyler` or a
+        :class:`~lookgan.capabilities.Generator` over :meth:`build_inference`'s network. Every command uses the
+        look only through this."""
+        raise NotImplementedError(f"the {cls.kind} kind does not say what its looks can do (Method.open)")
+
+    @classmethod
+    def fit_reference(cls, reference: Path, *, photos: Path | None, out: Path, options: dict[str, Any],
+                      max_pixels: int) -> Any:
+        """Kinds that can learn a look from ONE reference photo (``train KIND REF.jpg --photos DIR``) override
+        this and return a :class:`~lookgan.training.loop.TrainResult`; ``options`` are the kind's flags."""
+        raise CapabilityError(f"{cls.kind} learns from a folder of images; {reference} is a file. Give STYLE_DIR, "
+                              "the folder of images in the look")
+
+    @classmethod
+    def from_lut(cls, lut: torch.Tensor, out: str | Path, *, source: str, data: dict[str, Any]) -> Path:
+        """Kinds that can hold a given LUT as a look (``train KIND --from-cube FILE``, ``import_lut``) override
+        this and write the look at ``out``."""
+        raise CapabilityError(f"a {cls.kind} look cannot be made from a LUT file; make a lut look from it")
+
+    # --- DiffAugment, for every discriminator -------------------------------------------------------------
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """DiffAugment ``images`` ``(B, 3, H, W)`` in [-1, 1] with the config's ``augment`` policy (none when the
+        config has no such field or it is empty). Call it on *every* image a discriminator sees, real and fake."""
+        policy = getattr(self.config, "augment", "")
+        return diff_augment(images, policy) if policy else images
 
     # --- shared machinery ----------------------------------------------------------------------------------
     def optimize(self, name: str | tuple[str, ...], loss: torch.Tensor) -> None:

@@ -17,7 +17,6 @@ import torch
 from ..errors import InputError
 from ..losses.patchnce import patch_nce
 from ..models.translator import PatchSampler, init_weights
-from ..registry import register
 from .translator import TranslatorConfig, TranslatorMethod
 
 
@@ -65,11 +64,12 @@ class FastCUTConfig(CUTConfig):
     flip_equivariance: bool = True
 
 
-@register("cut")
 class CUT(TranslatorMethod):
     """One-sided unpaired translation with PatchNCE (contrastive) content preservation."""
 
     Config = CUTConfig
+    learns = "texture and colour style with one generator and PatchNCE"
+    time_here = "30 minutes"
 
     def __init__(self, config: CUTConfig, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -117,8 +117,9 @@ class CUT(TranslatorMethod):
         return losses
 
 
-@register("fastcut")
 class FastCUT(CUT):
     """CUT's lighter variant: no identity pass, λ_NCE 10, flip-equivariance."""
 
     Config = FastCUTConfig
+    learns = "CUT's lighter variant: no identity pass, flip equivariance"
+    time_here = "30 minutes"

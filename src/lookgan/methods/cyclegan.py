@@ -14,7 +14,6 @@ import torch
 
 from ..errors import InputError
 from ..models.translator import PatchDiscriminator, ResnetGenerator, init_weights
-from ..registry import register
 from .translator import TranslatorConfig, TranslatorMethod
 
 
@@ -33,11 +32,12 @@ class CycleGANConfig(TranslatorConfig):
             raise InputError("lambda_cycle, lambda_identity and pool_size must be >= 0")
 
 
-@register("cyclegan")
 class CycleGAN(TranslatorMethod):
     """Unpaired translation with two generators and a cycle: texture and colour, both ways."""
 
     Config = CycleGANConfig
+    learns = "texture and colour style with two generators and a cycle (slowest)"
+    time_here = "30 minutes"
 
     def __init__(self, config: CycleGANConfig, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)

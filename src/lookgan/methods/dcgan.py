@@ -12,8 +12,7 @@ import torch
 
 from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..models.dcgan import SUPPORTED_SIZES, DCGANDiscriminator, DCGANGenerator
-from ..ops.diffaugment import diff_augment, parse_policy
-from ..registry import register
+from ..ops.diffaugment import parse_policy
 from ..training.ema import EMA
 from .base import DataSpec
 from .generator import GeneratorMethod
@@ -54,11 +53,12 @@ class DCGANConfig:
         parse_policy(self.augment)
 
 
-@register("dcgan")
 class DCGAN(GeneratorMethod):
     """Generates new images in the look of the style images (no content photos)."""
 
     Config = DCGANConfig
+    learns = "new images in the look (the baseline generator)"
+    time_here = "3-10 minutes"
 
     def __init__(self, config: DCGANConfig, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -75,16 +75,13 @@ class DCGAN(GeneratorMethod):
         return DataSpec(load_size=self.config.size, crop_size=self.config.size, crop=self.config.crop,
                         min_images=2)
 
-    def _augment(self, x: torch.Tensor) -> torch.Tensor:
-        return diff_augment(x, self.config.augment) if self.config.augment else x
-
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         g, d = self.nets["generator"], self.nets["discriminator"]
         z = torch.randn(batch.shape[0], self.config.z_dim, device=batch.device)
         fake = g(z)  # (B, 3, S, S)
-        loss_d = d_loss(self.config.gan_loss, d(self._augment(batch)), d(self._augment(fake.detach())))
+        loss_d = d_loss(self.config.gan_loss, d(self.augment(batch)), d(self.augment(fake.detach())))
         self.optimize("discriminator", loss_d)
-        loss_g = g_loss(self.config.gan_loss, d(self._augment(fake)))
+        loss_g = g_loss(self.config.gan_loss, d(self.augment(fake)))
         self.optimize("generator", loss_g)
         return {"d": loss_d.detach(), "g": loss_g.detach()}
 

@@ -18,8 +18,7 @@ import torch.nn.functional as F
 
 from ..errors import InputError
 from ..models.fastgan import SUPPORTED_SIZES, FastGANDiscriminator, FastGANGenerator, quadrant
-from ..ops.diffaugment import diff_augment, parse_policy
-from ..registry import register
+from ..ops.diffaugment import parse_policy
 from ..training.ema import EMA
 from .base import DataSpec
 from .generator import GeneratorMethod
@@ -65,12 +64,13 @@ class FastGANConfig:
         parse_policy(self.augment)
 
 
-@register("fastgan")
 class FastGAN(GeneratorMethod):
     """Generates new images in the look of 20-300 style images: skip-layer excitation, a self-supervised
     discriminator and DiffAugment."""
 
     Config = FastGANConfig
+    learns = "new images from 20-300 examples: skip-layer excitation, self-supervised D, DiffAugment"
+    time_here = "20 minutes"
     train_defaults: ClassVar[dict[str, Any]] = {"batch": 8, "steps": 10000, "minutes": 20.0, "sample_every": 250,
                                                 "checkpoint_every": 500, "eval_every": 250}
 
@@ -92,9 +92,6 @@ class FastGAN(GeneratorMethod):
     def data_spec(self) -> DataSpec:
         return DataSpec(load_size=self.config.size, crop_size=self.config.size, crop=self.config.crop,  # type: ignore[arg-type]
                         min_images=2)
-
-    def augment(self, x: torch.Tensor) -> torch.Tensor:
-        return diff_augment(x, self.config.augment) if self.config.augment else x
 
     def _views(self, big: torch.Tensor, small: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """(image, half-size image) as D sees them, each DiffAugmented (independently, as the paper's code)."""

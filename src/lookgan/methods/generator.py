@@ -10,7 +10,9 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
+from ..capabilities import GenerateModule
 from ..data.transforms import center_crop
+from ..look import Look
 from .base import Method
 
 #: Real and generated images in the periodic SWD (``eval_every``): enough for a stable curve, cheap on a CPU.
@@ -65,5 +67,19 @@ class GeneratorMethod(Method):
         return g.to(device).eval()
 
     @classmethod
-    def latent_dim(cls, config: Any) -> int:
-        return config.z_dim
+    def open(cls, look: Look, *, device: str = "cpu") -> "GeneratorLook":
+        return GeneratorLook(look, look.build(device=device), z_dim=look.config.z_dim)
+
+
+class GeneratorLook:
+    """A generator look as a :class:`~lookgan.capabilities.Generator`: latents in, images in [0, 1] out."""
+
+    def __init__(self, look: Look, net: nn.Module, *, z_dim: int) -> None:
+        self.look, self.net, self.z_dim = look, net, z_dim
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        return (self.net(z).clamp(-1.0, 1.0) + 1.0) * 0.5
+
+    def module(self) -> nn.Module:
+        return GenerateModule(self.net, self.z_dim).eval()

@@ -12,22 +12,25 @@ export and evaluation treat them alike.
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Iterator, Literal
 
 import torch
 import torch.nn.functional as F
 
+from ..look import Look
 from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..losses.regularizers import lut_monotonicity, lut_smoothness
 from ..models.lut import AdaptiveLUT, ConvEncoder, thumbnail
 from ..ops.color import rgb_to_lab
-from ..ops.diffaugment import diff_augment, parse_policy
+from ..ops.diffaugment import parse_policy
 from ..ops.lut3d import apply_lut, identity_lut
 from ..ops.transfer import ot_lut, reinhard_lut, sample_pixels
-from ..registry import register
 from .base import DataSpec, Method
+from .lut_look import LUTRestyler, fit_reference_lut, reference_result, write_global_lut_look
 
 _COLOUR_OPS = {"color", "colour", "brightness", "saturation", "contrast"}
 
@@ -230,12 +233,18 @@ class _LUTLook(Method):
         model.load_state_dict(tensors, strict=True)
         return model.to(device).eval()
 
+    @classmethod
+    def open(cls, look: Look, *, device: str = "cpu") -> LUTRestyler:
+        return LUTRestyler(look, look.build(device=device))
 
-@register("lut")
+
 class LUTGAN(_LUTLook):
     """Learns a colour look as an image-adaptive 3D LUT, unpaired (GAN) or from before/after pairs."""
 
     Config = LUTConfig
+    learns = ("colour and tone grade as an image-adaptive 3D LUT (GAN, or from --pairs); exact, fast, exports "
+              "to .cube")
+    time_here = "about 5 minutes"
     needs_photos = True
     accepts_pairs = True
     train_defaults: ClassVar[dict[str, Any]] = {"batch": 8, "steps": 2000, "minutes": 10.0, "sample_every": 250,
@@ -271,8 +280,7 @@ class LUTGAN(_LUTLook):
 
     def _critic_view(self, images: torch.Tensor) -> torch.Tensor:
         """What the discriminator sees: downscaled, geometrically augmented images in [-1, 1]."""
-        small = thumbnail(images, self.config.disc_size)
-        return diff_augment(small, self.config.augment) if self.config.augment else small
+        return self.augment(thumbnail(images, self.config.disc_size))
 
     def train_step(self, batch: Any, step: int) -> dict[str, torch.Tensor]:
         if self.config.mode == "paired":
@@ -303,6 +311,25 @@ class LUTGAN(_LUTLook):
         self.optimize("lut", l1 + self.config.lab_weight * lab + reg)
         return {"l1": l1.detach(), "lab": lab.detach(), "reg": reg.detach()}
 
+    @classmethod
+    def fit_reference(cls, reference: Path, *, photos: Path | None, out: Path, options: dict[str, Any],
+                      max_pixels: int) -> Any:
+        """``train lut REF.jpg --photos DIR``: a global LUT look from one reference photo (``per_region``:
+        person and background matched separately)."""
+        started = time.monotonic()
+        lut, summary, n = fit_reference_lut(reference, photos=photos, max_pixels=max_pixels,
+                                            per_region=bool(options.get("per_region")))
+        cls.from_lut(lut, out, source=reference.name,
+                     data={"folder": None, "reference": str(reference), "photos": {"folder": str(photos)},
+                           "n_images": n, "fit": summary})
+        return reference_result(out, started)
+
+    @classmethod
+    def from_lut(cls, lut: torch.Tensor, out: str | Path, *, source: str, data: dict[str, Any]) -> Path:
+        """A global look holding ``lut`` ``(3, n, n, n)`` as it is (``train lut --from-cube FILE``)."""
+        config = LUTConfig(lut_size=lut.shape[-1], n_luts=1, adaptive=False, init="identity", source=source)
+        return write_global_lut_look(lut, out, kind=cls.kind, config=config, data=data)
+
 
 @dataclass
 class TransferConfig:
@@ -330,17 +357,21 @@ class _Transfer(_LUTLook):
     closed_form = True
 
 
-@register("reinhard")
 class Reinhard(_Transfer):
     """Baseline: Lab mean/std matching (Reinhard et al. 2001) as one global LUT."""
+
+    learns = "baseline: Lab mean/std colour transfer baked into one LUT"
+    time_here = "seconds"
 
     def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         return reinhard_lut(content, style, n=self.config.lut_size)
 
 
-@register("ot")
 class OptimalTransport(_Transfer):
     """Baseline: iterative distribution transfer (Pitié et al.) as one global LUT."""
+
+    learns = "baseline: optimal-transport colour transfer baked into one LUT; strong for global grades"
+    time_here = "seconds"
 
     def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         return ot_lut(content, style, n=self.config.lut_size, iterations=self.config.iterations)

@@ -7,16 +7,23 @@ Direction: the generator maps *your photos* (``--photos``, domain X) to *the loo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import torch
 
+from ..capabilities import ApplyOptions, CapabilityError, Grader, RestyleModule, finish_lut
+from ..data.images import list_images, read_image
 from ..data.transforms import center_crop
 from ..errors import InputError
+from ..exporting.distil import distil
+from ..look import Look
 from ..losses.adversarial import GAN_LOSSES, GanLoss, d_loss, g_loss
 from ..models.translator import PatchDiscriminator, ResnetGenerator, init_weights
-from ..ops.diffaugment import diff_augment, parse_policy
+from ..ops.diffaugment import parse_policy
 from ..training.ema import EMA
+from ..translate import translate_image
 from .base import DataSpec, Method
 
 
@@ -97,9 +104,6 @@ class TranslatorMethod(Method):
         self.buffers["sample_photos"] = crops.to(self.device)
 
     # --- shared losses ---------------------------------------------------------------------------------------
-    def augment(self, x: torch.Tensor) -> torch.Tensor:
-        return diff_augment(x, self.config.augment) if self.config.augment else x
-
     def discriminator_step(self, name: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """One update of discriminator ``name`` on DiffAugmented real and (detached) translated images."""
         d = self.nets[name]
@@ -146,3 +150,52 @@ class TranslatorMethod(Method):
         g.load_state_dict({k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")},
                           strict=True)
         return g.to(device).eval().requires_grad_(False)
+
+    @classmethod
+    def open(cls, look: Look, *, device: str = "cpu") -> "TranslatorRestyler":
+        return TranslatorRestyler(look, look.build(device=device))
+
+
+class TranslatorRestyler:
+    """A translator look as a :class:`~lookgan.capabilities.Restyler`: the generator over the full-resolution
+    photo in tiles that share the whole image's normalisation (:mod:`lookgan.translate`); its LUT is the
+    colour part only, distilled (:mod:`lookgan.exporting.distil`)."""
+
+    size_multiple = ResnetGenerator.multiple
+    lut_is_whole_look = False
+
+    def __init__(self, look: Look, generator: ResnetGenerator) -> None:
+        self.look, self.generator = look, generator
+
+    def restyle(self, images: torch.Tensor) -> torch.Tensor:
+        return (self.generator(images * 2.0 - 1.0).clamp(-1.0, 1.0) + 1.0) * 0.5
+
+    def grader(self, options: ApplyOptions, *, video: bool = False) -> Grader:
+        return lambda image: translate_image(self.generator, image, strength=options.strength,
+                                             keep_colour=options.keep_colour, tile=options.tile)
+
+    def as_lut(self, options: ApplyOptions = ApplyOptions(), *, for_image: np.ndarray | None = None,
+               exact: bool = False, report: dict[str, Any] | None = None) -> torch.Tensor:
+        """The generator's colour mapping distilled into a LUT over its training photos (or ``for_image``);
+        ``report`` receives how faithful it is (``lut_psnr`` in dB: high means the look is "just colour")."""
+        if exact:
+            raise CapabilityError(f"{self.look.path} is a {self.look.kind} look: it changes texture as well as "
+                                  "colour, so a LUT can only approximate its colour part (export it without "
+                                  "asking for an exact LUT to get the distilled one)")
+        lut, figures = distil(self.generator, [for_image] if for_image is not None else self._training_photos())
+        if report is not None:
+            report.update(figures)
+        return finish_lut(lut, options)
+
+    def _training_photos(self, limit: int = 64) -> list[np.ndarray]:
+        """Up to ``limit`` of the photos the look was trained on, when that folder still exists."""
+        folder = ((self.look.meta.get("data") or {}).get("photos") or {}).get("folder")
+        paths = list_images(folder)[:limit] if folder and Path(folder).is_dir() else []
+        if not paths:
+            raise InputError(f"{self.look.path} is a {self.look.kind} look: its LUT is fitted to what the generator "
+                             f"does to photos, and its training photos ({folder}) are not there any more; pass "
+                             "--for IMAGE")
+        return [read_image(p, keep_8bit=True) for p in paths]
+
+    def module(self) -> torch.nn.Module:
+        return RestyleModule(self.restyle, self.generator).eval()

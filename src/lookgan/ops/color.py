@@ -114,3 +114,15 @@ def psnr(x: torch.Tensor, y: torch.Tensor) -> float:
     """Peak signal-to-noise ratio in dB between two images in [0, 1] (infinite for identical images)."""
     mse = float(((x.double() - y.double()) ** 2).mean())
     return math.inf if mse == 0 else 10.0 * math.log10(1.0 / mse)
+
+
+def blend(photo: torch.Tensor, result: torch.Tensor, *, strength: float = 1.0,
+          keep_colour: bool = False) -> torch.Tensor:
+    """Strength and keep-colour on ``(..., 3)`` RGB in [0, 1]: ``photo + strength * (result - photo)``; with
+    ``keep_colour`` the result's Lab lightness with the photo's a*, b*."""
+    if keep_colour:
+        lab_p, lab_r = rgb_to_lab(photo), rgb_to_lab(result)
+        result = lab_to_rgb(torch.cat([lab_r[..., :1], lab_p[..., 1:]], dim=-1)).clamp(0, 1)
+    if strength != 1.0:
+        result = photo + strength * (result - photo)
+    return result.clamp(0, 1)

@@ -11,11 +11,16 @@ returns a ``(3, n, n, n)`` LUT, so baselines are applied, exported and scored ex
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from ..data.images import as_uint8
+from ..losses.regularizers import lut_monotonicity, lut_smoothness
 from .color import lab_to_rgb, rgb_to_lab
-from .lut3d import lattice_colours
+from .lut3d import apply_lut, identity_lut, lattice_colours
 
 
 def sample_pixels(images: list[torch.Tensor], n: int, *, seed: int = 0) -> torch.Tensor:
@@ -92,3 +97,77 @@ def ot_lut(content: torch.Tensor, style: torch.Tensor, *, n: int = 33, iteration
 def histogram_lut(content: torch.Tensor, style: torch.Tensor, *, n: int = 33, n_quantiles: int = 256) -> torch.Tensor:
     """Per-channel histogram matching in RGB (one identity-rotation step of :func:`ot_lut`)."""
     return ot_lut(content, style, n=n, iterations=1, n_quantiles=n_quantiles)
+
+
+def fit_lut(inputs: torch.Tensor, outputs: torch.Tensor, *, size: int = 33, steps: int = 400, lr: float = 0.02,
+            smoothness: float = 1e-4, monotonicity: float = 0.0) -> torch.Tensor:
+    """The ``(3, size, size, size)`` LUT whose trilinear interpolation best maps ``inputs`` to ``outputs``
+    (``(N, 3)`` in [0, 1]), starting from the identity; returns it clipped to [0, 1]."""
+    lut = identity_lut(size).requires_grad_(True)
+    opt = torch.optim.Adam([lut], lr=lr)
+    image = inputs.T.reshape(3, 1, -1)  # (3, 1, N): the pairs as a one-row "image"
+    target = outputs.T.reshape(3, 1, -1)
+    for _ in range(steps):
+        loss = F.mse_loss(apply_lut(image, lut), target) + smoothness * lut_smoothness(lut)
+        if monotonicity:
+            loss = loss + monotonicity * lut_monotonicity(lut)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    return lut.detach().clamp(0.0, 1.0)
+
+
+#: Below this share of pixels a region is too small to have a colour distribution of its own.
+MIN_REGION = 0.05
+
+
+def reference_lut(reference: np.ndarray, photos: list[np.ndarray], *,
+                  masker: Callable[[np.ndarray], Any] | None = None, size: int = 33, pixels: int = 200_000, seed: int = 0,
+                  transfer: str = "ot") -> tuple[torch.Tensor, dict[str, Any]]:
+    """One colour LUT that gives ``photos`` the look of a single ``reference`` photo.
+
+    A GAN cannot learn from one image, so this matches colour distributions: the photos' colours are carried
+    onto the reference's by iterative distribution transfer (:func:`lookgan.ops.transfer.ot_lut`; ``transfer=
+    "reinhard"`` matches mean and spread only). With ``masker``, per region — person and background, when it
+    finds a person in the reference and in the photos — and the two mappings then become one LUT, fitted to both
+    regions' colour pairs with the LUT smoothness and monotonicity regularisers. Measured on portraits
+    (docs/results/portrait.md) the per-region fit was *worse* than the whole-picture one, so callers default to
+    whole pictures. Returns the LUT and a summary (regions used, pixels per region)."""
+    def tensor(img: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(as_uint8(img)).permute(2, 0, 1)
+
+    def region_pixels(images: list[np.ndarray], masks: list[np.ndarray | None], keep: bool, n: int) -> torch.Tensor:
+        chosen = []
+        for img, m in zip(images, masks):
+            px = tensor(img).reshape(3, -1).T
+            if m is not None:
+                sel = (m.reshape(-1) >= 0.5) if keep else (m.reshape(-1) < 0.5)
+                px = px[torch.from_numpy(sel)]
+            if len(px):
+                chosen.append(px.T.reshape(3, 1, -1))
+        return sample_pixels(chosen, n, seed=seed) if chosen else torch.empty(0, 3, dtype=torch.float64)
+
+    ref_mask = masker(reference).person if masker is not None else None
+    photo_masks = [masker(p).person for p in photos] if masker is not None else [None] * len(photos)
+    def balanced(share: float) -> bool:  # both regions hold enough pixels to have a distribution
+        return min(share, 1.0 - share) > MIN_REGION
+
+    split = (ref_mask is not None and all(m is not None for m in photo_masks)
+             and balanced(float(ref_mask.mean())) and balanced(float(np.mean([m.mean() for m in photo_masks]))))
+    regions = {"person": True, "background": False} if split else {"all": None}
+    inputs, outputs, luts = [], [], []
+    summary: dict[str, Any] = {"regions": list(regions), "reference_pixels": {}, "photo_pixels": {}}
+    for name, keep in regions.items():
+        content = region_pixels(photos, photo_masks if split else [None] * len(photos), bool(keep), pixels)
+        style = region_pixels([reference], [ref_mask] if split else [None], bool(keep), pixels)
+        lut = (ot_lut(content.float(), style.float(), n=size, seed=seed) if transfer == "ot"
+               else reinhard_lut(content.float(), style.float(), n=size))
+        luts.append(lut)
+        x = content.float()
+        inputs.append(x)
+        outputs.append(apply_lut(x.T.reshape(3, 1, -1), lut).reshape(3, -1).T)
+        summary["reference_pixels"][name], summary["photo_pixels"][name] = len(style), len(content)
+    if len(regions) == 1:
+        return luts[0], summary
+    return fit_lut(torch.cat(inputs), torch.cat(outputs), size=size, steps=300, smoothness=1e-4,
+                   monotonicity=10.0), summary

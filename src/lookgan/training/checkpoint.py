@@ -11,7 +11,6 @@ random states. On CPU, N steps straight equal N/2 + resume + N/2 bit for bit.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -23,9 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
-from ..io_utils import atomic_write, atomic_write_json
+from ..io_utils import atomic_write_json, sha256_file, write_tensors
 
 FORMAT = "lookgan-checkpoint"
 FORMAT_VERSION = 1
@@ -94,14 +93,6 @@ def unflatten_optimizer(prefix: str, tensors: dict[str, torch.Tensor], meta: dic
 
 
 # --- files -----------------------------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def list_checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
     """``(step, json_path)`` of every checkpoint JSON in ``folder``, newest first (validity not checked)."""
     folder = Path(folder)
@@ -119,10 +110,8 @@ def save_checkpoint(folder: str | Path, step: int, tensors: dict[str, torch.Tens
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"ckpt-{step:08d}"
     st_path, json_path = folder / f"{stem}.safetensors", folder / f"{stem}.json"
-    cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    atomic_write(st_path, lambda tmp: save_file(cpu, str(tmp)))
     record = {"format": FORMAT, "format_version": FORMAT_VERSION, "step": step,
-              "tensors_file": st_path.name, "tensors_sha256": _sha256(st_path), **meta}
+              "tensors_file": st_path.name, "tensors_sha256": write_tensors(st_path, tensors), **meta}
     atomic_write_json(json_path, record)
     for _, old_json in list_checkpoints(folder)[keep_last:]:
         old_json.unlink(missing_ok=True)  # the JSON first: a half-pruned checkpoint is never taken as valid
@@ -147,7 +136,7 @@ def load_checkpoint(json_path: str | Path, *, map_location: str = "cpu") -> Chec
     st_path = json_path.parent / name
     if not st_path.exists():
         raise ValueError(f"{json_path}: its tensor file {name} is missing")
-    if _sha256(st_path) != meta.get("tensors_sha256"):
+    if sha256_file(st_path) != meta.get("tensors_sha256"):
         raise ValueError(f"{st_path}: checksum mismatch (truncated or modified)")
     try:
         tensors = load_file(str(st_path), device=map_location)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import InputError
-from ..kinds import KIND_INFO
+from ..kinds import describe, kind_names
 from .jobs import JobBoard, TrainingJob, format_eta
 from .workspace import VIDEO_SUFFIXES, Workspace, check_upload, stage_images, zip_files, zip_folder, zip_look
 
@@ -93,8 +93,7 @@ class Actions:
         """Look names for a dropdown; ``generators`` True/False keeps only generator / restyling looks."""
         out = []
         for name, kind in self.look_kinds().items():
-            info = KIND_INFO.get(kind)
-            if generators is None or (info is not None and info.generates == generators):
+            if generators is None or (kind in kind_names() and describe(kind).generates == generators):
                 out.append(name)
         return out
 
@@ -128,9 +127,7 @@ class Actions:
                        size: int | None = None, resume: bool = False,
                        train_fn: Callable[..., Any] | None = None) -> TrainingJob:
         """Check the inputs, stage uploads and start :func:`lookgan.train` in the background."""
-        if kind not in KIND_INFO:
-            raise InputError(f"unknown look kind {kind!r}; choose one of: {', '.join(KIND_INFO)}")
-        info = KIND_INFO[kind]
+        info = describe(kind)  # an unknown kind: an error listing the known ones
         out = self.ws.new_look_path(name)
         record = self.ws.root / "jobs" / f"{out.stem}.json"  # where its images are, so Resume needs no upload
         saved = self._saved_job(record) if resume else {}
@@ -208,7 +205,8 @@ class Actions:
               keep_colour: bool = False, on_file: Callable[[Path, Path], None] | None = None,
               portrait: dict[str, float] | None = None) -> ApplyResult:
         """``portrait``: ``person_strength``, ``background_strength``, ``protect_skin`` (needs the faces extra)."""
-        from .. import apply as apply_look
+        from .. import apply as apply_look  # loads torch (the app starts without it)
+        from ..api import BatchOptions, PortraitOptions
 
         look = self.ws.look_path(look_name)
         inputs = _paths(files)
@@ -220,8 +218,9 @@ class Actions:
             raise InputError(f"strength must be between 0 and 1, got {strength}")
         run = self.ws.new_run(f"apply-{look_name}")
         outputs = apply_look(look, inputs, out=run / "results", strength=float(strength),
-                             keep_colour=bool(keep_colour), max_pixels=self.max_pixels, progress=False,
-                             on_file=on_file, **(portrait or {}))
+                             keep_colour=bool(keep_colour), progress=False,
+                             portrait=PortraitOptions.from_flags(**(portrait or {})),
+                             batch=BatchOptions(max_pixels=self.max_pixels, on_file=on_file))
         if not outputs:
             raise InputError("none of the uploaded files could be read; see the warnings")
         pairs = [(src, dst) for src, dst in zip(inputs, outputs) if dst.suffix.lower() not in VIDEO_SUFFIXES]
@@ -256,7 +255,7 @@ class Actions:
 
         look = self.ws.look_path(look_name)
         kind = self.look_kinds().get(look_name)
-        if kind not in KIND_INFO or not KIND_INFO[kind].generates:
+        if kind not in kind_names() or not describe(kind).generates:
             raise InputError(f"{look_name} is a {kind} look: it restyles photos (Apply tab); new images come "
                              "from dcgan or fastgan looks")
         if not 1 <= int(n) <= 256:
@@ -295,12 +294,11 @@ class Actions:
     def evaluate(self, look_name: str, photo_files: Sequence[Any] | None, style_files: Sequence[Any] | None = None,
                  ) -> EvalResult:
         from .. import evaluate as evaluate_look
-        from ..eval.evaluation import METRIC_MEANINGS
-        from ..eval.look_report import format_value
+        from ..eval.look_report import METRIC_MEANINGS, format_value
 
         look = self.ws.look_path(look_name)
         kind = self.look_kinds().get(look_name)
-        generates = kind in KIND_INFO and KIND_INFO[kind].generates
+        generates = kind in kind_names() and describe(kind).generates
         run = self.ws.new_run(f"eval-{look_name}")
         photos = self._images_from(photo_files, None, run / "photos", "held-out images" if generates else "photos")
         style = self._images_from(style_files, None, run / "style", "style images")

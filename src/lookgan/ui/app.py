@@ -23,7 +23,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 import gradio as gr  # noqa: E402
 
 from ..errors import LookganError  # noqa: E402
-from ..kinds import KIND_INFO, KINDS  # noqa: E402
+from ..kinds import catalogue, describe, kind_names  # noqa: E402
 from .actions import Actions  # noqa: E402
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def friendly(roots: tuple[Path, ...]) -> Callable[[Callable[..., Any]], Callable
 
 
 def _kind_text(kind: str) -> str:
-    info = KIND_INFO[kind]
+    info = describe(kind)
     needs = ("learns from the images in the look **and** your own photos" if info.needs_photos
              else "learns from the images in the look alone and makes new ones")
     return f"**{kind}**: {info.learns}. It {needs}; default training here takes {info.time_here}."
@@ -112,10 +112,12 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                         photo_dir = gr.Textbox(label="…or a folder of them on this computer", elem_id="photo-dir",
                                                visible=actions.allow_folders, placeholder="/home/me/photos")
                 with gr.Row():
-                    kind = gr.Dropdown(choices=[(f"{k.name} — {k.learns}", k.name) for k in KINDS], value="lut",
+                    # Names only while the page is built (no kind module, so no torch, loads before the
+                    # server answers); the descriptions arrive when the page loads (_describe_kinds).
+                    kind = gr.Dropdown(choices=kind_names(), value="lut",
                                        label="Look kind", elem_id="kind", scale=3)
                     name = gr.Textbox(value="mylook", label="Name", elem_id="look-name", scale=1)
-                kind_help = gr.Markdown(_kind_text("lut"))
+                kind_help = gr.Markdown()
                 with gr.Row():
                     steps = gr.Number(value=0, precision=0, minimum=0, label="Steps (0 = the kind's default)",
                                       elem_id="steps")
@@ -171,7 +173,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
             # ---------------------------------------------------------------------------- Apply
             with gr.Tab("Apply", id="apply") as apply_tab:
                 with gr.Row():
-                    apply_look = gr.Dropdown(label="Look", choices=actions.look_choices(generators=False),
+                    apply_look = gr.Dropdown(label="Look", choices=actions.look_choices(),
                                              elem_id="apply-look", scale=3)
                     look_zip = gr.File(label="…or upload a look (NAME.look zipped)", file_count="single",
                                        elem_id="look-zip", scale=2)
@@ -227,7 +229,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
             with gr.Tab("Generate", id="generate") as gen_tab:
                 with gr.Row():
                     gen_look = gr.Dropdown(label="Generator look (dcgan, fastgan)",
-                                           choices=actions.look_choices(generators=True), elem_id="gen-look")
+                                           choices=actions.look_choices(), elem_id="gen-look")
                     seed = gr.Number(value=0, precision=0, label="Seed", elem_id="gen-seed")
                     count = gr.Slider(1, 64, value=16, step=1, label="How many", elem_id="gen-count")
                     trunc = gr.Slider(0, 2, value=0, step=0.1, label="Truncation (0 = off; lower = safer, "
@@ -319,4 +321,12 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
             return dropdowns(False, name_)
 
         look_zip.upload(on_zip, look_zip, apply_look)
+
+        def describe_kinds(current: str | None) -> tuple[Any, str]:
+            """Every kind with what it learns (this loads the kinds' modules, so it waits for the page)."""
+            choice = current if current in kind_names() else "lut"
+            choices = [(f"{k.name} — {k.learns}", k.name) for k in catalogue()]
+            return gr.update(choices=choices, value=choice), _kind_text(choice)
+
+        app.load(describe_kinds, kind, [kind, kind_help], show_progress="hidden")
     return app

@@ -1,0 +1,209 @@
+"""Training orchestration behind :func:`lookgan.train`: check the inputs, merge the configuration (defaults,
+config file, flags, or a checkpoint's own when resuming), set up torchrun, read the data and run the loop.
+
+Kept out of :mod:`lookgan.api` so that the public face stays thin; the loop itself is :mod:`.loop`.
+"""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import distributed
+from ..config import TrainConfig, from_dict, load_yaml, merge, resolve_device
+from ..data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
+from ..data.images import DEFAULT_MAX_PIXELS
+from ..errors import CheckpointError, InputError
+from ..look import LOOK_JSON, PREVIEW, WEIGHTS
+from ..registry import get_method
+from .checkpoint import list_checkpoints, load_latest_checkpoint
+from .loop import Progress, TrainResult, fit_closed_form, run_training, seed_everything, split_stream_state
+
+
+def _prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
+    """Refuse to write into a folder that is not a look, or over a look's checkpoints without --resume."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a folder name such as {out.with_suffix('.look').name}")
+    if not out.exists():
+        return
+    has_ckpts = bool(list_checkpoints(out / "checkpoints"))
+    is_look = has_ckpts or (out / LOOK_JSON).exists()
+    if not is_look and any(out.iterdir()):
+        raise InputError(f"--out {out} exists and is not a look folder; choose a new name (e.g. {out.name}.look)")
+    if is_look and not resume:
+        if not overwrite:
+            raise InputError(f"{out} already holds a look; pass --resume to continue training it, --overwrite to "
+                             "start again from scratch, or choose another --out")
+        for sub in ("checkpoints", "samples", "tensorboard"):
+            shutil.rmtree(out / sub, ignore_errors=True)
+        for name in (LOOK_JSON, WEIGHTS, PREVIEW, "loss.png"):
+            (out / name).unlink(missing_ok=True)
+
+
+def train(
+    kind: str,
+    style_dir: str | Path,
+    *,
+    out: str | Path,
+    photos: str | Path | None = None,
+    pairs: str | Path | None = None,
+    steps: int | None = None,
+    minutes: float | None = None,
+    size: int | None = None,
+    batch: int | None = None,
+    seed: int | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    device: str | None = None,
+    config: str | Path | dict[str, Any] | None = None,
+    method_options: dict[str, Any] | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    progress_fn: Callable[[Progress], None] | None = None,
+    abort_fn: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Learn a look of ``kind`` from the images in ``style_dir`` and write it to ``out`` (``NAME.look``).
+
+    ``config`` (a YAML path or a dict with ``method:`` and ``train:`` sections) sets defaults; the explicit
+    arguments override it. With ``resume=True`` the newest valid checkpoint in ``out/checkpoints`` is continued
+    with its saved configuration (``steps``, ``minutes`` and ``device`` may change; starts fresh if there is none).
+    ``method_options`` override the method config (the CLI's kind-specific flags, e.g. ``--global``).
+
+    Unpaired colour kinds need ``photos`` (your own photos); with ``pairs`` (a folder of *before* images),
+    ``style_dir`` holds their edited versions, matched by file name.
+    """
+    method_cls = get_method(kind)
+    out = Path(out)
+    if Path(style_dir).is_file():  # one reference photo: the kind fits it without training steps, if it can
+        _prepare_out(out, resume=False, overwrite=overwrite)
+        return method_cls.fit_reference(Path(style_dir), photos=Path(photos) if photos is not None else None,
+                                        out=out, options=dict(method_options or {}), max_pixels=max_pixels)
+    if (method_options or {}).get("per_region"):
+        raise InputError("--per-region applies to a look from one reference photo (STYLE_DIR a file); drop it")
+    if photos is not None and not method_cls.needs_photos:
+        raise InputError(f"{kind} learns from the style images alone; drop --photos {photos}")
+    if pairs is not None and not method_cls.accepts_pairs:
+        raise InputError(f"{kind} does not train from before/after pairs; drop --pairs {pairs}")
+    if pairs is not None and photos is not None:
+        raise InputError("give either --photos (unpaired) or --pairs (before/after), not both")
+    if method_cls.needs_photos and photos is None and pairs is None:
+        hint = " (or --pairs BEFORE_DIR when STYLE_DIR holds edits of them)" if method_cls.accepts_pairs else ""
+        raise InputError(f"{kind} needs your own photos as well: add --photos CONTENT_DIR{hint}")
+    world = distributed.world_from_env()
+    if world.main:
+        _prepare_out(out, resume=resume, overwrite=overwrite)
+
+    cli_train = {k: v for k, v in {"steps": steps, "minutes": minutes, "batch": batch, "seed": seed,
+                                   "device": device}.items() if v is not None}
+    start = None
+    if resume:
+        start = load_latest_checkpoint(out / "checkpoints")
+        if start is None and list_checkpoints(out / "checkpoints"):
+            raise CheckpointError(f"no checkpoint in {out / 'checkpoints'} could be loaded (see the warnings); "
+                                  "start again with --overwrite")
+        if start is None:
+            warnings.warn(f"--resume: {out} has no checkpoint yet; starting from scratch", stacklevel=2)
+    if start is not None:
+        if start.meta.get("kind") != kind:
+            raise InputError(f"{out} holds a {start.meta.get('kind')} look; resume it with `lookgan train "
+                             f"{start.meta.get('kind')} ...` or choose another --out")
+        method_config = from_dict(method_cls.Config, start.meta["config"])
+        if size is not None and size != getattr(method_config, "size", size):
+            warnings.warn(f"--size {size} ignored: resuming keeps the checkpoint's size {method_config.size}",
+                          stacklevel=2)
+        fixed = {k: cli_train.pop(k) for k in ("batch", "seed") if k in cli_train}
+        saved_train = dict(start.meta["train"])
+        for k, v in fixed.items():
+            if v != saved_train.get(k):
+                warnings.warn(f"--{k} {v} ignored: resuming keeps the checkpoint's {k} {saved_train.get(k)}",
+                              stacklevel=2)
+        saved_train["minutes"] = None  # a budget is per invocation
+        train_config = from_dict(TrainConfig, {**saved_train, **cli_train})
+    else:
+        file_cfg = load_yaml(config) if isinstance(config, (str, Path)) else dict(config or {})
+        unknown = sorted(set(file_cfg) - {"method", "train"})
+        if unknown:
+            raise InputError(f"config: unknown section(s) {', '.join(unknown)}; use 'method:' and 'train:'")
+        options = {**(file_cfg.get("method") or {}), **(method_options or {})}
+        if pairs is not None:
+            options["mode"] = "paired"
+        method_config = from_dict(method_cls.Config, options)
+        if size is not None:
+            method_config = merge(method_config, {"size": size})
+        train_config = from_dict(TrainConfig, {**method_cls.train_defaults, **(file_cfg.get("train") or {}),
+                                               **cli_train})
+    resolve_device(train_config.device)
+    world, device = distributed.init(train_config.device)
+    if world.distributed:
+        train_config = merge(train_config, {"device": device})
+    try:
+        return _train(method_cls, method_config, train_config, world, style_dir=Path(style_dir), photos=photos,
+                      pairs=pairs, max_pixels=max_pixels, out=out, start=start, progress_fn=progress_fn,
+                      abort_fn=abort_fn)
+    finally:
+        distributed.shutdown(None, world)
+
+
+def _train(method_cls: Any, method_config: Any, train_config: TrainConfig, world: distributed.World, *,
+           style_dir: Path, photos: Any, pairs: Any, max_pixels: int, out: Path, start: Any,
+           progress_fn: Callable[[Progress], None] | None, abort_fn: Callable[[], bool] | None) -> TrainResult:
+    """Build the method and its data streams and run the loop (on every rank under torchrun)."""
+    seed_everything(train_config.seed)
+    method = method_cls(method_config, device=train_config.device)
+    spec = method.data_spec()
+    data = _read_training_data(style_dir, photos=photos, pairs=pairs, spec=spec, max_pixels=max_pixels)
+    # Under torchrun every rank draws the same global batch (--batch per process x processes) and trains on its
+    # slice: the stream's order and state are the same everywhere (see lookgan.distributed).
+    global_batch = train_config.batch * world.size
+    streams = {name: BatchStream(ds, batch_size=global_batch, crop_size=spec.crop_size, crop=spec.crop,
+                                 flip=spec.flip, seed=train_config.seed + i) for i, (name, ds) in enumerate(data.items())}
+    stream = streams["style"] if list(streams) == ["style"] else MultiStream(streams)
+    summary = _data_summary(data)
+    if method_cls.closed_form:
+        result = (fit_closed_form(method, data, out=out, train=train_config, data_summary=summary)
+                  if world.main else None)
+        return distributed.broadcast(result, world)  # a closed-form fit is rank 0's job; the others wait for it
+    method.prepare(data, fresh=start is None)
+    if start is not None:
+        saved = start.meta.get("data", {})
+        if saved.get("fingerprint") != summary["fingerprint"]:
+            warnings.warn(f"the images in {style_dir} changed since the checkpoint ({saved.get('n_images')} -> "
+                          f"{summary['n_images']} images); resuming, but the data order restarts", stacklevel=2)
+            fresh_tensors, start.meta["stream"] = split_stream_state(stream)
+            start.tensors.update(fresh_tensors)
+    try:
+        return run_training(method, stream, train=train_config, out=out, data_summary=summary, start=start,
+                            progress_fn=progress_fn if world.main else None, abort_fn=abort_fn, world=world)
+    finally:
+        distributed.shutdown(method, world)
+
+
+def _read_training_data(style_dir: Path, *, photos: str | Path | None, pairs: str | Path | None, spec: Any,
+                        max_pixels: int) -> dict[str, Any]:
+    """The datasets a method trains on: ``style`` (+ ``content``), or ``pairs``; unreadable files reported once."""
+    if pairs is not None:
+        data: dict[str, Any] = {"pairs": PairedImages(Path(pairs), style_dir, load_size=spec.load_size,
+                                                      min_images=spec.min_images, max_pixels=max_pixels)}
+    else:
+        data = {"style": ImageFolder(style_dir, load_size=spec.load_size, min_images=spec.min_images,
+                                     max_pixels=max_pixels, what="style images")}
+        if photos is not None:
+            data["content"] = ImageFolder(Path(photos), load_size=spec.load_size, min_images=spec.min_images,
+                                          max_pixels=max_pixels, what="photos")
+    for ds in data.values():
+        skipped = getattr(ds, "skipped", [])
+        if skipped:
+            warnings.warn(f"{len(skipped)} unreadable file(s) in {ds.folder} were skipped", stacklevel=3)
+    return data
+
+
+def _data_summary(data: dict[str, Any]) -> dict[str, Any]:
+    """What a look records about its training data; one fingerprint over every folder."""
+    main = data["style"] if "style" in data else data["pairs"]
+    summary = main.summary()
+    if "content" in data:
+        photos = data["content"].summary()
+        summary["photos"] = photos
+        summary["fingerprint"] = hashlib.sha256((summary["fingerprint"] + photos["fingerprint"]).encode()).hexdigest()
+    return summary
