@@ -25,7 +25,7 @@ def style_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def faces_dir() -> Path:
     """The portraits shipped for the demo (real photos, read-only)."""
-    from lookgan.api import demo_images_dir
+    from lookgan.demos import demo_images_dir
 
     return demo_images_dir()
 

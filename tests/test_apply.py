@@ -145,9 +145,9 @@ def test_video_keeps_frames_rate_and_audio(look, tmp_path):
 
 
 def test_adaptive_weights_are_smoothed_over_time():
-    from lookgan.applying import ApplyOptions
+    from lookgan.capabilities import ApplyOptions
+    from lookgan.methods.lut_look import FrameGrader
     from lookgan.models.lut import AdaptiveLUT
-    from lookgan.video import FrameGrader
 
     model = AdaptiveLUT(lut_size=5, n_luts=2, thumb_size=64, width=4).eval()
     torch.nn.init.normal_(model.predictor.head.weight, std=1.0)  # make the predictor react to the frame

@@ -11,14 +11,15 @@ from PIL import Image
 import lookgan
 from lookgan.data.images import list_images, read_image
 from lookgan.errors import InputError
-from lookgan.portrait import PortraitMasks, feather, hue_shift_degrees, portrait_blend, skin_likelihood
+from lookgan.eval.truth import hue_shift_degrees
+from lookgan.portrait import PortraitMasks, PortraitOptions, feather, portrait_blend, skin_likelihood
 
 mediapipe = pytest.importorskip("mediapipe")
 
 
 @pytest.fixture(scope="module")
 def portraits():
-    from lookgan.api import demo_images_dir
+    from lookgan.demos import demo_images_dir
 
     return [read_image(p, keep_8bit=True) for p in list_images(demo_images_dir())[:6]]
 
@@ -112,8 +113,8 @@ def test_apply_with_region_strengths_on_a_portrait(tmp_path, portraits):
     src = tmp_path / "p.png"
     Image.fromarray(portraits[0]).save(src)
     full = lookgan.apply(tmp_path / "w.look", [src], out=tmp_path / "full", progress=False)[0]
-    bg_only = lookgan.apply(tmp_path / "w.look", [src], out=tmp_path / "bg", progress=False, person_strength=0.0,
-                            background_strength=1.0)[0]
+    bg_only = lookgan.apply(tmp_path / "w.look", [src], out=tmp_path / "bg", progress=False,
+                            portrait=PortraitOptions(person_strength=0.0, background_strength=1.0))[0]
     from lookgan.portrait import PortraitMasker
 
     with PortraitMasker() as masker:
@@ -169,7 +170,7 @@ def _delta_e(a: np.ndarray, b: np.ndarray) -> float:
 def test_one_reference_fit_on_a_synthetic_grade(tmp_path):
     """One graded picture is enough to recover most of a global grade on other pictures, when its colours are as
     varied as theirs (here a mosaic of the same kind of pictures; a one-colour reference cannot teach a grade)."""
-    from lookgan.portrait import reference_lut
+    from lookgan.ops.transfer import reference_lut
     from lookgan.ops.lut3d import apply_lut_image
     from tests.helpers import colourful_image, warm_grade
 

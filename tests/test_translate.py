@@ -119,7 +119,7 @@ def test_export_distils_a_translator_into_a_lut(translator_look, tmp_path):
 
 
 def test_fit_lut_recovers_a_pure_colour_mapping():
-    from lookgan.exporting.distil import fit_lut
+    from lookgan.ops.transfer import fit_lut
     from lookgan.ops.color import psnr
     from lookgan.ops.lut3d import apply_lut
 

@@ -14,13 +14,14 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from .capabilities import Generator
+from .config import resolve_device
+from .data.dataset import load_image_set
 from .data.images import save_image
 from .errors import InputError
-from .config import resolve_device
-from .capabilities import Generator
-from .data.dataset import load_image_set
 from .eval.memorisation import nearest, pixel_features
 from .look import Look, as_generator, as_look
+from .video import _av
 from .viz import make_grid
 
 
@@ -105,8 +106,6 @@ def write_animation(images: torch.Tensor, path: Path, *, fps: int = 12) -> Path:
         return path
     if path.suffix.lower() != ".mp4":
         raise InputError(f"{path}: animations are written as .gif or .mp4")
-    from .video import _av
-
     av = _av()
     side = frames[0].shape[0] // 2 * 2
     with av.open(str(path), "w", format="mp4") as out:

@@ -12,6 +12,7 @@ import torch
 
 from lookgan import api
 from lookgan.cli import main
+from lookgan.demos import demo_images_dir
 from lookgan.errors import InputError
 from tests.helpers import warm_grade, write_colour_case, write_image_folder
 
@@ -132,7 +133,7 @@ def test_face_metrics_with_mediapipe_on_real_portraits(tmp_path):
     from lookgan.data.images import read_image
     from lookgan.eval.faces import MediaPipeLandmarker, face_shift
 
-    faces_dir = api.demo_images_dir()
+    faces_dir = demo_images_dir()
     photos = tmp_path / "portraits"
     photos.mkdir()
     for p in sorted(faces_dir.glob("*.jpg"))[:4]:

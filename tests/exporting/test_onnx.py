@@ -13,6 +13,7 @@ pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
 
 import lookgan  # noqa: E402
+from lookgan.applying import BatchOptions  # noqa: E402
 from lookgan.cli import main  # noqa: E402
 from lookgan.errors import InputError  # noqa: E402
 from lookgan.exporting.onnx import OnnxLook, export_onnx, graph_for  # noqa: E402
@@ -91,7 +92,8 @@ def test_cli_export_and_apply_with_onnxruntime(looks, tmp_path, capsys):
             assert np.abs(a - b).mean() < (2.0 if kind == "lut" else 0.5), (kind, name)
     # A look folder runs through ONNX too (exported on the fly), with strength blended afterwards.
     half = tmp_path / "half"
-    lookgan.apply(exported["lut"][0], [held[0]], out=half, backend="onnx", strength=0.0, progress=False)
+    lookgan.apply(exported["lut"][0], [held[0]], out=half, strength=0.0, progress=False,
+                  batch=BatchOptions(backend="onnx"))
     assert np.abs(np.asarray(Image.open(half / held[0].name), float) - np.asarray(Image.open(held[0]), float)).max() <= 1
 
 
@@ -103,4 +105,5 @@ def test_bad_onnx_files_are_refused(tmp_path, looks):
     with pytest.raises(InputError, match="--size"):
         lookgan.export(looks[0]["lut"][0], format="onnx", out=tmp_path / "x.onnx", size=17)
     with pytest.raises(InputError, match="backend"):
-        lookgan.apply(looks[0]["lut"][0], [tmp_path], out=tmp_path / "o", backend="tensorrt")
+        lookgan.apply(looks[0]["lut"][0], [tmp_path], out=tmp_path / "o",
+                      batch=BatchOptions(backend="tensorrt"))

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import lookgan
-from lookgan.applying import apply_array, lut_model
+from lookgan.capabilities import ApplyOptions
+from lookgan.look import as_restyler
 from lookgan.errors import InputError, NotEnoughImagesError
 from lookgan.eval.truth import truth_metrics
 from lookgan.look import load_look
@@ -24,8 +25,8 @@ def case(tmp_path_factory):
 
 
 def delta_e(look_dir, case) -> float:
-    model = lut_model(load_look(look_dir))
-    return truth_metrics(lambda im: apply_array(model, im), case / "held", case / "truth", progress=False)["delta_e2000"]
+    grade = as_restyler(load_look(look_dir)).grader(ApplyOptions())
+    return truth_metrics(grade, case / "held", case / "truth", progress=False)["delta_e2000"]
 
 
 def identity_delta_e(case) -> float:

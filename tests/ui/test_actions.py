@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lookgan.errors import InputError, LookFormatError, UnreadableImageError
-from lookgan.kinds import KIND_INFO, kinds_help
+from lookgan.kinds import catalogue, kinds_help
 from lookgan.ui import is_loopback, parse_auth
 from lookgan.ui.actions import Actions
 from lookgan.ui.jobs import JobBoard, TrainingJob, wait_until
@@ -48,11 +48,13 @@ def test_cli_and_app_modules_import_without_torch():
 def test_kind_table_matches_the_registry():
     from lookgan.registry import get_method, list_kinds
 
-    assert set(KIND_INFO) == set(list_kinds())
-    for name, info in KIND_INFO.items():
-        cls = get_method(name)
-        assert info.needs_photos == cls.needs_photos and info.generates == cls.generates, name
-    assert all(name in kinds_help() for name in KIND_INFO)
+    infos = catalogue()
+    assert {info.name for info in infos} == set(list_kinds())
+    for info in infos:
+        cls = get_method(info.name)
+        assert info.needs_photos == cls.needs_photos and info.generates == cls.generates, info.name
+        assert cls.learns and cls.time_here, f"{info.name}: describe the kind (learns, time_here)"
+    assert all(info.name in kinds_help() for info in infos)
 
 
 def test_look_json_name_matches_look_module():
@@ -230,7 +232,7 @@ def test_apply_generate_export_evaluate(actions, ws, colour_look, trained_dcgan_
         assert sorted(zf.namelist()) == sorted(p.name for p in held)
     one = actions.apply("warm", held[:1], strength=0.5, keep_colour=True)
     assert one.download == one.outputs[0] and one.mask is None
-    from lookgan.api import demo_images_dir
+    from lookgan.demos import demo_images_dir
 
     face = sorted(demo_images_dir().glob("*.jpg"))[:1]
     portrait = actions.apply("warm", face, portrait={"person_strength": 0.0, "background_strength": 1.0,

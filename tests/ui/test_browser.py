@@ -262,7 +262,7 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     assert (server.work / "looks" / "warm-2.look" / "look.json").exists()
 
     # Portrait mode on a real portrait: the look on the background only, skin protected; the masks are shown.
-    from lookgan.api import demo_images_dir
+    from lookgan.demos import demo_images_dir
 
     page.get_by_text("Portraits: person, background and skin").click()
     page.locator("#portrait-on input[type=checkbox]").check()

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
 from ..errors import ImageTooLargeError, InputError, UnreadableImageError
+from ..io_utils import atomic_write_bytes
 
 #: Default pixel limit: about 180 megapixels, the same order as Pillow's own bomb limit (2 × 89.5 MP).
 DEFAULT_MAX_PIXELS = 180_000_000
@@ -264,7 +265,6 @@ def save_image(image: np.ndarray, path: str | Path, *, quality: int = 95, exif: 
                icc_profile: bytes | None = None) -> None:
     """Save a float (H, W, 3) [0, 1] or uint8 image; the format follows the suffix. Written atomically.
     ``exif`` and ``icc_profile`` are embedded where the format allows (JPEG, PNG, WebP, TIFF)."""
-    from ..io_utils import atomic_write_bytes
 
     path = Path(path)
     arr = image if image.dtype == np.uint8 else to_uint8(image)

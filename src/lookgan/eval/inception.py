@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InputError
+from ..io_utils import atomic_write_bytes
 
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + WEIGHTS_NAME
@@ -227,7 +228,6 @@ def download_weights(timeout: float = 60.0) -> Path:
     import urllib.error
     import urllib.request
 
-    from ..io_utils import atomic_write_bytes
 
     target = cache_dir() / WEIGHTS_NAME
     try:

@@ -16,6 +16,7 @@ from PIL import Image
 
 from ..errors import LutFileError
 from ..io_utils import atomic_write_bytes
+from ..ops.lut3d import resample_lut
 
 MAX_CUBE_SIZE = 256  # 256³ entries (~16.7M lines) is already far past what editors use (17–65)
 _HALD_LEVELS = range(2, 17)  # level L -> an L³ x L³ image holding an (L²)³ table
@@ -134,7 +135,6 @@ def hald_level_for(n: int) -> int:
 
 def write_hald(lut: torch.Tensor, path: str | Path, *, level: int = 8) -> Path:
     """Write a LUT as a HaldCLUT PNG of ``level`` (an L³ x L³ image for an (L²)³ table; 8 -> 512 px, 64³)."""
-    from ..ops.lut3d import resample_lut
 
     if level not in _HALD_LEVELS:
         raise ValueError(f"HaldCLUT level must be in {_HALD_LEVELS.start}..{_HALD_LEVELS.stop - 1}, got {level}")

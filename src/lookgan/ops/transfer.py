@@ -122,17 +122,17 @@ MIN_REGION = 0.05
 
 
 def reference_lut(reference: np.ndarray, photos: list[np.ndarray], *,
-                  masker: Callable[[np.ndarray], Any] | None = None, size: int = 33, pixels: int = 200_000, seed: int = 0,
-                  transfer: str = "ot") -> tuple[torch.Tensor, dict[str, Any]]:
+                  masker: Callable[[np.ndarray], Any] | None = None, size: int = 33, pixels: int = 200_000,
+                  seed: int = 0) -> tuple[torch.Tensor, dict[str, Any]]:
     """One colour LUT that gives ``photos`` the look of a single ``reference`` photo.
 
     A GAN cannot learn from one image, so this matches colour distributions: the photos' colours are carried
-    onto the reference's by iterative distribution transfer (:func:`lookgan.ops.transfer.ot_lut`; ``transfer=
-    "reinhard"`` matches mean and spread only). With ``masker``, per region — person and background, when it
+    onto the reference's by iterative distribution transfer (:func:`ot_lut`). With ``masker``, per region — person and background, when it
     finds a person in the reference and in the photos — and the two mappings then become one LUT, fitted to both
     regions' colour pairs with the LUT smoothness and monotonicity regularisers. Measured on portraits
     (docs/results/portrait.md) the per-region fit was *worse* than the whole-picture one, so callers default to
     whole pictures. Returns the LUT and a summary (regions used, pixels per region)."""
+
     def tensor(img: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(as_uint8(img)).permute(2, 0, 1)
 
@@ -160,8 +160,7 @@ def reference_lut(reference: np.ndarray, photos: list[np.ndarray], *,
     for name, keep in regions.items():
         content = region_pixels(photos, photo_masks if split else [None] * len(photos), bool(keep), pixels)
         style = region_pixels([reference], [ref_mask] if split else [None], bool(keep), pixels)
-        lut = (ot_lut(content.float(), style.float(), n=size, seed=seed) if transfer == "ot"
-               else reinhard_lut(content.float(), style.float(), n=size))
+        lut = ot_lut(content.float(), style.float(), n=size, seed=seed)
         luts.append(lut)
         x = content.float()
         inputs.append(x)

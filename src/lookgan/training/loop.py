@@ -21,9 +21,11 @@ import torch
 
 from .. import distributed
 from ..config import TrainConfig, to_dict
-from ..distributed import SINGLE, World
 from ..data.dataset import BatchStream, MultiStream
-from ..errors import TrainingDivergedError
+from ..data.images import save_image
+from ..distributed import SINGLE, World
+from ..errors import InputError, TrainingDivergedError
+from ..eval.swd import swd
 from ..io_utils import remove_stale_temps
 from ..look import versions, write_look
 from ..methods.base import Method, NonFiniteStepError
@@ -157,7 +159,6 @@ def _tensorboard(out: Path) -> Any:
     try:
         from torch.utils.tensorboard import SummaryWriter
     except ImportError:
-        from ..errors import InputError
 
         raise InputError("TensorBoard logging needs the tensorboard package: pip install 'lookgan[tensorboard]'")
     return SummaryWriter(str(out / "tensorboard"))
@@ -226,7 +227,6 @@ def run_training(
         return grids[step]
 
     def write_sample() -> Path:
-        from ..data.images import save_image
 
         grid = grid_now()
         path = sample_dir / f"step-{step:07d}.png"
@@ -237,7 +237,6 @@ def run_training(
 
     def evaluate_now() -> None:
         """SWD of the method's fixed outputs vs fixed reals, as one more curve in the history and plot."""
-        from ..eval.swd import swd
 
         with distributed.unwrapped(method):
             sets = method.eval_sets()
@@ -345,7 +344,6 @@ def run_training(
 def fit_closed_form(method: Method, data: dict[str, Any], *, out: str | Path, train: TrainConfig,
                     data_summary: dict[str, Any]) -> TrainResult:
     """Fit a closed-form method (colour-transfer baselines) by ``method.prepare`` and write its look."""
-    from ..data.images import save_image
 
     out = Path(out)
     t0 = time.monotonic()

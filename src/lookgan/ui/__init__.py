@@ -55,9 +55,9 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
         import gradio  # noqa: F401
     except ImportError:
         raise InputError("the web app needs the ui extra: pip install 'lookgan[ui]'") from None
-    from .actions import Actions
-    from .app import CSS, build_app, theme
-    from .workspace import Workspace
+    from .actions import Actions  # after the check above: needs gradio (the ui extra)
+    from .app import CSS, build_app, theme  # needs gradio (the ui extra)
+    from .workspace import Workspace  # with the two above: the app's own modules load on launch
 
     if max_upload_mb <= 0:
         raise InputError(f"--max-upload-mb must be positive, got {max_upload_mb}")

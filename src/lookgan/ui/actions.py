@@ -71,7 +71,7 @@ class Actions:
     server's disk (only when the app listens on this computer alone)."""
 
     def __init__(self, workspace: Workspace, *, allow_folders: bool = True, max_pixels: int | None = None) -> None:
-        from ..data.images import DEFAULT_MAX_PIXELS
+        from ..data.images import DEFAULT_MAX_PIXELS  # the data package loads torch
 
         self.ws = workspace
         self.board = JobBoard()
@@ -146,7 +146,7 @@ class Actions:
         record.parent.mkdir(exist_ok=True)
         record.write_text(json.dumps({"style": str(style), "photos": str(photos) if photos else None}))
         if train_fn is None:
-            from .. import train as train_fn
+            from .. import train as train_fn  # loads torch: the app serves its page before
 
         def run_training(progress_fn: Callable[[Any], None], abort_fn: Callable[[], bool]) -> Any:
             return train_fn(kind, style, out=out, photos=photos, steps=steps or None, minutes=minutes or None,
@@ -186,7 +186,7 @@ class Actions:
 
     def loss_plot(self) -> Path | None:
         """The current job's losses as a PNG (a new file name per drawing, so browsers never show a stale one)."""
-        from ..viz import plot_curves
+        from ..viz import plot_curves  # loads torch: the app serves its page before
 
         snap = self.board.snapshot()
         if snap is None or not snap.history:
@@ -206,7 +206,7 @@ class Actions:
               portrait: dict[str, float] | None = None) -> ApplyResult:
         """``portrait``: ``person_strength``, ``background_strength``, ``protect_skin`` (needs the faces extra)."""
         from .. import apply as apply_look  # loads torch (the app starts without it)
-        from ..api import BatchOptions, PortraitOptions
+        from ..api import BatchOptions, PortraitOptions  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
         inputs = _paths(files)
@@ -241,7 +241,7 @@ class Actions:
     def _mask_preview(before: Path, dest: Path) -> Path:
         from PIL import Image
 
-        from ..portrait import PortraitMasker, mask_overlay
+        from ..portrait import PortraitMasker, mask_overlay  # loads torch: the app serves its page before
 
         image = np.asarray(Image.open(before).convert("RGB"))
         with PortraitMasker() as masker:
@@ -251,7 +251,7 @@ class Actions:
     # --- generate --------------------------------------------------------------------------------------------
     def generate(self, look_name: str, *, n: int = 16, seed: int = 0, truncation: float = 0.0,
                  frames: int = 0) -> GenerateResult:
-        from .. import generate as generate_images
+        from .. import generate as generate_images  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
         kind = self.look_kinds().get(look_name)
@@ -270,7 +270,7 @@ class Actions:
 
     # --- export ----------------------------------------------------------------------------------------------
     def export(self, look_name: str, *, format: str = "cube", size: int = 0) -> tuple[Path, str]:
-        from .. import export as export_look
+        from .. import export as export_look  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
         suffix = {"cube": ".cube", "hald": ".png", "onnx": ".onnx"}.get(format)
@@ -293,8 +293,8 @@ class Actions:
     # --- evaluate --------------------------------------------------------------------------------------------
     def evaluate(self, look_name: str, photo_files: Sequence[Any] | None, style_files: Sequence[Any] | None = None,
                  ) -> EvalResult:
-        from .. import evaluate as evaluate_look
-        from ..eval.look_report import METRIC_MEANINGS, format_value
+        from .. import evaluate as evaluate_look  # loads torch: the app serves its page before
+        from ..eval.look_report import METRIC_MEANINGS, format_value  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
         kind = self.look_kinds().get(look_name)

@@ -115,7 +115,7 @@ class Workspace:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     with zf.open(m) as src, open(target, "wb") as dst:
                         shutil.copyfileobj(src, dst)
-                from ..look import load_look
+                from ..look import load_look  # loads torch: the app serves its page before
 
                 try:
                     load_look(staging)

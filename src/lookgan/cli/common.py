@@ -1,0 +1,70 @@
+"""What every ``lookgan`` command shares: the click group, the library imported on first use, progress bars
+and warnings. The commands are in :mod:`.making` (train, generate, demo, ui) and :mod:`.using` (apply, export,
+eval, info); :mod:`lookgan.cli` is the entry point.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+
+class _LazyApi:
+    """:mod:`lookgan.api`, imported on first use: ``lookgan ui`` and ``--help`` start without paying for torch,
+    which only the commands that compute need."""
+
+    def __getattr__(self, name: str) -> Any:
+        from .. import api as real  # loads torch: only commands that compute pay for it
+
+        return getattr(real, name)
+
+
+api: Any = _LazyApi()
+
+
+def show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    from tqdm.auto import tqdm
+
+    tqdm.write(f"warning: {message}", file=sys.stderr)
+
+
+class TqdmProgress:
+    """Progress bar for training: step, losses, it/s and ETA (tqdm works it out)."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, p: Any) -> None:
+        from tqdm.auto import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=p.total, initial=p.step - 1, desc="training", unit="step", dynamic_ncols=True,
+                            mininterval=0.1 if sys.stderr.isatty() else 10.0)  # short logs when not a terminal
+        self.bar.update(p.step - self.bar.n)
+        self.bar.set_postfix({k: f"{v:.3f}" for k, v in p.losses.items()}, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+PathArg = click.Path(path_type=Path)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(package_name="lookgan", prog_name="lookgan")
+def app() -> None:
+    """Learn a visual look from a few photos with GANs, then apply, export and generate in it.
+
+    \b
+    Typical use:
+      lookgan train lut feed/ --photos mine/ --out grade.look       a colour grade
+      lookgan apply grade.look holiday/ --out graded/ --strength 0.8
+      lookgan train cut paintings/ --photos mine/ --out paint.look  a texture style
+      lookgan train fastgan feed/ --out new.look --minutes 20        new images in the look
+      lookgan generate new.look -n 16 --out new/ --grid --nearest
+      lookgan eval grade.look --photos held/ --out report.html
+    Exit codes: 0 ok, 2 bad input or usage, 1 other error, 130/143 training interrupted (checkpoint saved).
+    """
