@@ -22,7 +22,8 @@ import numpy as np
 from PIL import Image
 
 import lookgan
-from lookgan.applying import apply_array, lut_model
+from lookgan.capabilities import ApplyOptions
+from lookgan.look import as_restyler
 from lookgan.demos import evaluate_identity
 from lookgan.eval.truth import truth_metrics
 from lookgan.exporting.cube import read_hald
@@ -55,8 +56,8 @@ def make_case(lut_name: str, root: Path, n: int = 60) -> Path:
 
 
 def score(look_dir: Path, case: Path) -> dict[str, float]:
-    model = lut_model(load_look(look_dir))
-    m = truth_metrics(lambda im: apply_array(model, im), case / "held", case / "truth", progress=False)
+    grade = as_restyler(load_look(look_dir)).grader(ApplyOptions())
+    m = truth_metrics(grade, case / "held", case / "truth", progress=False)
     return {"delta_e2000": round(m["delta_e2000"], 3), "psnr": round(m["psnr"], 2)}
 
 

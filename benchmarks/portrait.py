@@ -38,11 +38,12 @@ def main() -> None:
         emit(_faces_kept(args.translator, args.out), args.out.parent / "portrait_faces.json")
         return
     import lookgan
-    from lookgan.applying import lut_model
     from lookgan.data.images import list_images, read_image
+    from lookgan.eval.truth import hue_shift_degrees
+    from lookgan.look import as_restyler
     from lookgan.ops.color import delta_e2000, rgb_to_lab
     from lookgan.ops.lut3d import FastLUT
-    from lookgan.portrait import PortraitMasker, hue_shift_degrees, portrait_blend
+    from lookgan.portrait import PortraitMasker, portrait_blend
 
     photos = [read_image(p, keep_8bit=True) for p in list_images(DATA / "faces")[: args.n]]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -51,7 +52,7 @@ def main() -> None:
         masks = [masker(p) for p in photos]
         for name in args.luts:
             look = lookgan.import_lut(DATA / "luts" / f"{name}.png", out=Path(tmp) / f"{name}.look")
-            fast = FastLUT(lut_model(lookgan.load_look(look)).mean_lut().clamp(0, 1).detach())
+            fast = FastLUT(as_restyler(look).as_lut())
             shifts_plain, shifts_kept, bg_de, skin_de = [], [], [], []
             sheet = []
             for i, (photo, m) in enumerate(zip(photos, masks)):
@@ -127,17 +128,18 @@ def _one_reference(name: str, look: Path, fast, tmp: Path) -> dict:
 def _faces_kept(look_path: Path, out: Path) -> dict:
     """Face landmark shift (% of face size, MediaPipe face mesh) of a texture look, plain and with protect_faces."""
     import lookgan
-    from lookgan.applying import apply_array
+    from lookgan.capabilities import ApplyOptions
     from lookgan.data.images import list_images, read_image
     from lookgan.eval.faces import MediaPipeLandmarker, face_shift
+    from lookgan.look import as_restyler
     from lookgan.portrait import PortraitMasker, portrait_blend
 
-    model = lookgan.load_look(look_path).build()
+    grade = as_restyler(look_path).grader(ApplyOptions())
     photos = [read_image(p, keep_8bit=True) for p in list_images(DATA / "faces")[300:330]]
     plain, kept, sheet = [], [], []
     with PortraitMasker() as masker:
         for img in photos:
-            styled = apply_array(model, img)
+            styled = grade(img)
             protected = portrait_blend(img, styled, masker(img), protect_faces=1.0)
             plain.append((img, styled))
             kept.append((img, protected))
@@ -161,14 +163,14 @@ _MODELS: dict = {}
 
 
 def _apply(look_path: Path | None, img: np.ndarray) -> np.ndarray:
-    import lookgan
-    from lookgan.applying import apply_array
+    from lookgan.capabilities import ApplyOptions
+    from lookgan.look import as_restyler
 
     if look_path is None:
         return img
     if look_path not in _MODELS:
-        _MODELS[look_path] = lookgan.load_look(look_path).build()
-    return apply_array(_MODELS[look_path], img)
+        _MODELS[look_path] = as_restyler(look_path).grader(ApplyOptions())
+    return _MODELS[look_path](img)
 
 
 if __name__ == "__main__":

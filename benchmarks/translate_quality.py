@@ -29,7 +29,8 @@ from PIL import Image
 
 import lookgan
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
-from lookgan.applying import apply_array
+from lookgan.capabilities import ApplyOptions
+from lookgan.look import as_restyler
 from lookgan.data.images import list_images, read_image, save_image
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -73,7 +74,7 @@ def sheet(looks: dict[str, Path], held: Path, out: Path, n: int = 5, side: int =
     rows = []
     for path in list_images(held)[:: max(1, 40 // n)][:n]:
         image = read_image(path, keep_8bit=True)
-        tiles = [image] + [apply_array(lookgan.load_look(look).build(), image) for look in looks.values()]
+        tiles = [image] + [as_restyler(look).grader(ApplyOptions())(image) for look in looks.values()]
         tiles = [np.asarray(Image.fromarray(t).resize((side, side), Image.Resampling.LANCZOS)) for t in tiles]
         rows.append(np.concatenate([np.pad(t, ((2, 2), (2, 2), (0, 0)), constant_values=255) for t in tiles], 1))
     save_image(np.concatenate(rows, 0), out, quality=88)

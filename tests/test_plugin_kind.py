@@ -34,7 +34,7 @@ from tests.helpers import warm_grade, write_colour_case
 class ToyConfig:
     size: int = 32
     """Side of the training crops."""
-    lr: float = 0.05
+    lr: float = 0.01
 
 
 class ToyNet(nn.Module):
@@ -141,19 +141,13 @@ def test_a_plugin_kind_goes_through_every_command(toy_installed, tmp_path, capsy
     after = np.asarray(Image.open(tmp_path / "one" / held[0].name), float)
     assert after[..., 0].mean() > before[..., 0].mean() and after[..., 2].mean() < before[..., 2].mean()
 
-    # export: the LUT is the look (a pointwise kind), and ONNX runs it like PyTorch
+    # export: the LUT is the look (a pointwise kind)
     assert main(["export", str(out), "--format", "cube", "--out", str(tmp_path / "toy.cube")]) == 0
     lut = read_lut_file(tmp_path / "toy.cube")
     assert lut.shape == (3, 33, 33, 33)
     with torch.no_grad():
         mid = torch.full((1, 3, 1, 1), 0.5)
         assert torch.allclose(lut[:, 16, 16, 16], look.module()(mid).flatten(), atol=1e-5)
-    pytest.importorskip("onnxruntime")
-    assert main(["export", str(out), "--format", "onnx", "--out", str(tmp_path / "toy.onnx")]) == 0
-    assert main(["apply", str(tmp_path / "toy.onnx"), str(held[0]), "--out", str(tmp_path / "onnx"),
-                 "--backend", "onnx"]) == 0
-    onnx_out = np.asarray(Image.open(tmp_path / "onnx" / held[0].name), float)
-    assert np.abs(onnx_out - after).mean() < 1.0
 
     # info and eval
     capsys.readouterr()
@@ -164,9 +158,31 @@ def test_a_plugin_kind_goes_through_every_command(toy_installed, tmp_path, capsy
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["kind"] == "toy" and metrics["delta_e2000"] > 0
 
-    # the web app lists it, described from its own class
+    # the web app lists it, described from its own class, and trains it
     assert describe("toy").learns == ToyGrade.learns
     assert "toy" in [info.name for info in catalogue()]
+    from lookgan.ui.actions import Actions
+    from lookgan.ui.workspace import Workspace
+
+    actions = Actions(Workspace(tmp_path / "work"))
+    job = actions.start_training(kind="toy", name="web", style_dir=str(case / "style"),
+                                 photo_dir=str(case / "content"), steps=2)
+    assert job.wait(120) and job.snapshot().status == "done", job.snapshot()
+    assert "web" in actions.look_choices(generators=False) and "web" not in actions.look_choices(generators=True)
+    gr = pytest.importorskip("gradio")
+    from lookgan.ui.app import build_app
+
+    page = build_app(actions)
+    (dropdown,) = [b for b in page.blocks.values() if isinstance(b, gr.Dropdown) and b.elem_id == "kind"]
+    assert "toy" in [value for _, value in dropdown.choices]
+
+    # ONNX last: it needs the onnx extra
+    pytest.importorskip("onnxruntime")
+    assert main(["export", str(out), "--format", "onnx", "--out", str(tmp_path / "toy.onnx")]) == 0
+    assert main(["apply", str(tmp_path / "toy.onnx"), str(held[0]), "--out", str(tmp_path / "onnx"),
+                 "--backend", "onnx"]) == 0
+    onnx_out = np.asarray(Image.open(tmp_path / "onnx" / held[0].name), float)
+    assert np.abs(onnx_out - after).mean() < 1.0
 
 
 def test_asking_a_kind_for_what_it_cannot_do_says_so(toy_installed, tmp_path, trained_dcgan_look):

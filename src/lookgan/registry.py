@@ -15,6 +15,7 @@ imported only when that kind is asked for: ``lookgan --help`` and ``lookgan ui``
 from __future__ import annotations
 
 import re
+import warnings
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -28,6 +29,7 @@ Method = Any
 GROUP = "lookgan.kinds"
 _LOADED: dict[str, type[Method]] = {}
 _REGISTERED: dict[str, type[Method]] = {}
+_WARNED: set[str] = set()
 T = TypeVar("T")
 
 
@@ -66,7 +68,13 @@ def _source_entry_points() -> dict[str, str]:
 def _entry_points() -> dict[str, str]:
     """Every declared kind: name -> ``module:Class`` (installed packages; this checkout's own when lookgan
     itself is not installed)."""
-    declared = {ep.name: ep.value for ep in metadata.entry_points(group=GROUP)}
+    declared: dict[str, str] = {}
+    for ep in metadata.entry_points(group=GROUP):
+        if declared.get(ep.name, ep.value) != ep.value and ep.name not in _WARNED:
+            _WARNED.add(ep.name)
+            warnings.warn(f"look kind {ep.name!r} is declared twice ({declared[ep.name]} and {ep.value}); using "
+                          f"{declared[ep.name]}: uninstall one of the two packages", stacklevel=3)
+        declared.setdefault(ep.name, ep.value)
     try:
         metadata.distribution("lookgan")
     except metadata.PackageNotFoundError:

@@ -7,7 +7,6 @@ import warnings
 import pytest
 import torch
 
-import lookgan.training.checkpoint as ckpt_mod
 from lookgan.training.checkpoint import (flatten_optimizer, list_checkpoints, load_checkpoint, load_latest_checkpoint,
                                       save_checkpoint, unflatten_optimizer)
 
@@ -56,7 +55,7 @@ def test_crash_during_write_keeps_previous(tmp_path, monkeypatch):
             f.write(b"half a checkpoint")
         raise KeyboardInterrupt  # the process is killed mid-write
 
-    monkeypatch.setattr(ckpt_mod, "save_file", dying_save)
+    monkeypatch.setattr("safetensors.torch.save_file", dying_save)  # the one writer: io_utils.write_tensors
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(tmp_path, 2, _state(2), {})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-00000001.json", "ckpt-00000001.safetensors"]
@@ -69,7 +68,7 @@ def test_disk_full_keeps_previous_and_says_so(tmp_path, monkeypatch):
     def full_disk(tensors, path):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(ckpt_mod, "save_file", full_disk)
+    monkeypatch.setattr("safetensors.torch.save_file", full_disk)
     with pytest.raises(OSError, match="No space left"):
         save_checkpoint(tmp_path, 2, _state(2), {})
     assert load_latest_checkpoint(tmp_path).step == 1

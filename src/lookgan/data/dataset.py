@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 
 from ..errors import InputError, NotEnoughImagesError, UnreadableImageError
 from .images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, as_float, list_images, read_image
-from .transforms import center_crop, random_crop, random_flip, resize_shorter, to_model_range, to_tensor
+from .transforms import (center_crop, random_crop, random_flip, resize_shorter, to_model_range, to_tensor,
+                         unit_range)
 
 
 @dataclass
@@ -118,7 +119,7 @@ class BatchStream:
         """The next batch, float32 ``(B, 3, S, S)`` in [-1, 1]."""
         out = []
         for _ in range(self.batch_size):
-            img = self.dataset.images[self._next_index()].float() / 255.0  # (3, h, w)
+            img = unit_range(self.dataset.images[self._next_index()])  # (3, h, w)
             if self.crop == "center":
                 img = center_crop(img, self.crop_size)
             else:
@@ -223,5 +224,5 @@ def load_image_set(folder: str | Path, size: int, *, what: str, max_pixels: int 
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder of {what}; check the path")
     ds = ImageFolder(folder, load_size=size, min_images=2, max_pixels=max_pixels, what=what, progress=progress)
-    crops = torch.stack([center_crop(img, size) for img in ds.images]).float() / 255.0
+    crops = unit_range(torch.stack([center_crop(img, size) for img in ds.images]))
     return crops, ds.paths

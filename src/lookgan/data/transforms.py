@@ -15,6 +15,12 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float()
 
 
+def unit_range(image: torch.Tensor, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """A uint8 tensor (0..255) or a float one (already [0, 1]) as ``dtype`` in [0, 1]: the torch-side twin of
+    :func:`lookgan.data.images.as_float`."""
+    return image.to(dtype) / 255.0 if image.dtype == torch.uint8 else image.to(dtype)
+
+
 def to_numpy(image: torch.Tensor) -> np.ndarray:
     """(3, H, W) tensor in [0, 1] -> (H, W, 3) float32 numpy image."""
     return image.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()

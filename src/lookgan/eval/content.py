@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.images import as_uint8
+from ..data.transforms import unit_range
 
 _K1, _K2 = 0.01, 0.03
 _LUMA = (0.299, 0.587, 0.114)
@@ -59,7 +60,7 @@ def _as_luma_tensor(image: np.ndarray | torch.Tensor) -> torch.Tensor:
     """uint8/float ``(H, W, 3)`` numpy or ``(3, H, W)`` tensor -> ``(1, 1, H, W)`` float64 luma in [0, 1]."""
     if isinstance(image, np.ndarray):
         t = torch.from_numpy(np.array(image))  # a copy: the array may be read-only (Pillow)
-        t = (t.double() / 255.0 if t.dtype == torch.uint8 else t.double()).permute(2, 0, 1)
+        t = unit_range(t, torch.float64).permute(2, 0, 1)
     else:
         t = image.double()
     return luma(t)[None]

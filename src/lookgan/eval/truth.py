@@ -14,6 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data.images import DEFAULT_MAX_PIXELS, as_float, list_images, read_image
+from ..data.transforms import unit_range
 from ..errors import InputError
 from ..ops.color import delta_e2000_rgb, psnr, rgb_to_lab
 from .content import downscale_for_metrics, ssim
@@ -30,8 +31,7 @@ def matched_pairs(photos: str | Path, truth: str | Path) -> list[tuple[Path, Pat
 
 
 def _as_float(image: np.ndarray) -> torch.Tensor:
-    x = torch.from_numpy(np.ascontiguousarray(image))
-    return x.double() / 255.0 if x.dtype == torch.uint8 else x.double()
+    return unit_range(torch.from_numpy(np.ascontiguousarray(image)), torch.float64)
 
 
 def image_scores(result: np.ndarray, truth: np.ndarray, *, ssim_side: int = 512) -> dict[str, float]:

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from ..capabilities import GenerateModule
-from ..data.transforms import center_crop
+from ..data.transforms import center_crop, unit_range
 from ..look import Look
 from .base import Method
 
@@ -39,7 +39,7 @@ class GeneratorMethod(Method):
         """Keep a fixed sample of real images for the periodic SWD (``eval_every``), at most ``EVAL_IMAGES``."""
         style = data["style"]
         pick = torch.randperm(len(style), generator=torch.Generator().manual_seed(4321))[:EVAL_IMAGES]
-        self._eval_reals = torch.stack([center_crop(style.images[int(i)], self.config.size) for i in pick]).float() / 255
+        self._eval_reals = unit_range(torch.stack([center_crop(style.images[int(i)], self.config.size) for i in pick]))
 
     @torch.no_grad()
     def sample(self) -> torch.Tensor:

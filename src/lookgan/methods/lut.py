@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Iterator, Literal
 import torch
 import torch.nn.functional as F
 
+from ..data.transforms import unit_range
 from ..look import Look
 from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..losses.regularizers import lut_monotonicity, lut_smoothness
@@ -132,12 +133,12 @@ def _square(images: list[torch.Tensor], size: int) -> torch.Tensor:
     for img in images:
         h, w = img.shape[-2:]
         s = min(h, w)
-        sq = img[:, (h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s].float()[None] / 255.0
+        sq = unit_range(img[:, (h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s])[None]
         out.append(thumbnail(sq, size))
     return torch.cat(out)
 
 
-class _LUTLook(Method):
+class _LUTMethod(Method):
     """What every LUT look kind shares: the inference model, sample grids and look tensors."""
 
     sample_nrow = 3
@@ -238,7 +239,7 @@ class _LUTLook(Method):
         return LUTRestyler(look, look.build(device=device))
 
 
-class LUTGAN(_LUTLook):
+class LUTGAN(_LUTMethod):
     """Learns a colour look as an image-adaptive 3D LUT, unpaired (GAN) or from before/after pairs."""
 
     Config = LUTConfig
@@ -351,7 +352,7 @@ class TransferConfig:
         return dict(lut_size=self.lut_size, n_luts=1, adaptive=False)
 
 
-class _Transfer(_LUTLook):
+class _Transfer(_LUTMethod):
     Config = TransferConfig
     needs_photos = True
     closed_form = True

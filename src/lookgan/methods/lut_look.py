@@ -18,7 +18,7 @@ import torch
 from PIL import Image
 
 from ..capabilities import ApplyOptions, Grader, finish_lut
-from ..data.images import as_uint8, fit_within, list_images, read_image
+from ..data.images import as_float, as_uint8, fit_within, list_images, read_image
 from ..errors import InputError
 from ..eval.faces import mediapipe_available
 from ..look import Look, write_look
@@ -38,7 +38,7 @@ def thumbnail_tensor(image: np.ndarray, size: int) -> torch.Tensor:
     """The predictor's view of a full image: ``(1, 3, size, size)`` in [0, 1], resized by Pillow (fast, with
     antialiasing) from uint8 or float ``(H, W, 3)``."""
     small = Image.fromarray(as_uint8(image)).resize((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
-    return torch.from_numpy(np.asarray(small, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]
+    return torch.from_numpy(as_float(np.asarray(small))).permute(2, 0, 1)[None]
 
 
 class FrameGrader:

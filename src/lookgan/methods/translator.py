@@ -15,7 +15,7 @@ import torch
 
 from ..capabilities import ApplyOptions, CapabilityError, Grader, RestyleModule, finish_lut
 from ..data.images import list_images, read_image
-from ..data.transforms import center_crop
+from ..data.transforms import center_crop, to_model_range, unit_range
 from ..errors import InputError
 from ..exporting.distil import distil
 from ..look import Look
@@ -100,7 +100,7 @@ class TranslatorMethod(Method):
     def prepare(self, data: dict[str, Any], *, fresh: bool) -> None:
         """Fixed photos for the sample grids: the first ``n_samples`` photos, centre crops."""
         photos = data["content"].images[: self.config.n_samples]
-        crops = torch.stack([center_crop(p, self.config.size).float() / 127.5 - 1.0 for p in photos])
+        crops = to_model_range(unit_range(torch.stack([center_crop(p, self.config.size) for p in photos])))
         self.buffers["sample_photos"] = crops.to(self.device)
 
     # --- shared losses ---------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.images import as_uint8
+from ..data.transforms import unit_range
 from ..losses.regularizers import lut_monotonicity, lut_smoothness
 from .color import lab_to_rgb, rgb_to_lab
 from .lut3d import apply_lut, identity_lut, lattice_colours
@@ -31,8 +32,7 @@ def sample_pixels(images: list[torch.Tensor], n: int, *, seed: int = 0) -> torch
     for img in images:
         flat = img.reshape(3, -1).T  # (H*W, 3)
         idx = torch.randint(0, flat.shape[0], (min(per, flat.shape[0]),), generator=rng)
-        px = flat[idx].double()
-        out.append(px / 255.0 if img.dtype == torch.uint8 else px)
+        out.append(unit_range(flat[idx], torch.float64))
     return torch.cat(out)
 
 

@@ -1,0 +1,53 @@
+"""Kinds are found through entry points, the same way for lookgan's own and for plugins."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from lookgan import registry
+from lookgan.errors import InputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_builtin_kinds_come_from_lookgans_own_entry_points():
+    installed = {ep.name: ep.value for ep in metadata.entry_points(group=registry.GROUP)
+                 if ep.dist is not None and ep.dist.name == "lookgan"}
+    assert set(installed) == {"lut", "reinhard", "ot", "cyclegan", "cut", "fastcut", "dcgan", "fastgan"}
+    # a checkout used without installing (torch.hub from a clone) reads the same table from pyproject.toml
+    assert registry._source_entry_points() == installed
+
+
+def test_listing_kinds_imports_none_of_them():
+    code = ("import sys; from lookgan.registry import list_kinds; names = list_kinds(); "
+            "assert 'lut' in names, names; "
+            "assert not [m for m in sys.modules if m.startswith('lookgan.methods') or m == 'torch'], 'imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_unknown_and_broken_kinds_say_what_to_do(tmp_path, monkeypatch):
+    with pytest.raises(InputError, match=r"unknown look kind 'nope'; choose one of: .*lut"):
+        registry.get_method("nope")
+    info = tmp_path / "broken_kind-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-kind\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[lookgan.kinds]\nbroken = no_such_module:Kind\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "broken" in registry.list_kinds()
+    with pytest.raises(InputError, match="'broken' is declared as 'no_such_module:Kind'.*cannot be loaded"):
+        registry.get_method("broken")
+
+
+def test_a_kind_declared_twice_is_reported(tmp_path, monkeypatch):
+    info = tmp_path / "twin-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: twin\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[lookgan.kinds]\nlut = twin.kind:Other\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(registry, "_WARNED", set())
+    with pytest.warns(UserWarning, match="'lut' is declared twice"):
+        registry.list_kinds()
