@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -68,6 +67,8 @@ def _source_entry_points() -> dict[str, str]:
 def _entry_points() -> dict[str, str]:
     """Every declared kind: name -> ``module:Class`` (installed packages; this checkout's own when lookgan
     itself is not installed)."""
+    from importlib import metadata  # ~20 ms (email parsing): only when kinds are listed, not for `lookgan --help`
+
     declared: dict[str, str] = {}
     for ep in metadata.entry_points(group=GROUP):
         if declared.get(ep.name, ep.value) != ep.value and ep.name not in _WARNED:

@@ -132,6 +132,20 @@ class Method:
         this and write the look at ``out``."""
         raise CapabilityError(f"a {cls.kind} look cannot be made from a LUT file; make a lut look from it")
 
+    # --- the EMA generator as a look ----------------------------------------------------------------------
+    def ema_look_tensors(self, prefix: str = "generator") -> dict[str, torch.Tensor]:
+        """The EMA network's weights under ``prefix.`` (what generator and translator looks keep)."""
+        assert self.ema is not None
+        return {f"{prefix}.{k}": v.detach().clone() for k, v in self.ema.module.state_dict().items()}
+
+    @staticmethod
+    def load_prefixed(net: nn.Module, tensors: dict[str, torch.Tensor], prefix: str = "generator") -> nn.Module:
+        """``net`` with the weights saved under ``prefix.`` by :meth:`ema_look_tensors` (strict: a look that does
+        not fit is damaged)."""
+        start = f"{prefix}."
+        net.load_state_dict({k[len(start):]: v for k, v in tensors.items() if k.startswith(start)}, strict=True)
+        return net
+
     # --- DiffAugment, for every discriminator -------------------------------------------------------------
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """DiffAugment ``images`` ``(B, 3, H, W)`` in [-1, 1] with the config's ``augment`` policy (none when the

@@ -56,15 +56,11 @@ class GeneratorMethod(Method):
         return ((fake + 1) / 2).clamp(0, 1), self._eval_reals
 
     def look_tensors(self) -> dict[str, torch.Tensor]:
-        assert self.ema is not None
-        return {f"generator.{k}": v.detach().clone() for k, v in self.ema.module.state_dict().items()}
+        return self.ema_look_tensors()
 
     @classmethod
     def build_inference(cls, config: Any, tensors: dict[str, torch.Tensor], *, device: str = "cpu") -> nn.Module:
-        g = cls.make_generator(config)
-        g.load_state_dict({k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")},
-                          strict=True)
-        return g.to(device).eval()
+        return cls.load_prefixed(cls.make_generator(config), tensors).to(device).eval()
 
     @classmethod
     def open(cls, look: Look, *, device: str = "cpu") -> "GeneratorLook":

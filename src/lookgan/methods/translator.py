@@ -140,15 +140,12 @@ class TranslatorMethod(Method):
         return (translated - self.buffers["sample_photos"]).clamp(-1, 1)
 
     def look_tensors(self) -> dict[str, torch.Tensor]:
-        assert self.ema is not None
-        return {f"generator.{k}": v.detach().clone() for k, v in self.ema.module.state_dict().items()}
+        return self.ema_look_tensors()
 
     @classmethod
     def build_inference(cls, config: TranslatorConfig, tensors: dict[str, torch.Tensor], *,
                         device: str = "cpu") -> ResnetGenerator:
-        g = ResnetGenerator(ngf=config.ngf, n_blocks=config.n_blocks)
-        g.load_state_dict({k[len("generator."):]: v for k, v in tensors.items() if k.startswith("generator.")},
-                          strict=True)
+        g = cls.load_prefixed(ResnetGenerator(ngf=config.ngf, n_blocks=config.n_blocks), tensors)
         return g.to(device).eval().requires_grad_(False)
 
     @classmethod
