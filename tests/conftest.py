@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ import torch
 from tests.helpers import write_image_folder
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
+# lookgan's cache (kind descriptions, Inception weights) in a folder of this run, not in the user's home.
+os.environ.setdefault("LOOKGAN_CACHE", tempfile.mkdtemp(prefix="lookgan-test-cache-"))
 
 #: A DCGAN small enough to train a step in milliseconds.
 TINY_DCGAN = {"method": {"size": 32, "ngf": 8, "ndf": 8, "n_samples": 4},

@@ -1,6 +1,7 @@
 """Kinds are found through entry points, the same way for lookgan's own and for plugins."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from importlib import metadata
@@ -51,3 +52,42 @@ def test_a_kind_declared_twice_is_reported(tmp_path, monkeypatch):
     monkeypatch.setattr(registry, "_WARNED", set())
     with pytest.warns(UserWarning, match="'lut' is declared twice"):
         registry.list_kinds()
+
+
+PLUGIN = '''
+import torch
+from lookgan.methods.base import Method
+
+
+class Sepia(Method):
+    """A kind that only describes itself."""
+
+    learns = "{learns}"
+    time_here = "seconds"
+    needs_photos = True
+'''
+
+
+def test_kind_descriptions_are_cached_until_a_kind_changes(tmp_path):
+    site = tmp_path / "site"
+    (site / "sepia_kind").mkdir(parents=True)
+    module = site / "sepia_kind" / "__init__.py"
+    module.write_text(PLUGIN.format(learns="warm brown tones"))
+    info = site / "sepia_kind-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: sepia-kind\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text("[lookgan.kinds]\nsepia = sepia_kind:Sepia\n")
+    env = {**os.environ, "LOOKGAN_CACHE": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join([str(site), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    code = ("import sys; from lookgan.kinds import describe; print(describe('sepia').learns, describe('lut').needs_photos, "
+            "'torch' in sys.modules)")
+
+    def run() -> str:
+        return subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True,
+                              text=True).stdout.strip()
+
+    assert run() == "warm brown tones True True"  # read from the classes (torch loaded), then cached
+    assert run() == "warm brown tones True False"  # from the cache: no kind imported
+    module.write_text(PLUGIN.format(learns="cold blue tones"))
+    os.utime(module, ns=(module.stat().st_atime_ns, module.stat().st_mtime_ns + 10**9))
+    assert run() == "cold blue tones True True"  # the plugin changed: read again

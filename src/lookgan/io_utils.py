@@ -71,6 +71,15 @@ def atomic_write_json(path: str | Path, obj: Any) -> None:
     atomic_write_bytes(path, (text + "\n").encode("utf-8"))
 
 
+def cache_dir() -> Path:
+    """Where lookgan keeps files it can make again (downloaded weights, the kinds' descriptions): ``$LOOKGAN_CACHE``, else ``$XDG_CACHE_HOME/lookgan``, else
+    ``~/.cache/lookgan``."""
+    if os.environ.get("LOOKGAN_CACHE"):
+        return Path(os.environ["LOOKGAN_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "lookgan"
+
+
 def sha256_file(path: str | Path) -> str:
     """SHA-256 of a file, read in 1 MiB chunks (weights can be large)."""
     h = hashlib.sha256()

@@ -97,9 +97,15 @@ def _load(name: str, value: str) -> type[Method]:
     return cls  # type: ignore[return-value]
 
 
+def declared_kinds() -> dict[str, str]:
+    """Every kind declared by an installed package (name -> ``module:Class``) and every kind registered in this
+    process (name -> ``<registered>``); imports no kind."""
+    return {**_entry_points(), **{k: "<registered>" for k in _REGISTERED}}
+
+
 def list_kinds() -> list[str]:
     """Names of all available look kinds, sorted (no kind module is imported)."""
-    return sorted(set(_entry_points()) | set(_REGISTERED))
+    return sorted(declared_kinds())
 
 
 def get_method(kind: str) -> type[Method]:

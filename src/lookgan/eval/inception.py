@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..errors import InputError
-from ..io_utils import atomic_write_bytes
+from ..io_utils import atomic_write_bytes, cache_dir
 
 WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + WEIGHTS_NAME
@@ -192,15 +192,6 @@ class FIDInceptionV3(nn.Module):
                       self.Mixed_6d, self.Mixed_6e, self.Mixed_7a, self.Mixed_7b, self.Mixed_7c):
             x = block(x)  # ends at (B, 2048, 8, 8)
         return x.mean(dim=(2, 3))  # (B, 2048)
-
-
-def cache_dir() -> Path:
-    """Where lookgan keeps downloaded files: ``$LOOKGAN_CACHE``, else ``$XDG_CACHE_HOME/lookgan``, else
-    ``~/.cache/lookgan``."""
-    if os.environ.get("LOOKGAN_CACHE"):
-        return Path(os.environ["LOOKGAN_CACHE"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "lookgan"
 
 
 def find_weights(path: str | Path | None = None) -> tuple[Path | None, str]:
