@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from .workspace import Workspace
 
 DEFAULT_WORKDIR = Path("~/.lookgan/ui")
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1"}
@@ -57,7 +58,6 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
         raise InputError("the web app needs the ui extra: pip install 'lookgan[ui]'") from None
     from .actions import Actions  # after the check above: needs gradio (the ui extra)
     from .app import CSS, build_app, theme  # needs gradio (the ui extra)
-    from .workspace import Workspace  # with the two above: the app's own modules load on launch
 
     if max_upload_mb <= 0:
         raise InputError(f"--max-upload-mb must be positive, got {max_upload_mb}")

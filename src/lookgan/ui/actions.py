@@ -14,6 +14,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..data.images import DEFAULT_MAX_PIXELS
 from ..errors import InputError
 from ..kinds import describe, kind_names
 from .jobs import JobBoard, TrainingJob, format_eta
@@ -71,8 +72,6 @@ class Actions:
     server's disk (only when the app listens on this computer alone)."""
 
     def __init__(self, workspace: Workspace, *, allow_folders: bool = True, max_pixels: int | None = None) -> None:
-        from ..data.images import DEFAULT_MAX_PIXELS  # the data package loads torch
-
         self.ws = workspace
         self.board = JobBoard()
         self.allow_folders = allow_folders
