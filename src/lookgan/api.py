@@ -16,17 +16,18 @@ from . import demos
 from .applying import BatchOptions, apply
 from .capabilities import ApplyOptions
 from .config import to_dict
+from .errors import InputError
 from .eval.evaluation import EvalOptions, evaluate_look
 from .eval.evaluation import compare_sets as _compare_sets
 from .exporting import export, import_lut
 from .generating import generate, generate_images
-from .look import Look, as_generator, as_look, as_restyler
+from .look import LOOK_JSON, Look, adjusted_look, as_generator, as_look, as_restyler, look_settings, write_look
 from .portrait import PortraitOptions
 from .training.checkpoint import list_checkpoints
 from .training.loop import Progress
 from .training.run import train
 
-__all__ = ["ApplyOptions", "BatchOptions", "PortraitOptions", "apply", "as_generator", "as_restyler",
+__all__ = ["ApplyOptions", "BatchOptions", "PortraitOptions", "adjust", "apply", "as_generator", "as_restyler",
            "compare_sets", "demo", "evaluate", "export", "generate", "generate_images", "import_lut", "info",
            "train"]
 
@@ -95,8 +96,22 @@ def info(look: Look | str | Path) -> dict[str, Any]:
     return {"name": look.path.stem, "path": str(look.path), "kind": look.kind, "created": m.get("created"),
             "steps": m.get("steps"), "data": m.get("data", {}), "config": to_dict(look.config),
             "train": m.get("train", {}), "parameters": n_params, "metrics": m.get("metrics", {}),
-            "versions": m.get("versions", {}),
+            "versions": m.get("versions", {}), "settings": look_settings(look),
             "checkpoints": [p.name for _, p in list_checkpoints(look.path / "checkpoints")]}
+
+
+def adjust(look: Look | str | Path, settings: dict[str, float], *, out: str | Path,
+           overwrite: bool = False) -> Path:
+    """Save ``look`` with ``settings`` changed (``lookgan adjust LOOK --set NAME=VALUE --out NEW.look``) as a new
+    look; the original stays as it is."""
+    out = Path(out)
+    if (out / LOOK_JSON).exists() and not overwrite:
+        raise InputError(f"{out} already holds a look; pass --overwrite to replace it or choose another --out")
+    source = as_look(look)
+    new = adjusted_look(source, settings)
+    meta = {k: v for k, v in source.meta.items() if k in ("steps", "data", "train", "metrics")}
+    meta["adjusted_from"] = {"look": str(source.path), "settings": dict(settings)}
+    return write_look(out, kind=new.kind, config=new.config, tensors=new.tensors, meta=meta)
 
 
 def demo(

@@ -25,7 +25,7 @@ from .data.images import (DEFAULT_MAX_PIXELS, image_metadata, is_image_path, lis
 from .errors import InputError
 from .exporting.onnx import OnnxLook, export_onnx
 from .io_utils import atomic_write_json
-from .look import Look, as_restyler
+from .look import Look, adjusted_look, as_restyler
 from .portrait import PortraitMasker, PortraitOptions, portrait_blend
 from .video import apply_video
 
@@ -92,6 +92,7 @@ def apply(
     progress: bool = True,
     portrait: PortraitOptions | None = None,
     batch: BatchOptions = BatchOptions(),
+    settings: dict[str, float] | None = None,
 ) -> list[Path]:
     """Apply ``look`` to photos, folders of photos and videos, writing the results into ``out``; returns the
     written paths.
@@ -101,10 +102,13 @@ def apply(
     ``video`` extra). ``strength`` (0 = the photo, 1 = the look, up to 2) and ``keep_colour`` (only the tone
     change) work for every look; ``tile`` bounds the memory of looks that run a network over the photo.
     ``portrait`` (needs the ``faces`` extra) sets the look's strength per person/background and protects skin
-    and faces; ``batch`` chooses the backend, restarts and the manifest. Under torchrun the inputs are shared
-    out by rank (rank r takes every N-th file from the r-th).
+    and faces; ``batch`` chooses the backend, restarts and the manifest; ``settings`` overrides the look's named
+    parameters for this run (kinds with settings: ``lookgan info`` lists them). Under torchrun the inputs are
+    shared out by rank (rank r takes every N-th file from the r-th).
     """
     options = ApplyOptions(strength=strength, keep_colour=keep_colour, tile=tile)
+    if settings:
+        look = adjusted_look(look, settings)
     world = distributed.world_from_env()
     skip_existing = world.distributed if batch.skip_existing is None else batch.skip_existing
     write_manifest = world.distributed if batch.manifest is None else batch.manifest

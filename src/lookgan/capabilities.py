@@ -121,6 +121,19 @@ class Generator(Protocol):
         ...
 
 
+@runtime_checkable
+class Adjustable(Protocol):
+    """A look whose named parameters a person may change (sliders, ``lookgan apply --set NAME=VALUE``)."""
+
+    def settings(self) -> dict[str, tuple[float, float, float]]:
+        """Every setting: name -> (value, low, high)."""
+        ...
+
+    def adjusted(self, values: dict[str, float]) -> Any:
+        """A new, in-memory :class:`~lookgan.look.Look` with ``values`` set (clipped to their ranges)."""
+        ...
+
+
 class RestyleModule(nn.Module):
     """``restyle`` as an ``nn.Module`` (``image -> styled``, [0, 1]); ``net`` (when given) is registered so its
     weights travel with the module."""

@@ -28,7 +28,7 @@ from .config import from_dict, to_dict
 from .data.images import save_image
 from .errors import InputError, LookFormatError
 from .io_utils import atomic_write, atomic_write_json, write_tensors
-from .capabilities import CapabilityError, Generator, Restyler
+from .capabilities import Adjustable, CapabilityError, Generator, Restyler
 from .registry import get_method
 
 LOOK_FORMAT = "lookgan-look"
@@ -224,3 +224,20 @@ def as_generator(look: "Look | str | Path", *, device: str = "cpu") -> Generator
         raise CapabilityError(f"{_describe(runtime.look)}, which restyles photos rather than generating new "
                               "images; use `lookgan apply`")
     return runtime
+
+
+def look_settings(look: "Look | str | Path") -> dict[str, tuple[float, float, float]]:
+    """The look's adjustable settings (name -> (value, low, high)); empty for kinds without any."""
+    runtime = as_look(look).open()
+    return runtime.settings() if isinstance(runtime, Adjustable) else {}
+
+
+def adjusted_look(look: "Look | str | Path", values: dict[str, float] | None) -> Look:
+    """``look`` with ``values`` set (``--set NAME=VALUE``), in memory; the look itself when there are none."""
+    look = as_look(look)
+    if not values:
+        return look
+    runtime = look.open()
+    if not isinstance(runtime, Adjustable):
+        raise CapabilityError(f"{_describe(look)}, which has no adjustable settings; drop --set")
+    return runtime.adjusted(values)

@@ -22,7 +22,8 @@ __all__ = ["COMMANDS", "app", "main"]
 
 #: CLI command -> the library function it calls, as "module:function" (a test keeps this map and the registered
 #: commands in sync, and checks that each function exists).
-COMMANDS: dict[str, str] = {"train": "lookgan:train", "apply": "lookgan:apply", "export": "lookgan:export",
+COMMANDS: dict[str, str] = {"train": "lookgan:train", "apply": "lookgan:apply", "adjust": "lookgan:adjust",
+                            "export": "lookgan:export",
                             "eval": "lookgan:evaluate", "generate": "lookgan:generate", "info": "lookgan:info",
                             "demo": "lookgan:demo", "ui": "lookgan.ui:launch"}
 

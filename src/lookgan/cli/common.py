@@ -53,6 +53,20 @@ class TqdmProgress:
 PathArg = click.Path(path_type=Path)
 
 
+def parse_settings(items: tuple[str, ...]) -> dict[str, float]:
+    """``("grain.midtones=0.02", ...)`` -> ``{"grain.midtones": 0.02}``; a usage error names a malformed one."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r}: write NAME=NUMBER, e.g. grain.midtones=0.02", param_hint="--set")
+    return out
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="lookgan", prog_name="lookgan")
 def app() -> None:

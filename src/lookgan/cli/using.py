@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
-from .common import PathArg, api, app
+from .common import PathArg, api, app, parse_settings
 
 
 @app.command("apply")
@@ -38,9 +38,13 @@ from .common import PathArg, api, app
 @click.option("--protect-faces", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Portraits, texture looks: keep face shapes (each face keeps its own detail under the look's "
                    "colours) by this much.")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="Change one of the look's settings for this run (repeatable; `lookgan info LOOK` lists them, "
+                   "e.g. --set grain.midtones=0 --set overlay.opacity_out=0.3).")
 def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool, tile: int,
               backend: str, skip_existing: bool | None, manifest: bool | None, person_strength: float | None,
-              background_strength: float | None, protect_skin: float, protect_faces: float) -> None:
+              background_strength: float | None, protect_skin: float, protect_faces: float,
+              settings: tuple[str, ...]) -> None:
     """Apply LOOK to photos, folders of photos or videos (INPUTS), at full resolution.
 
     Photos keep their size, format, EXIF and colour profile; videos (mp4, mov, mkv, ...) keep their frame rate
@@ -55,7 +59,8 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
     portrait = api.PortraitOptions.from_flags(person_strength, background_strength, protect_skin, protect_faces)
     files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile,
                       portrait=portrait, batch=api.BatchOptions(backend=backend, skip_existing=skip_existing,
-                                                                manifest=manifest))
+                                                                manifest=manifest),
+                      settings=parse_settings(settings))
     world = world_from_env()
     if world.main:
         on = f" (this process's share of {world.size})" if world.distributed else ""
@@ -200,3 +205,19 @@ def info_cmd(look: Path, as_json: bool) -> None:
         click.echo(f"  metrics     {json.dumps(data['metrics'])}")
     click.echo(f"  versions    {', '.join(f'{k} {v}' for k, v in data['versions'].items())}")
     click.echo(f"  checkpoints {', '.join(data['checkpoints']) or 'none'}")
+    if data["settings"]:
+        click.echo("  settings    (change with: lookgan apply --set NAME=VALUE, or save with lookgan adjust)")
+        for name, (value, low, high) in data["settings"].items():
+            click.echo(f"    {name:24s} {value:9.4f}   [{low:g} .. {high:g}]")
+
+
+@app.command("adjust")
+@click.argument("look", type=PathArg)
+@click.option("--set", "settings", multiple=True, required=True, metavar="NAME=VALUE",
+              help="A setting to change (repeatable); `lookgan info LOOK` lists them with their ranges.")
+@click.option("--out", type=PathArg, required=True, help="The new look folder (e.g. softer.look).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing look in --out.")
+def adjust_cmd(look: Path, settings: tuple[str, ...], out: Path, overwrite: bool) -> None:
+    """Save LOOK with some of its settings changed as a new look (the original stays as it is)."""
+    path = api.adjust(look, parse_settings(settings), out=out, overwrite=overwrite)
+    click.echo(f"look:        {path}  (try: lookgan info {path})")

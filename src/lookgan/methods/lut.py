@@ -117,7 +117,7 @@ class LUTConfig:
                     width=self.width)
 
 
-def _nearest(queries: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
+def nearest_style(queries: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
     """Index of the most similar image in ``pool`` for each query, by 16x16 grey structure (colour-blind on
     purpose: the grid shows a style image *like* the photo, to compare colours)."""
     def feat(x: torch.Tensor) -> torch.Tensor:
@@ -179,7 +179,7 @@ class _LUTMethod(Method):
             beside = _square(style[:n], 128)
         else:  # the most similar style image, to compare colours on like content
             pool = _square(style, 128)
-            beside = pool[_nearest(picks, pool)]
+            beside = pool[nearest_style(picks, pool)]
         self.buffers["sample_content"] = picks.to(self.device)
         self.buffers["sample_style"] = beside.to(self.device)
         if fresh:

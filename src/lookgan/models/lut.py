@@ -25,9 +25,9 @@ class ConvEncoder(nn.Module):
     """
 
     def __init__(self, *, out_features: int, width: int = 16, dropout: float = 0.5, pool: bool = True,
-                 norm: bool = True) -> None:
+                 norm: bool = True, in_channels: int = 3) -> None:
         super().__init__()
-        chans = [3, width, 2 * width, 4 * width, 8 * width, 8 * width]
+        chans = [in_channels, width, 2 * width, 4 * width, 8 * width, 8 * width]
         layers: list[nn.Module] = []
         for i, (cin, cout) in enumerate(zip(chans[:-1], chans[1:])):
             layers += [nn.Conv2d(cin, cout, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]

@@ -1,0 +1,134 @@
+"""The ``preset`` kind against a global optimal-transport LUT on looks with radial overlays and grain.
+
+For each case of benchmarks/preset_cases.py (make them first) it fits ``ot`` and one or more ``preset``
+variants on style/ + content/, applies them to held/ and scores against truth/:
+
+* ``delta_e2000``: mean CIEDE2000 to the truth (full resolution; on grain cases also on 4x-downscaled images,
+  ``delta_e2000_small``, where grain averages out and colour and vignette remain);
+* ``profile_error``: mean |L*(ring) - L*(centre)| difference to the truth over 8 rings from centre to corners
+  (how well the vignette/gradient is reproduced, whatever the colour);
+* ``grain_energy``: fine high-pass energy of the luma, result / truth (1 = right amount);
+* ``grain_size``: grain size fitted on the result / on the truth (both against the plain held photos).
+
+    python benchmarks/preset_cases.py --out /tmp/preset-cases
+    python benchmarks/preset_quality.py --cases /tmp/preset-cases --json docs/results/preset_quality.json
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _emit import emit  # noqa: E402
+
+import lookgan  # noqa: E402
+from lookgan.capabilities import ApplyOptions  # noqa: E402
+from lookgan.data.images import as_float, list_images, read_image  # noqa: E402
+from lookgan.look import as_restyler  # noqa: E402
+from lookgan.methods.preset_fit import fit_grain, grain_stats  # noqa: E402
+from lookgan.ops.color import delta_e2000_rgb, rgb_to_lab  # noqa: E402
+
+VARIANTS = {"preset": {}, "preset+critic": {"critic": 0.05}, "frozen-lut": {"lr_lut": 1e-8},
+            "anchor": {"anchor": 100.0}, "overlay-first": {"order": "overlay_first"},
+            "colour-first": {"order": "colour_first"}}
+
+
+def l_profile(image: np.ndarray, rings: int = 8) -> np.ndarray:
+    """Mean L* per ring (equal-area rings of the normalised distance, corners at 1), minus the centre ring's."""
+    lab = rgb_to_lab(torch.from_numpy(as_float(image)))[..., 0].numpy()
+    h, w = lab.shape
+    y, x = np.mgrid[0:h, 0:w]
+    d = np.sqrt((((x + 0.5) / w * 2 - 1) ** 2 + ((y + 0.5) / h * 2 - 1) ** 2) / 2)
+    idx = np.minimum((d**2 * rings).astype(int), rings - 1)
+    prof = np.array([lab[idx == r].mean() for r in range(rings)])
+    return prof - prof[0]
+
+
+def small(image: np.ndarray) -> np.ndarray:
+    h, w = image.shape[:2]
+    return np.asarray(Image.fromarray(image).resize((max(1, w // 4), max(1, h // 4)), Image.Resampling.BOX))
+
+
+def score(grade, case: Path, grain: bool) -> dict[str, float]:
+    de, de_small, prof, energy = [], [], [], []
+    results, truths, helds = [], [], []
+    for path in list_images(case / "held"):
+        held = read_image(path, keep_8bit=True)
+        truth = read_image(case / "truth" / path.name, keep_8bit=True)
+        out = grade(held)
+        t = lambda a: torch.from_numpy(as_float(a))  # noqa: E731
+        de.append(float(delta_e2000_rgb(t(out), t(truth)).mean()))
+        prof.append(float(np.abs(l_profile(out) - l_profile(truth)).mean()))
+        if grain:
+            de_small.append(float(delta_e2000_rgb(t(small(out)), t(small(truth))).mean()))
+            results.append(t(out).permute(2, 0, 1)[None])
+            truths.append(t(truth).permute(2, 0, 1)[None])
+            helds.append(t(held).permute(2, 0, 1)[None])
+    m = {"delta_e2000": float(np.mean(de)), "profile_error": float(np.mean(prof))}
+    if grain:
+        def stats(xs):
+            from lookgan.methods.preset import _mean_stats
+
+            return _mean_stats([grain_stats(x) for x in xs])
+        s_out, s_truth, s_held = stats(results), stats(truths), stats(helds)
+        m["delta_e2000_small"] = float(np.mean(de_small))
+        m["grain_energy"] = float(s_out.fine.sum() / s_truth.fine.sum())
+        f_out, f_truth = fit_grain(s_out, s_held), fit_grain(s_truth, s_held)
+        m["grain_size"] = f_out.size_px / f_truth.size_px
+        m["grain_amount"] = float(np.mean(f_out.amounts) / max(np.mean(f_truth.amounts), 1e-9))
+    return m
+
+
+def run_case(case: Path, *, steps: int, minutes: float, variants: list[str], seed: int) -> dict:
+    grain = "grain" in case.name
+    result = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.monotonic()
+        lookgan.train("ot", case / "style", photos=case / "content", out=Path(tmp) / "ot.look")
+        ot_s = time.monotonic() - t0
+        result["ot"] = {**score(as_restyler(Path(tmp) / "ot.look").grader(ApplyOptions()), case, grain),
+                        "train_s": round(ot_s, 1)}
+        print(case.name, "ot", result["ot"], flush=True)
+        for name in variants:
+            t0 = time.monotonic()
+            r = lookgan.train("preset", case / "style", photos=case / "content", out=Path(tmp) / f"{name}.look",
+                              steps=steps, minutes=minutes, seed=seed, method_options=VARIANTS[name])
+            look = lookgan.load_look(Path(tmp) / f"{name}.look")
+            result[name] = {**score(as_restyler(look).grader(ApplyOptions()), case, grain),
+                            "train_s": round(time.monotonic() - t0, 1), "steps": r.step,
+                            "order": look.build().order, "settings": look.build().values()}
+            print(case.name, name, {k: v for k, v in result[name].items() if k != "settings"}, flush=True)
+    for name in variants:
+        ot = result["ot"]
+        result[name]["vs_ot"] = {k: round(result[name][k] / max(ot[k], 1e-9), 3)
+                                 for k in ("delta_e2000", "profile_error", "delta_e2000_small") if k in ot}
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cases", type=Path, required=True)
+    ap.add_argument("--only", nargs="*")
+    ap.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    cases = [p for p in sorted(args.cases.iterdir()) if p.is_dir() and (not args.only or p.name in args.only)]
+    out = {"benchmark": "preset_quality", "steps": args.steps, "minutes": args.minutes,
+           "cases": {c.name: run_case(c, steps=args.steps, minutes=args.minutes, variants=args.variants,
+                                      seed=args.seed) for c in cases}}
+    emit(out, args.json)
+
+
+if __name__ == "__main__":
+    main()

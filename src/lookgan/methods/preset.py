@@ -1,0 +1,388 @@
+"""``preset``: the whole look as an editor preset — colour LUT, radial overlay (vignettes, gradients, coloured
+corners) and film grain — learnt unpaired from the style images and your photos (:mod:`lookgan.models.preset`).
+
+How it learns, in order:
+
+1. the LUT starts from optimal transport between all pixels of the two sets (as the ``lut`` kind);
+2. ``order: auto`` tries the overlay before and after the colour grade for a few steps each and keeps the better;
+3. every step fits colour and overlay to the style set's colours *ring by ring* around the frame centre
+   (:func:`lookgan.methods.preset_fit.ring_loss`), with the LUT's smoothness and monotonicity regularisers,
+   on whole frames squashed to a square (normalised coordinates stay exact; no crops, no flips);
+4. optionally (``critic`` > 0) an adversarial term from a critic that sees whole downscaled frames *with their
+   pixel coordinates*, so it can see the corners;
+5. the grain is fitted by moment matching on crops at the images' own resolution (fine/coarse high-pass
+   energy per luminance band, colour share from R - G), every ``grain_every`` steps.
+
+What the saved look can do (:class:`PresetRestyler`): grade photos of any size (layers in normalised
+coordinates, grain as a fraction of the short side, seeded from the photo so a rerun is identical, a new seed per
+video frame), give its colour part as a LUT (.cube/HaldCLUT say that overlay and grain are not in it), and
+expose its named parameters as settings (``lookgan apply --set grain.midtones=0.02``, ``lookgan adjust``).
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+import torch
+
+from ..capabilities import ApplyOptions, CapabilityError, Grader, RestyleModule, finish_lut
+from ..data.images import as_float, like, read_image
+from ..data.transforms import unit_range
+from ..look import Look
+from ..losses.adversarial import GanLoss, d_loss, g_loss
+from ..losses.regularizers import lut_monotonicity, lut_smoothness
+from ..models.lut import ConvEncoder, thumbnail
+from ..models.preset import ORDERS, PresetNet, frame_grid, grain_amount_map, grain_field, luma
+from ..ops.lut3d import identity_lut
+from ..ops.transfer import ot_lut, sample_pixels
+from .base import DataSpec, Method
+from .lut import nearest_style
+from .preset_fit import (GrainStats, cell_ids, fit_grain, grain_stats, init_overlay, radial_profile, ring_ids,
+                         ring_loss)
+
+
+@dataclass
+class PresetConfig:
+    """The preset's layers and how they are fitted."""
+
+    lut_size: int = 33
+    """Points per axis of the colour LUT."""
+    order: Literal["auto", "overlay_first", "colour_first"] = "auto"
+    """Overlay before the colour grade (Instagram-style filters) or after it (a grade, then a vignette); ``auto``
+    fits both briefly and keeps the better."""
+    frame_size: int = 96
+    """Side of the squashed whole frames the colour/overlay fit and the critic see."""
+    load_size: int = 256
+    """Shorter side the training images are read at."""
+    regions: Literal["grid", "rings"] = "grid"
+    """Where colours are matched: ``grid`` cells (``n_regions`` x ``n_regions``; sees position: centre and
+    asymmetry) or ``n_regions`` rings of equal area from the centre to the corners."""
+    n_regions: int = 4
+    batch_frames: int = 16
+    """Frames of each set per step."""
+    lr: float = 0.01
+    """Adam learning rate of the overlay's (unbounded) parameters."""
+    lr_lut: float = 2e-3
+    """Adam learning rate of the LUT."""
+    smoothness: float = 0.1
+    monotonicity: float = 10.0
+    anchor: float = 0.0
+    """Weight of the squared difference between the LUT and its optimal-transport start."""
+    critic: float = 0.0
+    """Weight of the adversarial term (a critic on whole frames with pixel coordinates); 0: the non-adversarial
+    fit alone (see the README for the measured ablation)."""
+    lr_d: float = 1e-4
+    disc_width: int = 32
+    gan_loss: GanLoss = "lsgan"
+    ot_iterations: int = 20
+    pixels: int = 200_000
+    """Pixels sampled from each set for the optimal-transport start."""
+    auto_steps: int = 60
+    """Steps per order tried by ``order: auto``."""
+    grain: bool = True
+    """Fit film grain (off: the grain stays at zero)."""
+    grain_crop: int = 192
+    """Side of the crops (at each image's own resolution) the grain is measured on."""
+    grain_images: int = 24
+    grain_every: int = 100
+    n_samples: int = 4
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.lut_size <= 65 or self.frame_size < 32 or self.n_regions < 1 or self.batch_frames < 1:
+            raise ValueError("lut_size must be in 2..65, frame_size >= 32, n_regions >= 1, batch_frames >= 1")
+        if min(self.lr, self.lr_lut, self.lr_d) <= 0 or min(self.smoothness, self.monotonicity, self.critic) < 0:
+            raise ValueError("learning rates must be > 0 and loss weights >= 0")
+        if self.order not in ("auto", *ORDERS):
+            raise ValueError(f"order must be auto, overlay_first or colour_first, got {self.order!r}")
+
+
+def _frames(images: list[torch.Tensor], size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """uint8 ``(3, h, w)`` images -> whole frames squashed to ``(N, 3, size, size)`` in [0, 1], and their aspects
+    (width / height) ``(N,)``."""
+    frames = torch.cat([thumbnail(unit_range(img)[None], size) for img in images])
+    aspects = torch.tensor([img.shape[-1] / img.shape[-2] for img in images], dtype=torch.float32)
+    return frames, aspects
+
+
+def _grain_crops(paths: list[Any], side: int, limit: int) -> list[tuple[torch.Tensor, tuple[int, int, int, int]]]:
+    """Centre crops at each image's own resolution, with their place in the frame (top, left, H, W)."""
+    crops = []
+    for path in paths[:limit]:
+        image = read_image(path, keep_8bit=True)
+        h, w = image.shape[:2]
+        c = min(side, h, w)
+        top, left = (h - c) // 2, (w - c) // 2
+        crops.append((torch.from_numpy(as_float(image[top:top + c, left:left + c])).permute(2, 0, 1)[None],
+                      (top, left, h, w)))
+    return crops
+
+
+def _mean_stats(stats: list[GrainStats]) -> GrainStats:
+    return GrainStats(fine=torch.stack([s.fine for s in stats]).mean(0),
+                      coarse=torch.stack([s.coarse for s in stats]).mean(0),
+                      chroma=torch.stack([s.chroma for s in stats]).mean())
+
+
+class Preset(Method):
+    """Learns colour, a radial overlay and film grain as an editor-like preset with named sliders."""
+
+    Config = PresetConfig
+    needs_photos = True
+    learns = "the whole look as an editor preset: colour LUT + radial overlay (vignette, gradient) + film grain"
+    time_here = "about 5 minutes"
+    sample_nrow = 3
+    train_defaults: ClassVar[dict[str, Any]] = {"batch": 2, "steps": 1500, "minutes": 10.0, "sample_every": 250,
+                                                "checkpoint_every": 500}
+
+    def __init__(self, config: PresetConfig, *, device: str = "cpu") -> None:
+        super().__init__(config, device=device)
+        c = config
+        self.net = PresetNet(lut_size=c.lut_size).to(self.device)
+        self.nets = {"preset": self.net}
+        lut_params = [self.net.lut]
+        others = [p for n, p in self.net.named_parameters() if n != "lut"]
+        self.optimizers = {"preset": torch.optim.Adam([{"params": lut_params, "lr": c.lr_lut},
+                                                       {"params": others, "lr": c.lr}], betas=(0.9, 0.999))}
+        if c.critic > 0:
+            critic = ConvEncoder(out_features=1, width=c.disc_width, dropout=0.0, pool=True, norm=False,
+                                 in_channels=5)
+            self.nets["critic"] = critic.to(self.device)
+            self.optimizers["critic"] = torch.optim.Adam(critic.parameters(), lr=c.lr_d, betas=(0.5, 0.999))
+        self._identity = identity_lut(c.lut_size).to(self.device)
+        self._regions = (cell_ids(c.frame_size, c.n_regions, self.device) if c.regions == "grid"
+                         else ring_ids(c.frame_size, c.n_regions, self.device))
+        self._n_regions = int(self._regions.max()) + 1
+        grid = frame_grid(c.frame_size, c.frame_size, device=self.device)
+        self._grid = grid
+        self._coords = torch.cat(grid, dim=1)  # (1, 2, S, S), what the critic sees besides the colours
+        n = c.n_samples
+        self.buffers = {"init_lut": identity_lut(c.lut_size).to(self.device),
+                        "sample_content": torch.zeros(n, 3, 128, 128, device=self.device),
+                        "sample_aspect": torch.ones(n, device=self.device),
+                        "sample_style": torch.zeros(n, 3, 128, 128, device=self.device)}
+        self._style = self._photos = torch.zeros(0)
+        self._style_aspect = self._photo_aspect = torch.zeros(0)
+        self._style_grain: GrainStats | None = None
+        self._photo_crops: list[tuple[torch.Tensor, tuple[int, int, int, int]]] = []
+        self._short_side = 256.0
+
+    def data_spec(self) -> DataSpec:
+        # The loop's crops are not used: every step draws whole frames from prepare(); small crops keep the
+        # loop's own reading cheap.
+        return DataSpec(load_size=self.config.load_size, crop_size=32, crop="center", flip=False, min_images=2)
+
+    # --- preparation --------------------------------------------------------------------------------------
+    def prepare(self, data: dict[str, Any], *, fresh: bool) -> None:
+        c = self.config
+        style, photos = data["style"], data["content"]
+        self._style, self._style_aspect = (t.to(self.device) for t in _frames(style.images, c.frame_size))
+        self._photos, self._photo_aspect = (t.to(self.device) for t in _frames(photos.images, c.frame_size))
+        n = min(c.n_samples, len(photos.images))
+        picks, aspects = _frames(photos.images[:n], 128)
+        pool, _ = _frames(style.images, 128)
+        self.buffers["sample_content"] = picks.to(self.device)
+        self.buffers["sample_aspect"] = aspects.to(self.device)
+        self.buffers["sample_style"] = pool[nearest_style(picks, pool)].to(self.device)
+        if c.grain:
+            style_crops = _grain_crops(style.paths, c.grain_crop, c.grain_images)
+            self._photo_crops = _grain_crops(photos.paths, c.grain_crop, c.grain_images)
+            self._style_grain = _mean_stats([grain_stats(x) for x, _ in style_crops])
+            self._short_side = float(np.median([min(box[2:]) for _, box in style_crops]))
+        if fresh:
+            seed = int(torch.initial_seed()) % 2**31
+            init = ot_lut(sample_pixels(photos.images, c.pixels, seed=seed),
+                          sample_pixels(style.images, c.pixels, seed=seed + 1), n=c.lut_size,
+                          iterations=c.ot_iterations)
+            with torch.no_grad():
+                self.net.lut.copy_(init.to(self.device))
+            self.buffers["init_lut"] = init.to(self.device)
+            self.init_overlay()
+            if c.order == "auto":
+                self.net.order = self._choose_order()
+            else:
+                self.net.order = c.order
+            self.fit_grain()
+
+    @torch.no_grad()
+    def init_overlay(self) -> None:
+        """Overlay from the radial profiles of the style set and of the LUT-graded photos (closed form)."""
+        graded = self.net.colour(self._photos)
+        self.net.set_values(init_overlay(radial_profile(self._style, self._style_aspect),
+                                         radial_profile(graded, self._photo_aspect)))
+
+    def _choose_order(self) -> str:
+        """Fit ``auto_steps`` steps with the overlay before and after the grade; the lower ring loss wins. The
+        network and optimiser start again afterwards (only the choice is kept)."""
+        start = {k: v.clone() for k, v in self.net.state_dict().items()}
+        opt_state = self.optimizers["preset"].state_dict()
+        rng = torch.get_rng_state()
+        losses = {}
+        for order in ORDERS:
+            self.net.load_state_dict(start)
+            self.net.order = order
+            torch.manual_seed(1234)
+            for _ in range(self.config.auto_steps):
+                loss = self._colour_loss()[0]
+                self.optimize("preset", loss)
+            losses[order] = float(sum(self._colour_loss()[0].item() for _ in range(4)))
+            self.optimizers["preset"].load_state_dict(opt_state)
+        torch.set_rng_state(rng)
+        self.net.load_state_dict(start)
+        self.optimizers["preset"].state.clear()
+        return min(losses, key=losses.get)  # type: ignore[arg-type]
+
+    @torch.no_grad()
+    def fit_grain(self) -> None:
+        """Moment-match the grain to the style crops, given the current colour and overlay."""
+        if not self.config.grain or self._style_grain is None or not self._photo_crops:
+            return
+        graded = []
+        for crop, (top, left, h, w) in self._photo_crops:
+            x, y = frame_grid(crop.shape[-2], crop.shape[-1], box=(top, left, h, w), device=self.device)
+            graded.append(grain_stats(self.net(crop.to(self.device), x, y, aspect=w / h)))
+        fit = fit_grain(self._style_grain, _mean_stats(graded))
+        self.net.grain.copy_(torch.tensor([*fit.amounts, fit.size_px / self._short_side, fit.mono]))
+
+    # --- training -----------------------------------------------------------------------------------------
+    def _colour_loss(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(total, ring loss, regulariser) on a random batch of whole frames; also returns nothing else."""
+        c = self.config
+        ip = torch.randint(0, len(self._photos), (c.batch_frames,))
+        is_ = torch.randint(0, len(self._style), (c.batch_frames,))
+        x, y = self._grid
+        out = self.net(self._photos[ip], x, y, aspect=self._photo_aspect[ip].view(-1, 1, 1, 1))
+        rings = ring_loss(out, self._style[is_], self._regions, self._n_regions, generator=None)
+        change = self.net.lut - self._identity
+        reg = c.smoothness * lut_smoothness(change) + c.monotonicity * lut_monotonicity(self.net.lut[None])
+        if c.anchor:
+            reg = reg + c.anchor * (self.net.lut - self.buffers["init_lut"]).pow(2).mean()
+        self._last = (out, is_)
+        return rings * 100.0 + reg, rings, reg
+
+    def _critic_view(self, frames: torch.Tensor) -> torch.Tensor:
+        return torch.cat([frames * 2 - 1, self._coords.expand(frames.shape[0], -1, -1, -1)], dim=1)
+
+    def train_step(self, batch: Any, step: int) -> dict[str, torch.Tensor]:
+        c = self.config
+        total, rings, reg = self._colour_loss()
+        losses = {"rings": rings.detach(), "reg": reg.detach()}
+        if c.critic > 0:
+            out, is_ = self._last
+            critic = self.nets["critic"]
+            loss_d = d_loss(c.gan_loss, critic(self._critic_view(self._style[is_])),
+                            critic(self._critic_view(out.detach())))
+            self.optimize("critic", loss_d)
+            adv = g_loss(c.gan_loss, critic(self._critic_view(out)))
+            total = total + c.critic * adv
+            losses.update(d=loss_d.detach(), g=adv.detach())
+        self.optimize("preset", total)
+        if step % c.grain_every == 0:
+            self.fit_grain()
+        return losses
+
+    @torch.no_grad()
+    def sample(self) -> torch.Tensor:
+        content = self.buffers["sample_content"]
+        x, y = frame_grid(128, 128, device=self.device)
+        graded = torch.cat([self.net(content[i:i + 1], x, y, aspect=float(a), grain_seed=i)
+                            for i, a in enumerate(self.buffers["sample_aspect"])])
+        rows = torch.stack([content, graded, self.buffers["sample_style"]], dim=1)
+        return rows.flatten(0, 1) * 2.0 - 1.0
+
+    def look_tensors(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+
+    @classmethod
+    def build_inference(cls, config: PresetConfig, tensors: dict[str, torch.Tensor], *,
+                        device: str = "cpu") -> PresetNet:
+        net = PresetNet(lut_size=config.lut_size)
+        net.load_state_dict(tensors, strict=True)
+        return net.to(device).eval().requires_grad_(False)
+
+    @classmethod
+    def open(cls, look: Look, *, device: str = "cpu") -> "PresetRestyler":
+        return PresetRestyler(look, look.build(device=device))
+
+
+#: Rows per band when grading a large photo (bounds the memory of the overlay's temporaries).
+_BAND_ROWS = 256
+
+
+class PresetRestyler:
+    """A preset look as a :class:`~lookgan.capabilities.Restyler` with adjustable settings."""
+
+    size_multiple = 1
+    lut_is_whole_look = False
+
+    def __init__(self, look: Look, net: PresetNet) -> None:
+        self.look, self.net = look, net
+
+    def restyle(self, images: torch.Tensor) -> torch.Tensor:
+        """Colour and overlay (grain needs a seed: see :meth:`grader`)."""
+        return self.net(images)
+
+    def grade_array(self, image: np.ndarray, options: ApplyOptions, *, seed: int) -> np.ndarray:
+        """One photo ``(H, W, 3)`` (uint8 or float) at full resolution, in row bands; grain from ``seed``."""
+        lut = finish_lut(self.net.lut.clamp(0.0, 1.0), options)
+        x = torch.from_numpy(as_float(image)).permute(2, 0, 1)[None]  # (1, 3, H, W)
+        h, w = x.shape[-2:]
+        out = torch.empty_like(x)
+        with torch.no_grad():
+            for top in range(0, h, _BAND_ROWS):
+                rows = x[..., top:top + _BAND_ROWS, :]
+                gx, gy = frame_grid(rows.shape[-2], w, box=(top, 0, h, w))
+                out[..., top:top + _BAND_ROWS, :] = self.net(rows, gx, gy, aspect=w / h, lut=lut,
+                                                             strength=options.strength)
+            g = self.net.grain
+            if options.strength and float(g[:3].max()) > 0:
+                noise = grain_field(h, w, size=float(g[3]), mono=float(g[4]), seed=seed)
+                out = (out + options.strength * grain_amount_map(luma(out), g[:3]) * noise).clamp(0.0, 1.0)
+        return like(out[0].permute(1, 2, 0).numpy(), image)
+
+    def grader(self, options: ApplyOptions, *, video: bool = False) -> Grader:
+        frame = [0]
+
+        def grade(image: np.ndarray) -> np.ndarray:
+            if video:  # grain changes every frame, as film does; the same video gives the same frames
+                frame[0] += 1
+                seed = frame[0]
+            else:  # seeded by the photo itself: a rerun writes the same file
+                step_h, step_w = max(1, image.shape[0] // 64), max(1, image.shape[1] // 64)
+                seed = zlib.crc32(np.ascontiguousarray(image[::step_h, ::step_w]).tobytes())
+            return self.grade_array(image, options, seed=seed)
+
+        return grade
+
+    def as_lut(self, options: ApplyOptions = ApplyOptions(), *, for_image: np.ndarray | None = None,
+               exact: bool = False, report: dict[str, Any] | None = None) -> torch.Tensor:
+        """The colour part; the overlay and the grain are not in a LUT."""
+        if exact:
+            raise CapabilityError(f"{self.look.path} is a preset look: its vignette/gradient overlay and grain "
+                                  "depend on the position in the frame, which a LUT cannot carry")
+        if report is not None:
+            report["not_in_lut"] = "the radial overlay (vignette, gradient) and the film grain"
+        with torch.no_grad():
+            return finish_lut(self.net.lut.clamp(0.0, 1.0), options)
+
+    def module(self) -> torch.nn.Module:
+        return RestyleModule(self.restyle, self.net).eval()
+
+    # --- settings (sliders, --set) ------------------------------------------------------------------------
+    def settings(self) -> dict[str, tuple[float, float, float]]:
+        """Every named parameter: (value, low, high)."""
+        return {k: (v, *PresetNet.RANGES[k]) for k, v in self.net.values().items()}
+
+    def adjusted(self, values: dict[str, float]) -> Look:
+        """A copy of the look with ``values`` set (names from :meth:`settings`), in memory."""
+        unknown = sorted(set(values) - set(PresetNet.RANGES))
+        if unknown:
+            raise CapabilityError(f"unknown setting(s) {', '.join(unknown)}; a preset look has: "
+                                  f"{', '.join(PresetNet.RANGES)}")
+        net = PresetNet(lut_size=self.net.lut.shape[-1])
+        net.load_state_dict(self.net.state_dict())
+        net.set_values(values)
+        tensors = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        return Look(path=self.look.path, kind=self.look.kind, config=self.look.config, meta=dict(self.look.meta),
+                    tensors=tensors)

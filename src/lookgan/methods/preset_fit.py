@@ -1,0 +1,195 @@
+"""The non-adversarial fits of the ``preset`` kind: colour given distance from the centre, and grain from
+high-pass statistics.
+
+**Rings.** Every frame (squashed to a square, so normalised coordinates stay exact) is cut into rings of equal
+area around the centre; the loss is the sliced Wasserstein distance between the colours of the graded photos and
+of the style images *in each ring*, summed. A global colour fit sees one distribution; this one sees how it
+changes towards the corners, which is all a radial overlay does.
+
+**Grain.** Added noise raises the high-pass energy of the luma (and, for colour grain, of the chroma) above what
+the same pipeline gives the photos without grain. On crops at the images' own resolution we measure that excess
+per luminance band in two frequency bands; the amounts follow from our grain's known high-pass gain and its size
+from the ratio of the two bands (a 1-D search over sizes); the colour share from the chroma excess.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ..models.preset import frame_grid, grain_field, luma, radial_distance
+
+def cell_ids(size: int, grid: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Cell index ``(size * size,)`` of every pixel of a square frame cut into ``grid`` x ``grid`` equal cells
+    (position-aware: a shifted or asymmetric overlay changes the cells differently)."""
+    idx = torch.arange(size, device=device) * grid // size
+    return (idx.view(-1, 1) * grid + idx.view(1, -1)).flatten()
+
+
+def ring_ids(size: int, n_rings: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    """Ring index ``(size * size,)`` of every pixel of a square frame: distance from the centre in normalised
+    coordinates (corners at 1), cut so that the rings hold equal areas."""
+    x, y = frame_grid(size, size, device=device)
+    d = torch.sqrt((x**2 + y**2) / 2).flatten()
+    edges = torch.sqrt(torch.linspace(0, 1, n_rings + 1, device=device))[1:-1]
+    return torch.bucketize(d, edges)
+
+
+def sliced_w2(a: torch.Tensor, b: torch.Tensor, directions: torch.Tensor, *, n: int,
+              generator: torch.Generator) -> torch.Tensor:
+    """Sliced Wasserstein-2 (squared) between point sets ``a`` ``(N, 3)`` and ``b`` ``(M, 3)``: ``n`` points of
+    each drawn at random, projected on ``directions`` ``(3, K)``, sorted and matched."""
+    ia = torch.randint(0, a.shape[0], (n,), generator=generator).to(a.device)
+    ib = torch.randint(0, b.shape[0], (n,), generator=generator).to(b.device)
+    pa = torch.sort(a[ia] @ directions, dim=0).values
+    pb = torch.sort(b[ib] @ directions, dim=0).values
+    return (pa - pb).pow(2).mean()
+
+
+def ring_loss(output: torch.Tensor, style: torch.Tensor, rings: torch.Tensor, n_rings: int, *,
+              generator: torch.Generator, n_directions: int = 32, n_points: int = 2048) -> torch.Tensor:
+    """Sum over rings of the sliced W2 between the colours of ``output`` and ``style`` (``(B, 3, S, S)`` in [0, 1])
+    in that ring."""
+    directions = F.normalize(torch.randn(3, n_directions, generator=generator), dim=0).to(output.device)
+    out_px = output.permute(0, 2, 3, 1).reshape(output.shape[0], -1, 3)  # (B, S*S, 3)
+    sty_px = style.permute(0, 2, 3, 1).reshape(style.shape[0], -1, 3)
+    total = output.new_zeros(())
+    for r in range(n_rings):
+        sel = rings == r
+        total = total + sliced_w2(out_px[:, sel].reshape(-1, 3), sty_px[:, sel].reshape(-1, 3), directions,
+                                  n=n_points, generator=generator)
+    return total
+
+
+def radial_profile(frames: torch.Tensor, aspects: torch.Tensor, n: int = 8) -> torch.Tensor:
+    """Mean colour ``(n, 3)`` of squashed frames ``(B, 3, S, S)`` in ``n`` equal bins of the distance from the
+    centre (a circle in pixels, given each frame's ``aspects``; corners at 1)."""
+    x, y = frame_grid(frames.shape[-2], frames.shape[-1], device=frames.device)
+    d = radial_distance(x, y, aspect=aspects.view(-1, 1, 1, 1), centre=torch.zeros(2), roundness=torch.tensor(0.0))
+    idx = (d.clamp(0, 1 - 1e-6) * n).long().expand(-1, 3, -1, -1)  # (B, 3, S, S)
+    sums = torch.zeros(3, n).scatter_add_(1, idx.transpose(0, 1).reshape(3, -1), frames.transpose(0, 1).reshape(3, -1))
+    counts = torch.zeros(n).scatter_add_(0, idx[:, 0].reshape(-1), torch.ones(idx[:, 0].numel()))
+    return (sums / counts.clamp_min(1)).T
+
+
+def init_overlay(style: torch.Tensor, graded: torch.Tensor) -> dict[str, float]:
+    """Overlay settings (names of :data:`PresetNet.RANGES`) from the radial profiles ``(n, 3)`` of the style
+    set and of the graded photos: their ratio, relative to the centre, is matched by a multiply (darker towards
+    the edge) or screen (lighter) ramp from ``radius`` over ``width`` (grid search; colour by least squares)."""
+    n = style.shape[0]
+    ratio = (style / graded.clamp_min(1e-3)) / (style[0] / graded[0].clamp_min(1e-3))  # (n, 3), 1 at the centre
+    d = (torch.arange(n) + 0.5) / n
+    best = None
+    for r0 in torch.linspace(0.0, 0.9, 10):
+        for w in torch.linspace(0.1, 1.5, 15):
+            t = ((d - r0) / w).clamp(0, 1)[:, None]  # (n, 1)
+            k = (t * (ratio - 1)).sum(0) / (t * t).sum().clamp_min(1e-9)  # per channel: ratio ~ 1 + k t
+            err = float(((1 + k * t - ratio) ** 2).sum())
+            if best is None or err < best[0]:
+                best = (err, float(r0), float(w), k)
+    _, r0, w, k = best  # type: ignore[misc]
+    end = 1 + k  # the ratio at the end of the ramp
+    darker = float(end.mean()) <= 1.0
+    mean_graded = float(graded.mean())
+    colour = end.clamp(0, 1) if darker else ((end - 1) * mean_graded / max(1 - mean_graded, 1e-3)).clamp(0, 1)
+    values = {"overlay.radius": r0, "overlay.width": w, "overlay.roundness": 0.0, "overlay.opacity_in": 0.95,
+              "overlay.opacity_out": 0.95, "overlay.centre_x": 0.0, "overlay.centre_y": 0.0}
+    inner = 1.0 if darker else 0.0  # white multiplies and black screens to nothing
+    for i, c in enumerate("rgb"):
+        values[f"overlay.colour_in_{c}"] = inner
+        values[f"overlay.colour_out_{c}"] = float(colour[i])
+    values["overlay.mode_multiply" if darker else "overlay.mode_screen"] = 0.96
+    return values
+
+
+def ring_profile(images: torch.Tensor, n_rings: int = 8) -> torch.Tensor:
+    """Mean colour ``(n_rings, 3)`` of square frames ``(B, 3, S, S)`` per ring (for reports and tests)."""
+    rings = ring_ids(images.shape[-1], n_rings, images.device)
+    px = images.permute(0, 2, 3, 1).reshape(-1, images.shape[-1] ** 2, 3)
+    return torch.stack([px[:, rings == r].mean((0, 1)) for r in range(n_rings)])
+
+
+# --- grain ----------------------------------------------------------------------------------------------------
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    radius = max(1, int(3 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    x = F.pad(x, (radius, radius, radius, radius), mode="reflect")
+    x = F.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1).contiguous(), groups=c)
+    return F.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1).contiguous(), groups=c)
+
+
+#: The two frequency bands (Gaussian sigmas in pixels): fine = x - blur(1), coarse = blur(1) - blur(3).
+BANDS = (1.0, 3.0)
+MARGIN = 8
+
+
+@dataclass(frozen=True)
+class GrainStats:
+    """High-pass energy of a set of crops: per luminance band (shadows, midtones, highlights) for the fine band,
+    the coarse/fine ratio, and the fine-band energy of R - G (colour grain)."""
+
+    fine: torch.Tensor  # (3,)
+    coarse: torch.Tensor  # (3,)
+    chroma: torch.Tensor  # ()
+
+
+def _bands(y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Fine and coarse high-pass energy maps of ``y`` ``(B, 1, H, W)`` and its smooth version, margins cut."""
+    smooth1, smooth3 = _blur(y, BANDS[0]), _blur(y, BANDS[1])
+    inner = (slice(None), slice(None), slice(MARGIN, -MARGIN), slice(MARGIN, -MARGIN))
+    return (y - smooth1)[inner] ** 2, (smooth1 - smooth3)[inner] ** 2, smooth3[inner]
+
+
+def grain_stats(crops: torch.Tensor) -> GrainStats:
+    """:class:`GrainStats` of crops ``(B, 3, H, W)`` in [0, 1] (luminance bands by Bernstein weights)."""
+    fine, coarse, lum = _bands(luma(crops))
+    rg = crops[:, :1] - crops[:, 1:2]
+    chroma = _bands(rg)[0]
+    weights = torch.stack([(1 - lum) ** 2, 2 * lum * (1 - lum), lum**2])  # (3, B, 1, h, w)
+    norm = weights.sum((1, 2, 3, 4)).clamp_min(1e-8)
+    return GrainStats(fine=(weights * fine).sum((1, 2, 3, 4)) / norm,
+                      coarse=(weights * coarse).sum((1, 2, 3, 4)) / norm, chroma=chroma.mean())
+
+
+def grain_response(size_px: float, *, side: int = 160, seed: int = 0) -> tuple[float, float]:
+    """Fine and coarse band energy of our unit-variance grain at ``size_px`` pixels per grain cell."""
+    field = grain_field(side, side, size=size_px / side, mono=1.0, seed=seed)[:, :1]
+    fine, coarse, _ = _bands(field)
+    return float(fine.mean()), float(coarse.mean())
+
+
+#: Variance of the luma of unit colour grain (three independent channels, Rec. 709 weights).
+_COLOUR_LUMA_VAR = 0.2126**2 + 0.7152**2 + 0.0722**2
+
+
+@dataclass(frozen=True)
+class GrainFit:
+    amounts: tuple[float, float, float]
+    size_px: float
+    mono: float
+
+
+def fit_grain(style: GrainStats, graded: GrainStats, *, sizes: tuple[float, ...] | None = None) -> GrainFit:
+    """Grain amounts (shadows, midtones, highlights), size in pixels and mono share that raise ``graded``'s
+    high-pass energy to ``style``'s (zero amounts when the style has no excess)."""
+    sizes = sizes or tuple(float(s) for s in torch.logspace(math.log10(0.6), math.log10(6.0), 12))
+    excess_fine = (style.fine - graded.fine).clamp_min(0)
+    excess_coarse = (style.coarse - graded.coarse).clamp_min(0)
+    if float(excess_fine.max()) <= 1e-6:
+        return GrainFit((0.0, 0.0, 0.0), 1.0, 1.0)
+    ratio = float(excess_coarse.sum() / excess_fine.sum().clamp_min(1e-12))
+    responses = {s: grain_response(s) for s in sizes}
+    size = min(sizes, key=lambda s: abs(math.log((responses[s][1] + 1e-9) / responses[s][0]) - math.log(ratio + 1e-9)))
+    gain = responses[size][0]
+    # R - G of grain with mono share m: 2 (1 - m) a^2 gain; its luma: (m + 0.56 (1 - m)) a^2 gain. Their ratio
+    # q gives m; then the amounts.
+    q = max(0.0, float(style.chroma - graded.chroma)) / max(float(excess_fine.mean()), 1e-12)
+    mono = min(1.0, max(0.0, (2 - _COLOUR_LUMA_VAR * q) / (2 + (1 - _COLOUR_LUMA_VAR) * q)))
+    luma_var = mono + _COLOUR_LUMA_VAR * (1 - mono)
+    amounts = tuple(float(math.sqrt(float(e) / (gain * luma_var))) for e in excess_fine)
+    return GrainFit(amounts, size, mono)  # type: ignore[arg-type]

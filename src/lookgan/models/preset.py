@@ -1,0 +1,241 @@
+"""The ``preset`` look as an editor would build it: a colour LUT, a radial overlay and film grain, each layer a
+handful of bounded, named parameters (what the sliders show).
+
+Everything is defined in normalised frame coordinates (``x``, ``y`` in [-1, 1] from edge to edge, whatever the
+size or aspect) and grain in fractions of the short side, so a 4K export looks like the 256-px preview.
+
+* **colour** — one 3D LUT (``lut``), applied per pixel;
+* **overlay** — a radial gradient from ``colour_in`` at ``radius`` to ``colour_out`` at ``radius + width``
+  (linear in between, as CSS radial gradients and Instagram-style filters), centred at ``centre``, a circle in
+  pixels (``roundness`` 0, normalised by the half-diagonal so the corners sit at 1) or an ellipse that follows
+  the frame (``roundness`` 1); blended with a mix of the editors' blend modes (normal, multiply, screen, overlay,
+  soft light; W3C compositing definitions) at opacity ``opacity_in`` → ``opacity_out`` along the same ramp.
+  Vignettes (dark or light), warm centres and coloured corners are all this one layer;
+* **grain** — Gaussian noise of a given size (fraction of the short side), monochrome/colour share, and amounts
+  for shadows, midtones and highlights (Bernstein weights of the luma), seeded so that a rerun is identical.
+
+``order`` says whether the overlay is laid before the colour grade (Instagram-style filters: gradient, then
+contrast/brightness) or after it (a film grade, then a vignette).
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..ops.lut3d import apply_lut, identity_lut
+
+BLEND_MODES = ("normal", "multiply", "screen", "overlay", "soft_light")
+Order = Literal["overlay_first", "colour_first"]
+ORDERS: tuple[Order, ...] = ("overlay_first", "colour_first")
+
+
+# --- blend modes (W3C Compositing and Blending Level 1), base b and source s in [0, 1] ---------------------------
+def _soft_light(b: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    d = torch.where(b <= 0.25, ((16 * b - 12) * b + 4) * b, b.clamp_min(1e-6).sqrt())  # no inf gradient at 0
+    return torch.where(s <= 0.5, b - (1 - 2 * s) * b * (1 - b), b + (2 * s - 1) * (d - b))
+
+
+def blend_mode(base: torch.Tensor, source: torch.Tensor, mode: str) -> torch.Tensor:
+    """``mode`` of ``source`` over ``base`` (both [0, 1]), before opacity."""
+    if mode == "normal":
+        return source.expand_as(base)
+    if mode == "multiply":
+        return base * source
+    if mode == "screen":
+        return base + source - base * source
+    if mode == "overlay":  # hard light with the layers swapped
+        return torch.where(base <= 0.5, 2 * base * source, 1 - 2 * (1 - base) * (1 - source))
+    if mode == "soft_light":
+        return _soft_light(base, source)
+    raise ValueError(f"unknown blend mode {mode!r}; one of {', '.join(BLEND_MODES)}")
+
+
+# --- frame geometry -------------------------------------------------------------------------------------------
+def frame_grid(height: int, width: int, *, box: tuple[int, int, int, int] | None = None,
+               device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """Normalised coordinates ``(x, y)``, each ``(1, 1, height, width)`` in [-1, 1] across the whole frame at pixel
+    centres. ``box`` = (top, left, frame_height, frame_width) places a crop inside a larger frame."""
+    top, left, fh, fw = box if box is not None else (0, 0, height, width)
+    ys = (torch.arange(height, device=device, dtype=torch.float32) + top + 0.5) / fh * 2 - 1
+    xs = (torch.arange(width, device=device, dtype=torch.float32) + left + 0.5) / fw * 2 - 1
+    return xs.view(1, 1, 1, width).expand(1, 1, height, width), ys.view(1, 1, height, 1).expand(1, 1, height, width)
+
+
+def radial_distance(x: torch.Tensor, y: torch.Tensor, *, aspect: float | torch.Tensor, centre: torch.Tensor,
+                    roundness: torch.Tensor) -> torch.Tensor:
+    """Distance from ``centre`` (in normalised coordinates) with the corners of a centred frame at 1: a circle
+    in pixels for ``roundness`` 0 (``aspect`` = width / height, a number or one per image ``(B, 1, 1, 1)``), an
+    ellipse following the frame for 1."""
+    aspect = torch.as_tensor(aspect, dtype=x.dtype, device=x.device)
+    diag = torch.sqrt(aspect**2 + 1.0)
+    half = 1 / math.sqrt(2)
+    ax = aspect / diag + (half - aspect / diag) * roundness
+    ay = 1.0 / diag + (half - 1.0 / diag) * roundness
+    return torch.sqrt(((x - centre[0]) * ax) ** 2 + ((y - centre[1]) * ay) ** 2 + 1e-12)
+
+
+# --- grain ----------------------------------------------------------------------------------------------------
+def grain_field(height: int, width: int, *, size: float, mono: float, seed: int,
+                device: torch.device | str = "cpu") -> torch.Tensor:
+    """Unit-variance film grain ``(1, 3, height, width)``: white noise drawn on cells of ``size`` x the short side
+    (at least one pixel), smoothly upsampled; ``mono`` of its variance shared by the three channels."""
+    cell = max(1.0, size * min(height, width))
+    gh, gw = max(2, round(height / cell)), max(2, round(width / cell))
+    gen = torch.Generator().manual_seed(int(seed) % (2**63))
+    noise = torch.randn(1, 4, gh, gw, generator=gen)  # one mono channel, three colour channels
+    if (gh, gw) != (height, width):
+        noise = F.interpolate(noise, size=(height, width), mode="bicubic", align_corners=False)
+    noise = noise / noise.flatten(2).std(dim=2).clamp_min(1e-6)[..., None, None]
+    m = float(min(max(mono, 0.0), 1.0))
+    return (math.sqrt(m) * noise[:, :1] + math.sqrt(1 - m) * noise[:, 1:]).to(device)
+
+
+def luma(images: torch.Tensor) -> torch.Tensor:
+    """Rec. 709 luma ``(B, 1, H, W)`` of RGB in [0, 1]."""
+    w = torch.tensor([0.2126, 0.7152, 0.0722], device=images.device, dtype=images.dtype).view(1, 3, 1, 1)
+    return (images * w).sum(1, keepdim=True)
+
+
+def grain_amount_map(lum: torch.Tensor, amounts: torch.Tensor) -> torch.Tensor:
+    """Grain strength per pixel from shadow / midtone / highlight ``amounts`` (Bernstein weights of luma)."""
+    return amounts[0] * (1 - lum) ** 2 + amounts[1] * 2 * lum * (1 - lum) + amounts[2] * lum**2
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+class PresetNet(nn.Module):
+    """The three layers with their raw (unbounded) parameters; :meth:`values` gives the named, bounded ones.
+
+    Colour and overlay are trained by gradient; the grain parameters are buffers fitted by moment matching
+    (their effect on a loss is a random field, whose gradient says little)."""
+
+    #: name -> (low, high): the range of every named parameter (sliders, ``--set``).
+    RANGES: dict[str, tuple[float, float]] = {
+        "overlay.centre_x": (-0.5, 0.5), "overlay.centre_y": (-0.5, 0.5), "overlay.roundness": (0.0, 1.0),
+        "overlay.radius": (0.0, 1.5), "overlay.width": (0.05, 2.05),
+        "overlay.opacity_in": (0.0, 1.0), "overlay.opacity_out": (0.0, 1.0),
+        **{f"overlay.colour_{w}_{c}": (0.0, 1.0) for w in ("in", "out") for c in "rgb"},
+        **{f"overlay.mode_{m}": (0.0, 1.0) for m in BLEND_MODES},
+        "grain.shadows": (0.0, 0.3), "grain.midtones": (0.0, 0.3), "grain.highlights": (0.0, 0.3),
+        "grain.size": (0.0005, 0.02), "grain.mono": (0.0, 1.0),
+    }
+
+    def __init__(self, *, lut_size: int = 33, order: Order = "overlay_first") -> None:
+        super().__init__()
+        # the order is state (saved with the look, chosen by fit), so it is a buffer: 0 overlay first, 1 colour first
+        self.register_buffer("order_code", torch.tensor(float(ORDERS.index(order))))  # float: looks hold floats
+        self.lut = nn.Parameter(identity_lut(lut_size))  # (3, n, n, n)
+        self.centre = nn.Parameter(torch.zeros(2))
+        self.roundness = nn.Parameter(torch.zeros(1))
+        self.radius = nn.Parameter(torch.tensor([_logit(0.3 / 1.5)]))
+        self.width = nn.Parameter(torch.tensor([_logit(0.7 / 2.0)]))
+        self.colour_in = nn.Parameter(torch.zeros(3))
+        self.colour_out = nn.Parameter(torch.full((3,), -2.0))
+        self.opacity = nn.Parameter(torch.full((2,), -6.0))  # in, out: the overlay starts (almost) invisible
+        self.mode_logits = nn.Parameter(torch.zeros(len(BLEND_MODES)))
+        self.register_buffer("grain", torch.tensor([0.0, 0.0, 0.0, 0.002, 1.0]))  # shadows, mid, high, size, mono
+
+    @property
+    def order(self) -> Order:
+        return ORDERS[round(float(self.order_code))]
+
+    @order.setter
+    def order(self, value: Order) -> None:
+        self.order_code.fill_(float(ORDERS.index(value)))
+
+    # --- named values ------------------------------------------------------------------------------------------
+    def overlay_values(self) -> dict[str, torch.Tensor]:
+        """The overlay's bounded parameters as tensors (differentiable)."""
+        return {"centre": 0.5 * torch.tanh(self.centre), "roundness": torch.sigmoid(self.roundness)[0],
+                "radius": 1.5 * torch.sigmoid(self.radius)[0], "width": 0.05 + 2.0 * torch.sigmoid(self.width)[0],
+                "colour_in": torch.sigmoid(self.colour_in), "colour_out": torch.sigmoid(self.colour_out),
+                "opacity": torch.sigmoid(self.opacity), "modes": torch.softmax(self.mode_logits, 0)}
+
+    def values(self) -> dict[str, float]:
+        """Every named parameter (see :data:`RANGES`) as a plain number."""
+        with torch.no_grad():
+            o = self.overlay_values()
+            out = {"overlay.centre_x": o["centre"][0], "overlay.centre_y": o["centre"][1],
+                   "overlay.roundness": o["roundness"], "overlay.radius": o["radius"], "overlay.width": o["width"],
+                   "overlay.opacity_in": o["opacity"][0], "overlay.opacity_out": o["opacity"][1]}
+            for w in ("in", "out"):
+                out.update({f"overlay.colour_{w}_{c}": o[f"colour_{w}"][i] for i, c in enumerate("rgb")})
+            out.update({f"overlay.mode_{m}": o["modes"][i] for i, m in enumerate(BLEND_MODES)})
+            g = self.grain
+            out.update({"grain.shadows": g[0], "grain.midtones": g[1], "grain.highlights": g[2], "grain.size": g[3],
+                        "grain.mono": g[4]})
+        return {k: round(float(v), 6) for k, v in out.items()}
+
+    @torch.no_grad()
+    def set_values(self, values: dict[str, float]) -> None:
+        """Set named parameters (clipped to their ranges); blend-mode weights are renormalised."""
+        for name, value in values.items():
+            lo, hi = self.RANGES[name]
+            v = min(max(float(value), lo), hi)
+            layer, _, field = name.partition(".")
+            if layer == "grain":
+                self.grain[["shadows", "midtones", "highlights", "size", "mono"].index(field)] = v
+            elif field in ("centre_x", "centre_y"):
+                self.centre[0 if field == "centre_x" else 1] = math.atanh(min(max(v / 0.5, -0.9999), 0.9999))
+            elif field in ("roundness", "radius", "width"):
+                getattr(self, field)[0] = _logit((v - lo) / (hi - lo))
+            elif field.startswith("opacity_"):
+                self.opacity[0 if field.endswith("_in") else 1] = _logit(v)
+            elif field.startswith("colour_"):
+                _, where, c = field.split("_")
+                getattr(self, f"colour_{where}")["rgb".index(c)] = _logit(v)
+            else:  # a blend-mode weight: the others share the rest in their present proportions
+                modes = torch.softmax(self.mode_logits, 0)
+                i = BLEND_MODES.index(field[len("mode_"):])
+                others = modes.clone()
+                others[i] = 0.0
+                modes = others * (1.0 - v) / others.sum().clamp_min(1e-12)
+                modes[i] = v
+                self.mode_logits.copy_(torch.log(modes.clamp_min(1e-6)))
+
+    # --- the layers --------------------------------------------------------------------------------------------
+    def overlay(self, images: torch.Tensor, x: torch.Tensor, y: torch.Tensor, *, aspect: float | torch.Tensor,
+                strength: float = 1.0) -> torch.Tensor:
+        """The radial overlay on ``images`` ``(B, 3, H, W)`` in [0, 1] at coordinates ``x``, ``y``."""
+        o = self.overlay_values()
+        d = radial_distance(x, y, aspect=aspect, centre=o["centre"], roundness=o["roundness"])
+        t = ((d - o["radius"]) / o["width"]).clamp(0.0, 1.0)  # (1, 1, H, W): 0 inside, 1 outside the ramp
+        source = torch.lerp(o["colour_in"].view(1, 3, 1, 1), o["colour_out"].view(1, 3, 1, 1), t)
+        alpha = strength * torch.lerp(o["opacity"][0], o["opacity"][1], t)
+        blended = sum(w * blend_mode(images, source, m) for w, m in zip(o["modes"], BLEND_MODES))
+        return (images + alpha * (blended - images)).clamp(0.0, 1.0)
+
+    def colour(self, images: torch.Tensor, lut: torch.Tensor | None = None) -> torch.Tensor:
+        return apply_lut(images, self.lut if lut is None else lut).clamp(0.0, 1.0)
+
+    def add_grain(self, images: torch.Tensor, *, seed: int, strength: float = 1.0) -> torch.Tensor:
+        """Film grain on ``images`` ``(B, 3, H, W)``; the same ``seed`` gives the same grain."""
+        g = self.grain
+        if strength == 0 or float(g[:3].abs().max()) == 0:
+            return images
+        h, w = images.shape[-2:]
+        noise = grain_field(h, w, size=float(g[3]), mono=float(g[4]), seed=seed, device=images.device)
+        return (images + strength * grain_amount_map(luma(images), g[:3]) * noise).clamp(0.0, 1.0)
+
+    def forward(self, images: torch.Tensor, x: torch.Tensor | None = None, y: torch.Tensor | None = None, *,
+                aspect: float | torch.Tensor | None = None, lut: torch.Tensor | None = None, grain_seed: int | None = None,
+                strength: float = 1.0) -> torch.Tensor:
+        """The look on ``images`` ``(B, 3, H, W)`` in [0, 1]. ``x``, ``y`` (default: the whole frame) and ``aspect``
+        (width / height of the frame; default: of ``images``) place the overlay; ``lut`` replaces the learnt
+        LUT (strength and keep-colour folded in); grain only with a ``grain_seed``."""
+        h, w = images.shape[-2:]
+        if x is None or y is None:
+            x, y = frame_grid(h, w, device=images.device)
+        aspect = w / h if aspect is None else aspect
+        if self.order == "overlay_first":
+            out = self.colour(self.overlay(images, x, y, aspect=aspect, strength=strength), lut)
+        else:
+            out = self.overlay(self.colour(images, lut), x, y, aspect=aspect, strength=strength)
+        return out if grain_seed is None else self.add_grain(out, seed=grain_seed, strength=strength)
