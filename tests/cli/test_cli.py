@@ -33,7 +33,7 @@ def test_commands_map_to_library_functions():
         assert callable(getattr(importlib.import_module(module), fn)), name
 
 
-@pytest.mark.parametrize("cmd", ["", "train", "apply", "export", "eval", "generate", "info", "demo", "ui"])
+@pytest.mark.parametrize("cmd", ["", "train", "apply", "adjust", "export", "eval", "generate", "info", "demo", "ui"])
 def test_help(capsys, cmd):
     code, text = run(capsys, *([cmd] if cmd else []), "--help")
     assert code == 0 and "Usage:" in text
@@ -215,3 +215,18 @@ def test_no_module_shadows_a_public_function():
             importlib.import_module(info.name)
     for name in lookgan.__all__:
         assert not isinstance(getattr(lookgan, name), type(lookgan)), name
+
+
+def test_progress_bar_counts_to_the_step_the_time_budget_reaches():
+    from lookgan.cli.common import TqdmProgress
+    from lookgan.training.loop import Progress
+
+    bar = TqdmProgress()
+    # 2000 steps asked, 7 steps/s, 60 s left: the run ends near step 10 + 420, and that is what the bar shows
+    bar(Progress(step=10, total=2000, losses={}, steps_per_s=7.0, eta_s=60.0, elapsed_s=1.4))
+    assert bar.bar.total == 430
+    bar(Progress(step=11, total=2000, losses={}, steps_per_s=7.0, eta_s=None, elapsed_s=1.6))
+    assert bar.bar.total == 430  # no estimate: leave it
+    bar(Progress(step=1990, total=2000, losses={}, steps_per_s=7.0, eta_s=1.4, elapsed_s=284))
+    assert bar.bar.total == 2000  # the step budget binds
+    bar.close()

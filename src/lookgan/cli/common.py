@@ -31,7 +31,9 @@ def show_warning(message: Any, category: Any, filename: str, lineno: int, file: 
 
 
 class TqdmProgress:
-    """Progress bar for training: step, losses, it/s and ETA (tqdm works it out)."""
+    """Progress bar for training: step, losses, it/s and ETA. When the time budget (``--minutes``) ends the run
+    before the step budget, the bar's total is the step the run will reach, so its ETA is the time left (tqdm's
+    own would count to the step budget: "24:12" left on a 4-minute run)."""
 
     def __init__(self) -> None:
         self.bar: Any = None
@@ -42,6 +44,10 @@ class TqdmProgress:
         if self.bar is None:
             self.bar = tqdm(total=p.total, initial=p.step - 1, desc="training", unit="step", dynamic_ncols=True,
                             mininterval=0.1 if sys.stderr.isatty() else 10.0)  # short logs when not a terminal
+        if p.eta_s is not None and p.steps_per_s > 0:
+            reached = min(p.total, p.step + round(p.eta_s * p.steps_per_s))
+            if reached != self.bar.total:
+                self.bar.total = reached
         self.bar.update(p.step - self.bar.n)
         self.bar.set_postfix({k: f"{v:.3f}" for k, v in p.losses.items()}, refresh=False)
 

@@ -252,7 +252,8 @@ class Preset(Method):
         ip = torch.randint(0, len(self._photos), (c.batch_frames,))
         is_ = torch.randint(0, len(self._style), (c.batch_frames,))
         x, y = self._grid
-        out = self.net(self._photos[ip], x, y, aspect=self._photo_aspect[ip].view(-1, 1, 1, 1))
+        net = self.nets["preset"]  # through its DDP wrapper under torchrun
+        out = net(self._photos[ip], x, y, aspect=self._photo_aspect[ip].view(-1, 1, 1, 1))
         rings = ring_loss(out, self._style[is_], self._regions, self._n_regions, generator=None)
         change = self.net.lut - self._identity
         reg = c.smoothness * lut_smoothness(change) + c.monotonicity * lut_monotonicity(self.net.lut[None])
