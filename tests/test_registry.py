@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_builtin_kinds_come_from_lookgans_own_entry_points():
     installed = {ep.name: ep.value for ep in metadata.entry_points(group=registry.GROUP)
                  if ep.dist is not None and ep.dist.name == "lookgan"}
-    assert set(installed) == {"lut", "reinhard", "ot", "cyclegan", "cut", "fastcut", "dcgan", "fastgan"}
+    assert set(installed) == {"lut", "reinhard", "ot", "cyclegan", "cut", "fastcut", "dcgan", "fastgan", "preset"}
     # a checkout used without installing (torch.hub from a clone) reads the same table from pyproject.toml
     assert registry._source_entry_points() == installed
 

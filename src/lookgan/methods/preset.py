@@ -20,25 +20,24 @@ expose its named parameters as settings (``lookgan apply --set grain.midtones=0.
 """
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 import torch
 
-from ..capabilities import ApplyOptions, CapabilityError, Grader, RestyleModule, finish_lut
-from ..data.images import as_float, like, read_image
+from ..data.images import as_float, read_image
 from ..data.transforms import unit_range
 from ..look import Look
 from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..losses.regularizers import lut_monotonicity, lut_smoothness
 from ..models.lut import ConvEncoder, thumbnail
-from ..models.preset import ORDERS, PresetNet, frame_grid, grain_amount_map, grain_field, luma
+from ..models.preset import ORDERS, PresetNet, frame_grid
 from ..ops.lut3d import identity_lut
 from ..ops.transfer import ot_lut, sample_pixels
 from .base import DataSpec, Method
 from .lut import nearest_style
+from .preset_look import PresetRestyler
 from .preset_fit import (GrainStats, cell_ids, fit_grain, grain_stats, init_overlay, radial_profile, ring_ids,
                          ring_loss)
 
@@ -64,8 +63,12 @@ class PresetConfig:
     """Frames of each set per step."""
     lr: float = 0.01
     """Adam learning rate of the overlay's (unbounded) parameters."""
+    lut_fit: Literal["ot", "joint"] = "ot"
+    """``ot``: the LUT is optimal transport between all pixels of the two sets, refitted every ``grain_every``
+    steps through the current overlay when it comes first; ``joint``: trained with the overlay by the regions'
+    colour matching (measured worse: per-region statistics of 60 photos carry their content)."""
     lr_lut: float = 2e-3
-    """Adam learning rate of the LUT."""
+    """Adam learning rate of the LUT (``lut_fit: joint``)."""
     smoothness: float = 0.1
     monotonicity: float = 10.0
     anchor: float = 0.0
@@ -119,12 +122,6 @@ def _grain_crops(paths: list[Any], side: int, limit: int) -> list[tuple[torch.Te
     return crops
 
 
-def _mean_stats(stats: list[GrainStats]) -> GrainStats:
-    return GrainStats(fine=torch.stack([s.fine for s in stats]).mean(0),
-                      coarse=torch.stack([s.coarse for s in stats]).mean(0),
-                      chroma=torch.stack([s.chroma for s in stats]).mean())
-
-
 class Preset(Method):
     """Learns colour, a radial overlay and film grain as an editor-like preset with named sliders."""
 
@@ -141,10 +138,13 @@ class Preset(Method):
         c = config
         self.net = PresetNet(lut_size=c.lut_size).to(self.device)
         self.nets = {"preset": self.net}
-        lut_params = [self.net.lut]
         others = [p for n, p in self.net.named_parameters() if n != "lut"]
-        self.optimizers = {"preset": torch.optim.Adam([{"params": lut_params, "lr": c.lr_lut},
-                                                       {"params": others, "lr": c.lr}], betas=(0.9, 0.999))}
+        groups = [{"params": others, "lr": c.lr}]
+        if c.lut_fit == "joint":
+            groups.append({"params": [self.net.lut], "lr": c.lr_lut})
+        else:
+            self.net.lut.requires_grad_(False)  # fitted by optimal transport, not by gradient
+        self.optimizers = {"preset": torch.optim.Adam(groups, betas=(0.9, 0.999))}
         if c.critic > 0:
             critic = ConvEncoder(out_features=1, width=c.disc_width, dropout=0.0, pool=True, norm=False,
                                  in_channels=5)
@@ -188,7 +188,7 @@ class Preset(Method):
         if c.grain:
             style_crops = _grain_crops(style.paths, c.grain_crop, c.grain_images)
             self._photo_crops = _grain_crops(photos.paths, c.grain_crop, c.grain_images)
-            self._style_grain = _mean_stats([grain_stats(x) for x, _ in style_crops])
+            self._style_grain = grain_stats([x for x, _ in style_crops])
             self._short_side = float(np.median([min(box[2:]) for _, box in style_crops]))
         if fresh:
             seed = int(torch.initial_seed()) % 2**31
@@ -199,11 +199,19 @@ class Preset(Method):
                 self.net.lut.copy_(init.to(self.device))
             self.buffers["init_lut"] = init.to(self.device)
             self.init_overlay()
-            if c.order == "auto":
-                self.net.order = self._choose_order()
-            else:
-                self.net.order = c.order
+            self.net.order = self._choose_order() if c.order == "auto" else c.order
+            if c.lut_fit == "ot" and self.net.order == "overlay_first":
+                self.refit_lut()
             self.fit_grain()
+
+    @torch.no_grad()
+    def refit_lut(self) -> None:
+        """The LUT as optimal transport from the overlaid photos to the style set (overlay first)."""
+        x, y = self._grid
+        overlaid = self.net.overlay(self._photos, x, y, aspect=self._photo_aspect.view(-1, 1, 1, 1))
+        self.net.lut.copy_(ot_lut(sample_pixels(list(overlaid), self.config.pixels, seed=7),
+                                  sample_pixels(list(self._style), self.config.pixels, seed=8),
+                                  n=self.config.lut_size, iterations=self.config.ot_iterations).to(self.device))
 
     @torch.no_grad()
     def init_overlay(self) -> None:
@@ -226,6 +234,8 @@ class Preset(Method):
             for _ in range(self.config.auto_steps):
                 loss = self._colour_loss()[0]
                 self.optimize("preset", loss)
+            if self.config.lut_fit == "ot" and order == "overlay_first":
+                self.refit_lut()
             losses[order] = float(sum(self._colour_loss()[0].item() for _ in range(4)))
             self.optimizers["preset"].load_state_dict(opt_state)
         torch.set_rng_state(rng)
@@ -241,8 +251,8 @@ class Preset(Method):
         graded = []
         for crop, (top, left, h, w) in self._photo_crops:
             x, y = frame_grid(crop.shape[-2], crop.shape[-1], box=(top, left, h, w), device=self.device)
-            graded.append(grain_stats(self.net(crop.to(self.device), x, y, aspect=w / h)))
-        fit = fit_grain(self._style_grain, _mean_stats(graded))
+            graded.append(self.net(crop.to(self.device), x, y, aspect=w / h))
+        fit = fit_grain(self._style_grain, grain_stats(graded))
         self.net.grain.copy_(torch.tensor([*fit.amounts, fit.size_px / self._short_side, fit.mono]))
 
     # --- training -----------------------------------------------------------------------------------------
@@ -280,6 +290,8 @@ class Preset(Method):
             losses.update(d=loss_d.detach(), g=adv.detach())
         self.optimize("preset", total)
         if step % c.grain_every == 0:
+            if c.lut_fit == "ot" and self.net.order == "overlay_first":
+                self.refit_lut()
             self.fit_grain()
         return losses
 
@@ -303,87 +315,5 @@ class Preset(Method):
         return net.to(device).eval().requires_grad_(False)
 
     @classmethod
-    def open(cls, look: Look, *, device: str = "cpu") -> "PresetRestyler":
+    def open(cls, look: Look, *, device: str = "cpu") -> PresetRestyler:
         return PresetRestyler(look, look.build(device=device))
-
-
-#: Rows per band when grading a large photo (bounds the memory of the overlay's temporaries).
-_BAND_ROWS = 256
-
-
-class PresetRestyler:
-    """A preset look as a :class:`~lookgan.capabilities.Restyler` with adjustable settings."""
-
-    size_multiple = 1
-    lut_is_whole_look = False
-
-    def __init__(self, look: Look, net: PresetNet) -> None:
-        self.look, self.net = look, net
-
-    def restyle(self, images: torch.Tensor) -> torch.Tensor:
-        """Colour and overlay (grain needs a seed: see :meth:`grader`)."""
-        return self.net(images)
-
-    def grade_array(self, image: np.ndarray, options: ApplyOptions, *, seed: int) -> np.ndarray:
-        """One photo ``(H, W, 3)`` (uint8 or float) at full resolution, in row bands; grain from ``seed``."""
-        lut = finish_lut(self.net.lut.clamp(0.0, 1.0), options)
-        x = torch.from_numpy(as_float(image)).permute(2, 0, 1)[None]  # (1, 3, H, W)
-        h, w = x.shape[-2:]
-        out = torch.empty_like(x)
-        with torch.no_grad():
-            for top in range(0, h, _BAND_ROWS):
-                rows = x[..., top:top + _BAND_ROWS, :]
-                gx, gy = frame_grid(rows.shape[-2], w, box=(top, 0, h, w))
-                out[..., top:top + _BAND_ROWS, :] = self.net(rows, gx, gy, aspect=w / h, lut=lut,
-                                                             strength=options.strength)
-            g = self.net.grain
-            if options.strength and float(g[:3].max()) > 0:
-                noise = grain_field(h, w, size=float(g[3]), mono=float(g[4]), seed=seed)
-                out = (out + options.strength * grain_amount_map(luma(out), g[:3]) * noise).clamp(0.0, 1.0)
-        return like(out[0].permute(1, 2, 0).numpy(), image)
-
-    def grader(self, options: ApplyOptions, *, video: bool = False) -> Grader:
-        frame = [0]
-
-        def grade(image: np.ndarray) -> np.ndarray:
-            if video:  # grain changes every frame, as film does; the same video gives the same frames
-                frame[0] += 1
-                seed = frame[0]
-            else:  # seeded by the photo itself: a rerun writes the same file
-                step_h, step_w = max(1, image.shape[0] // 64), max(1, image.shape[1] // 64)
-                seed = zlib.crc32(np.ascontiguousarray(image[::step_h, ::step_w]).tobytes())
-            return self.grade_array(image, options, seed=seed)
-
-        return grade
-
-    def as_lut(self, options: ApplyOptions = ApplyOptions(), *, for_image: np.ndarray | None = None,
-               exact: bool = False, report: dict[str, Any] | None = None) -> torch.Tensor:
-        """The colour part; the overlay and the grain are not in a LUT."""
-        if exact:
-            raise CapabilityError(f"{self.look.path} is a preset look: its vignette/gradient overlay and grain "
-                                  "depend on the position in the frame, which a LUT cannot carry")
-        if report is not None:
-            report["not_in_lut"] = "the radial overlay (vignette, gradient) and the film grain"
-        with torch.no_grad():
-            return finish_lut(self.net.lut.clamp(0.0, 1.0), options)
-
-    def module(self) -> torch.nn.Module:
-        return RestyleModule(self.restyle, self.net).eval()
-
-    # --- settings (sliders, --set) ------------------------------------------------------------------------
-    def settings(self) -> dict[str, tuple[float, float, float]]:
-        """Every named parameter: (value, low, high)."""
-        return {k: (v, *PresetNet.RANGES[k]) for k, v in self.net.values().items()}
-
-    def adjusted(self, values: dict[str, float]) -> Look:
-        """A copy of the look with ``values`` set (names from :meth:`settings`), in memory."""
-        unknown = sorted(set(values) - set(PresetNet.RANGES))
-        if unknown:
-            raise CapabilityError(f"unknown setting(s) {', '.join(unknown)}; a preset look has: "
-                                  f"{', '.join(PresetNet.RANGES)}")
-        net = PresetNet(lut_size=self.net.lut.shape[-1])
-        net.load_state_dict(self.net.state_dict())
-        net.set_values(values)
-        tensors = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        return Look(path=self.look.path, kind=self.look.kind, config=self.look.config, meta=dict(self.look.meta),
-                    tensors=tensors)

@@ -1,0 +1,97 @@
+"""What a saved ``preset`` look can do: the :class:`~lookgan.capabilities.Restyler` (any size, in row bands;
+grain seeded from the photo, or per video frame), its colour part as a LUT, and its named settings
+(:class:`~lookgan.capabilities.Adjustable`: sliders, ``--set``, ``lookgan adjust``)."""
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..capabilities import ApplyOptions, CapabilityError, Grader, RestyleModule, finish_lut
+from ..data.images import as_float, like
+from ..look import Look
+from ..models.preset import PresetNet, frame_grid, grain_amount_map, grain_field, luma
+
+
+#: Rows per band when grading a large photo (bounds the memory of the overlay's temporaries).
+_BAND_ROWS = 256
+
+
+class PresetRestyler:
+    """A preset look as a :class:`~lookgan.capabilities.Restyler` with adjustable settings."""
+
+    size_multiple = 1
+    lut_is_whole_look = False
+
+    def __init__(self, look: Look, net: PresetNet) -> None:
+        self.look, self.net = look, net
+
+    def restyle(self, images: torch.Tensor) -> torch.Tensor:
+        """Colour and overlay (grain needs a seed: see :meth:`grader`)."""
+        return self.net(images)
+
+    def grade_array(self, image: np.ndarray, options: ApplyOptions, *, seed: int) -> np.ndarray:
+        """One photo ``(H, W, 3)`` (uint8 or float) at full resolution, in row bands; grain from ``seed``."""
+        lut = finish_lut(self.net.lut.clamp(0.0, 1.0), options)
+        x = torch.from_numpy(as_float(image)).permute(2, 0, 1)[None]  # (1, 3, H, W)
+        h, w = x.shape[-2:]
+        out = torch.empty_like(x)
+        with torch.no_grad():
+            for top in range(0, h, _BAND_ROWS):
+                rows = x[..., top:top + _BAND_ROWS, :]
+                gx, gy = frame_grid(rows.shape[-2], w, box=(top, 0, h, w))
+                out[..., top:top + _BAND_ROWS, :] = self.net(rows, gx, gy, aspect=w / h, lut=lut,
+                                                             strength=options.strength)
+            g = self.net.grain
+            if options.strength and float(g[:3].max()) > 0:
+                noise = grain_field(h, w, size=float(g[3]), mono=float(g[4]), seed=seed)
+                out = (out + options.strength * grain_amount_map(luma(out), g[:3]) * noise).clamp(0.0, 1.0)
+        return like(out[0].permute(1, 2, 0).numpy(), image)
+
+    def grader(self, options: ApplyOptions, *, video: bool = False) -> Grader:
+        frame = [0]
+
+        def grade(image: np.ndarray) -> np.ndarray:
+            if video:  # grain changes every frame, as film does; the same video gives the same frames
+                frame[0] += 1
+                seed = frame[0]
+            else:  # seeded by the photo itself: a rerun writes the same file
+                step_h, step_w = max(1, image.shape[0] // 64), max(1, image.shape[1] // 64)
+                seed = zlib.crc32(np.ascontiguousarray(image[::step_h, ::step_w]).tobytes())
+            return self.grade_array(image, options, seed=seed)
+
+        return grade
+
+    def as_lut(self, options: ApplyOptions = ApplyOptions(), *, for_image: np.ndarray | None = None,
+               exact: bool = False, report: dict[str, Any] | None = None) -> torch.Tensor:
+        """The colour part; the overlay and the grain are not in a LUT."""
+        if exact:
+            raise CapabilityError(f"{self.look.path} is a preset look: its vignette/gradient overlay and grain "
+                                  "depend on the position in the frame, which a LUT cannot carry")
+        if report is not None:
+            report["not_in_lut"] = "the radial overlay (vignette, gradient) and the film grain"
+        with torch.no_grad():
+            return finish_lut(self.net.lut.clamp(0.0, 1.0), options)
+
+    def module(self) -> torch.nn.Module:
+        return RestyleModule(self.restyle, self.net).eval()
+
+    # --- settings (sliders, --set) ------------------------------------------------------------------------
+    def settings(self) -> dict[str, tuple[float, float, float]]:
+        """Every named parameter: (value, low, high)."""
+        return {k: (v, *PresetNet.RANGES[k]) for k, v in self.net.values().items()}
+
+    def adjusted(self, values: dict[str, float]) -> Look:
+        """A copy of the look with ``values`` set (names from :meth:`settings`), in memory."""
+        unknown = sorted(set(values) - set(PresetNet.RANGES))
+        if unknown:
+            raise CapabilityError(f"unknown setting(s) {', '.join(unknown)}; a preset look has: "
+                                  f"{', '.join(PresetNet.RANGES)}")
+        net = PresetNet(lut_size=self.net.lut.shape[-1])
+        net.load_state_dict(self.net.state_dict())
+        net.set_values(values)
+        tensors = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        return Look(path=self.look.path, kind=self.look.kind, config=self.look.config, meta=dict(self.look.meta),
+                    tensors=tensors)
