@@ -35,7 +35,7 @@ from lookgan.look import as_restyler  # noqa: E402
 from lookgan.methods.preset_fit import fit_grain, grain_stats  # noqa: E402
 from lookgan.ops.color import delta_e2000_rgb, rgb_to_lab  # noqa: E402
 
-VARIANTS = {"preset": {}, "preset+critic": {"critic": 0.05}, "frozen-lut": {"lr_lut": 1e-8},
+VARIANTS = {"preset": {}, "no-critic": {"critic": 0.0}, "frozen-lut": {"lr_lut": 1e-8},
             "anchor": {"anchor": 100.0}, "overlay-first": {"order": "overlay_first"},
             "colour-first": {"order": "colour_first"}}
 
@@ -57,7 +57,7 @@ def small(image: np.ndarray) -> np.ndarray:
 
 
 def score(grade, case: Path, grain: bool) -> dict[str, float]:
-    de, de_small, prof, energy = [], [], [], []
+    de, de_small, prof = [], [], []
     results, truths, helds = [], [], []
     for path in list_images(case / "held"):
         held = read_image(path, keep_8bit=True)
@@ -73,11 +73,7 @@ def score(grade, case: Path, grain: bool) -> dict[str, float]:
             helds.append(t(held).permute(2, 0, 1)[None])
     m = {"delta_e2000": float(np.mean(de)), "profile_error": float(np.mean(prof))}
     if grain:
-        def stats(xs):
-            from lookgan.methods.preset import _mean_stats
-
-            return _mean_stats([grain_stats(x) for x in xs])
-        s_out, s_truth, s_held = stats(results), stats(truths), stats(helds)
+        s_out, s_truth, s_held = grain_stats(results), grain_stats(truths), grain_stats(helds)
         m["delta_e2000_small"] = float(np.mean(de_small))
         m["grain_energy"] = float(s_out.fine.sum() / s_truth.fine.sum())
         f_out, f_truth = fit_grain(s_out, s_held), fit_grain(s_truth, s_held)

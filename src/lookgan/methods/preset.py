@@ -4,12 +4,12 @@ corners) and film grain — learnt unpaired from the style images and your photo
 How it learns, in order:
 
 1. the LUT starts from optimal transport between all pixels of the two sets (as the ``lut`` kind);
-2. ``order: auto`` tries the overlay before and after the colour grade for a few steps each and keeps the better;
+2. the overlay comes before the colour grade (``order``; measured better than after it, see the config);
 3. every step fits colour and overlay to the style set's colours *ring by ring* around the frame centre
    (:func:`lookgan.methods.preset_fit.ring_loss`), with the LUT's smoothness and monotonicity regularisers,
    on whole frames squashed to a square (normalised coordinates stay exact; no crops, no flips);
-4. optionally (``critic`` > 0) an adversarial term from a critic that sees whole downscaled frames *with their
-   pixel coordinates*, so it can see the corners;
+4. an adversarial term (``critic``) from a critic that sees whole downscaled frames *with their pixel
+   coordinates*, so it can see the corners (measured better than without it);
 5. the grain is fitted by moment matching on crops at the images' own resolution (fine/coarse high-pass
    energy per luminance band, colour share from R - G), every ``grain_every`` steps.
 
@@ -48,9 +48,12 @@ class PresetConfig:
 
     lut_size: int = 33
     """Points per axis of the colour LUT."""
-    order: Literal["auto", "overlay_first", "colour_first"] = "auto"
-    """Overlay before the colour grade (Instagram-style filters) or after it (a grade, then a vignette); ``auto``
-    fits both briefly and keeps the better."""
+    order: Literal["auto", "overlay_first", "colour_first"] = "overlay_first"
+    """Overlay before the colour grade (Instagram-style filters: gradient, then contrast) or after it (a grade,
+    then a vignette); ``auto`` fits both for ``auto_steps`` and keeps the lower colour loss. Measured on our six
+    development cases (benchmarks/preset_quality.py, docs/results/preset.md): overlay first gave the lower
+    ΔE2000 on 5 of 6 (also on the graded-then-vignetted ones), the centre-to-corner profile split 3/3, and
+    ``auto`` picked the worse order on toaster."""
     frame_size: int = 96
     """Side of the squashed whole frames the colour/overlay fit and the critic see."""
     load_size: int = 256
@@ -73,9 +76,10 @@ class PresetConfig:
     monotonicity: float = 10.0
     anchor: float = 0.0
     """Weight of the squared difference between the LUT and its optimal-transport start."""
-    critic: float = 0.0
-    """Weight of the adversarial term (a critic on whole frames with pixel coordinates); 0: the non-adversarial
-    fit alone (see the README for the measured ablation)."""
+    critic: float = 0.05
+    """Weight of the adversarial term (a critic on whole downscaled frames with their pixel coordinates); 0: the
+    non-adversarial fit alone. Measured (docs/results/preset.md): with the critic ΔE2000 0.90-0.92x and the
+    centre-to-corner profile error 0.88-0.92x of the fit without it, on toaster and mayfair."""
     lr_d: float = 1e-4
     disc_width: int = 32
     gan_loss: GanLoss = "lsgan"

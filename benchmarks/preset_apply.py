@@ -1,0 +1,72 @@
+"""Time to grade one 3840x2160 photo with a ``preset`` look (LUT + overlay + grain, float, in row bands) beside a
+global ``lut`` look (8-bit fast path), in one run. Both looks are fitted on a tiny made-up case (their quality
+does not matter here), and the photo is a smooth made-up picture.
+
+    python benchmarks/preset_apply.py --json docs/results/preset_apply.json
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _emit import emit  # noqa: E402
+
+import lookgan  # noqa: E402
+from lookgan.capabilities import ApplyOptions  # noqa: E402
+from lookgan.look import as_restyler  # noqa: E402
+
+
+def _case(root: Path) -> Path:
+    rng = np.random.default_rng(0)
+    for part in ("style", "content"):
+        (root / part).mkdir(parents=True)
+        for i in range(8):
+            small = rng.uniform(0.2, 0.9, (4, 6, 3))
+            if part == "style":
+                small = small * [1.1, 1.0, 0.85]
+            img = Image.fromarray((np.clip(small, 0, 1) * 255).astype(np.uint8)).resize((96, 64), Image.BICUBIC)
+            img.save(root / part / f"{i}.png")
+    return root
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--json", type=Path)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(1)
+    photo = np.asarray(Image.fromarray(rng.integers(0, 256, (27, 48, 3), dtype=np.uint8)).resize(
+        (3840, 2160), Image.BICUBIC))
+    with tempfile.TemporaryDirectory() as tmp:
+        case = _case(Path(tmp) / "case")
+        lookgan.train("lut", case / "style", photos=case / "content", out=Path(tmp) / "l.look", steps=1,
+                      method_options={"adaptive": False, "n_luts": 1, "load_size": 64, "crop_size": 64})
+        lookgan.train("preset", case / "style", photos=case / "content", out=Path(tmp) / "p.look", steps=1,
+                      method_options={"frame_size": 32, "load_size": 64, "grain_crop": 48, "order": "overlay_first"})
+        looks = {"lut": Path(tmp) / "l.look", "preset": Path(tmp) / "p.look"}
+        # grain on, so that the preset's timing includes it
+        looks["preset"] = lookgan.adjust(looks["preset"], {"grain.midtones": 0.03}, out=Path(tmp) / "pg.look")
+        times: dict[str, list[float]] = {k: [] for k in looks}
+        for _ in range(args.runs):
+            for name, look in looks.items():
+                grade = as_restyler(look).grader(ApplyOptions())
+                t0 = time.perf_counter()
+                grade(photo)
+                times[name].append(time.perf_counter() - t0)
+    med = {k: round(statistics.median(v), 3) for k, v in times.items()}
+    emit({"benchmark": "preset_apply", "size": "3840x2160", "runs": args.runs, "lut_s": med["lut"],
+          "preset_s": med["preset"], "ratio": round(med["preset"] / med["lut"], 2)}, args.json)
+
+
+if __name__ == "__main__":
+    main()
