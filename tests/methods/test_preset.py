@@ -232,3 +232,18 @@ def test_a_lut_carries_only_the_colour_part_and_says_so(case, tmp_path):
     lookgan.export(look, format="cube", out=tmp_path / "c.cube", report=report)
     assert "grain" in report["not_in_lut"]
     assert luma(torch.rand(1, 3, 2, 2)).shape == (1, 1, 2, 2)
+
+
+def test_onnx_carries_colour_and_overlay_at_any_size(case, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from lookgan.exporting.onnx import OnnxLook
+
+    look = tmp_path / "o.look"
+    lookgan.train("preset", case / "style", photos=case / "content", out=look, steps=1, method_options=TINY)
+    runner = OnnxLook(lookgan.export(look, format="onnx", out=tmp_path / "o.onnx"))
+    module = lookgan.load_look(look).module()
+    for shape in ((64, 80), (45, 97)):
+        img = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+        with torch.no_grad():
+            ref = module(torch.from_numpy(img / 255.0).float().permute(2, 0, 1)[None])[0].permute(1, 2, 0).numpy()
+        assert np.abs(runner.run_image(img) / 255.0 - ref).mean() < 2 / 255

@@ -9,10 +9,32 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..capabilities import ApplyOptions, CapabilityError, Grader, RestyleModule, finish_lut
+from ..capabilities import ApplyOptions, CapabilityError, Grader, finish_lut
 from ..data.images import as_float, like
 from ..look import Look
 from ..models.preset import PresetNet, frame_grid, grain_amount_map, grain_field, luma
+
+
+class _PresetGraph(torch.nn.Module):
+    """Colour and overlay as one traceable network (ONNX, torch.hub): the layer order fixed when it is built
+    and the frame geometry computed with tensor operations, so the height and width stay dynamic. No grain
+    (it needs a seed per photo)."""
+
+    def __init__(self, net: PresetNet) -> None:
+        super().__init__()
+        self.net = net
+        self.overlay_first = net.order == "overlay_first"
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        h, w = image.shape[-2:]
+        ones = torch.ones((), dtype=image.dtype, device=image.device)
+        ys = (torch.arange(h, dtype=image.dtype, device=image.device) + 0.5) / h * 2 - 1
+        xs = (torch.arange(w, dtype=image.dtype, device=image.device) + 0.5) / w * 2 - 1
+        x, y = xs.view(1, 1, 1, -1).expand(1, 1, h, w), ys.view(1, 1, -1, 1).expand(1, 1, h, w)
+        aspect = ones * w / h
+        if self.overlay_first:
+            return self.net.colour(self.net.overlay(image, x, y, aspect=aspect))
+        return self.net.overlay(self.net.colour(image), x, y, aspect=aspect)
 
 
 #: Rows per band when grading a large photo (bounds the memory of the overlay's temporaries).
@@ -76,7 +98,7 @@ class PresetRestyler:
             return finish_lut(self.net.lut.clamp(0.0, 1.0), options)
 
     def module(self) -> torch.nn.Module:
-        return RestyleModule(self.restyle, self.net).eval()
+        return _PresetGraph(self.net).eval()
 
     # --- settings (sliders, --set) ------------------------------------------------------------------------
     def settings(self) -> dict[str, tuple[float, float, float]]:
