@@ -104,13 +104,6 @@ def init_overlay(style: torch.Tensor, graded: torch.Tensor) -> dict[str, float]:
     return values
 
 
-def ring_profile(images: torch.Tensor, n_rings: int = 8) -> torch.Tensor:
-    """Mean colour ``(n_rings, 3)`` of square frames ``(B, 3, S, S)`` per ring (for reports and tests)."""
-    rings = ring_ids(images.shape[-1], n_rings, images.device)
-    px = images.permute(0, 2, 3, 1).reshape(-1, images.shape[-1] ** 2, 3)
-    return torch.stack([px[:, rings == r].mean((0, 1)) for r in range(n_rings)])
-
-
 # --- grain ----------------------------------------------------------------------------------------------------
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     radius = max(1, int(3 * sigma))

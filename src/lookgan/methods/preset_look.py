@@ -54,9 +54,12 @@ class PresetRestyler:
         """Colour and overlay (grain needs a seed: see :meth:`grader`)."""
         return self.net(images)
 
-    def grade_array(self, image: np.ndarray, options: ApplyOptions, *, seed: int) -> np.ndarray:
-        """One photo ``(H, W, 3)`` (uint8 or float) at full resolution, in row bands; grain from ``seed``."""
-        lut = finish_lut(self.net.lut.clamp(0.0, 1.0), options)
+    def grade_array(self, image: np.ndarray, options: ApplyOptions, *, seed: int,
+                    lut: torch.Tensor | None = None) -> np.ndarray:
+        """One photo ``(H, W, 3)`` (uint8 or float) at full resolution, in row bands; grain from ``seed``; ``lut``:
+        the colour LUT with the options folded in (made here when not given)."""
+        if lut is None:
+            lut = finish_lut(self.net.lut.clamp(0.0, 1.0), options)
         x = torch.from_numpy(as_float(image)).permute(2, 0, 1)[None]  # (1, 3, H, W)
         h, w = x.shape[-2:]
         out = torch.empty_like(x)
@@ -74,6 +77,7 @@ class PresetRestyler:
 
     def grader(self, options: ApplyOptions, *, video: bool = False) -> Grader:
         frame = [0]
+        lut = finish_lut(self.net.lut.clamp(0.0, 1.0), options)  # once for every photo or frame
 
         def grade(image: np.ndarray) -> np.ndarray:
             if video:  # grain changes every frame, as film does; the same video gives the same frames
@@ -82,7 +86,7 @@ class PresetRestyler:
             else:  # seeded by the photo itself: a rerun writes the same file
                 step_h, step_w = max(1, image.shape[0] // 64), max(1, image.shape[1] // 64)
                 seed = zlib.crc32(np.ascontiguousarray(image[::step_h, ::step_w]).tobytes())
-            return self.grade_array(image, options, seed=seed)
+            return self.grade_array(image, options, seed=seed, lut=lut)
 
         return grade
 
