@@ -158,9 +158,8 @@ class Preset(Method):
         self._regions = (cell_ids(c.frame_size, c.n_regions, self.device) if c.regions == "grid"
                          else ring_ids(c.frame_size, c.n_regions, self.device))
         self._n_regions = int(self._regions.max()) + 1
-        grid = frame_grid(c.frame_size, c.frame_size, device=self.device)
-        self._grid = grid
-        self._coords = torch.cat(grid, dim=1)  # (1, 2, S, S), what the critic sees besides the colours
+        self._grid = frame_grid(c.frame_size, c.frame_size, device=self.device)
+        self._coords = torch.cat(self._grid, dim=1)  # (1, 2, S, S), what the critic sees besides the colours
         n = c.n_samples
         self.buffers = {"init_lut": identity_lut(c.lut_size).to(self.device),
                         "sample_content": torch.zeros(n, 3, 128, 128, device=self.device),
@@ -204,9 +203,13 @@ class Preset(Method):
             self.buffers["init_lut"] = init.to(self.device)
             self.init_overlay()
             self.net.order = self._choose_order() if c.order == "auto" else c.order
-            if c.lut_fit == "ot" and self.net.order == "overlay_first":
+            if self._lut_follows_overlay():
                 self.refit_lut()
             self.fit_grain()
+
+    def _lut_follows_overlay(self) -> bool:
+        """Whether the LUT is refitted by optimal transport through the overlay (it comes first, LUT not trained)."""
+        return self.config.lut_fit == "ot" and self.net.order == "overlay_first"
 
     @torch.no_grad()
     def refit_lut(self) -> None:
@@ -238,7 +241,7 @@ class Preset(Method):
             for _ in range(self.config.auto_steps):
                 loss = self._colour_loss()[0]
                 self.optimize("preset", loss)
-            if self.config.lut_fit == "ot" and order == "overlay_first":
+            if self._lut_follows_overlay():
                 self.refit_lut()
             losses[order] = float(sum(self._colour_loss()[0].item() for _ in range(4)))
             self.optimizers["preset"].load_state_dict(opt_state)
@@ -260,8 +263,9 @@ class Preset(Method):
         self.net.grain.copy_(torch.tensor([*fit.amounts, fit.size_px / self._short_side, fit.mono]))
 
     # --- training -----------------------------------------------------------------------------------------
-    def _colour_loss(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(total, ring loss, regulariser) on a random batch of whole frames; also returns nothing else."""
+    def _colour_loss(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(total, region loss, regulariser, graded frames, indices of the style frames) on a random batch of
+        whole frames (the critic sees the same graded and style frames)."""
         c = self.config
         ip = torch.randint(0, len(self._photos), (c.batch_frames,))
         is_ = torch.randint(0, len(self._style), (c.batch_frames,))
@@ -273,18 +277,16 @@ class Preset(Method):
         reg = c.smoothness * lut_smoothness(change) + c.monotonicity * lut_monotonicity(self.net.lut[None])
         if c.anchor:
             reg = reg + c.anchor * (self.net.lut - self.buffers["init_lut"]).pow(2).mean()
-        self._last = (out, is_)
-        return rings * 100.0 + reg, rings, reg
+        return rings * 100.0 + reg, rings, reg, out, is_
 
     def _critic_view(self, frames: torch.Tensor) -> torch.Tensor:
         return torch.cat([frames * 2 - 1, self._coords.expand(frames.shape[0], -1, -1, -1)], dim=1)
 
     def train_step(self, batch: Any, step: int) -> dict[str, torch.Tensor]:
         c = self.config
-        total, rings, reg = self._colour_loss()
+        total, rings, reg, out, is_ = self._colour_loss()
         losses = {"rings": rings.detach(), "reg": reg.detach()}
         if c.critic > 0:
-            out, is_ = self._last
             critic = self.nets["critic"]
             loss_d = d_loss(c.gan_loss, critic(self._critic_view(self._style[is_])),
                             critic(self._critic_view(out.detach())))
@@ -294,7 +296,7 @@ class Preset(Method):
             losses.update(d=loss_d.detach(), g=adv.detach())
         self.optimize("preset", total)
         if step % c.grain_every == 0:
-            if c.lut_fit == "ot" and self.net.order == "overlay_first":
+            if self._lut_follows_overlay():
                 self.refit_lut()
             self.fit_grain()
         return losses
