@@ -134,6 +134,16 @@ class Adjustable(Protocol):
         ...
 
 
+@runtime_checkable
+class FfmpegFilters(Protocol):
+    """A look that ffmpeg can apply whole (beyond its LUT): ``lookgan export --format ffmpeg``."""
+
+    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str) -> str:
+        """An ffmpeg filter graph with one input and one output that applies the look with ``options``;
+        ``lut3d`` is the ``lut3d`` filter (with its file) applying :meth:`Restyler.as_lut` of the same options."""
+        ...
+
+
 class RestyleModule(nn.Module):
     """``restyle`` as an ``nn.Module`` (``image -> styled``, [0, 1]); ``net`` (when given) is registered so its
     weights travel with the module."""

@@ -69,11 +69,14 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 
 @app.command("export")
 @click.argument("look", type=PathArg)
-@click.option("--format", "fmt", type=click.Choice(["cube", "hald", "onnx"]), default="cube", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(["cube", "hald", "ffmpeg", "onnx"]), default="cube",
+              show_default=True,
               help="cube: .cube text LUT for editors (Resolve, Premiere, Photoshop, ffmpeg lut3d); hald: HaldCLUT "
-                   "PNG (ffmpeg haldclut, darktable, RawTherapee); onnx: the whole look as an ONNX model for apps "
-                   "(any kind; needs: pip install 'lookgan[onnx]').")
-@click.option("--out", type=PathArg, required=True, help="File to write (e.g. look.cube or look.png).")
+                   "PNG (ffmpeg haldclut, darktable, RawTherapee); ffmpeg: a filter script plus its .cube that "
+                   "applies the whole look in ffmpeg (a preset's vignette and grain too); onnx: the whole look as "
+                   "an ONNX model for apps (any kind; needs: pip install 'lookgan[onnx]').")
+@click.option("--out", type=PathArg, required=True,
+              help="File to write (e.g. look.cube, look.png, look.ffmpeg or look.onnx).")
 @click.option("--size", type=int, help="cube: points per axis [default: the look's, 33]; hald: level [default: 6].")
 @click.option("--for", "for_image", type=PathArg,
               help="Adaptive looks: export the LUT chosen for this image instead of the average one.")
@@ -81,7 +84,12 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 @click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True, help="As in apply.")
 def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Path | None, strength: float,
                keep_colour: bool) -> None:
-    """Export LOOK as a .cube or HaldCLUT file that editors and ffmpeg read, or as an ONNX model.
+    """Export LOOK as a .cube or HaldCLUT file that editors and ffmpeg read, an ffmpeg filter script, or an ONNX
+    model.
+
+    ffmpeg: OUT is a filter script and OUT.cube its colour LUT (named in the script by absolute path: keep them
+    together). A preset look's vignette/gradient overlay and film grain are in the script (grain changes every
+    video frame); in a .cube or HaldCLUT only its colour part is.
 
     ONNX: images are float32 NCHW RGB in 0..1 in and out (translators: sides multiples of 4); generator looks
     take z (N, z_dim) standard normal. The model's metadata says which. Translator looks (cyclegan, cut, fastcut) are distilled: a LUT is fitted to what the generator does to the
@@ -91,12 +99,17 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
     report: dict[str, Any] = {}
     path = api.export(look, format=fmt, out=out, size=size, for_image=for_image, strength=strength,
                       keep_colour=keep_colour, report=report)
-    if report:
+    if "lut_psnr" in report:
         verdict = ("the look is mostly colour: the LUT carries it" if report["lut_psnr"] >= 30 else
                    "the look is largely texture: the LUT carries only its colour part")
         click.echo(f"distilled over {report['n_photos']} photo(s): LUT vs generator PSNR {report['lut_psnr']:.1f} dB "
                    f"(photo vs generator {report['change_psnr']:.1f} dB); {verdict}")
+    if "not_in_lut" in report:
+        click.echo(f"note: {report['not_in_lut']} are not in a {fmt} file, only the colour part; "
+                   "--format ffmpeg or onnx carry them")
     hints = {"cube": f"ffmpeg: -vf lut3d={path}", "hald": f"ffmpeg: -i IN -i {path} -lavfi haldclut OUT",
+             "ffmpeg": f"with {report.get('lut')}; run: ffmpeg -i IN -filter_complex_script {path} OUT "
+                       f"(ffmpeg 7.1+: -/filter_complex {path})",
              "onnx": f"try: lookgan apply {path} PHOTO --out DIR --backend onnx"}
     click.echo(f"wrote {path}  ({hints[fmt]})")
 

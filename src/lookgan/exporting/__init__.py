@@ -14,10 +14,11 @@ from ..look import Look, as_look, as_restyler
 from ..ops.lut3d import resample_lut
 from ..registry import get_method
 from .cube import hald_level_for, read_lut_file, write_cube, write_hald
+from .ffmpeg import export_ffmpeg
 from .onnx import export_onnx
 
-ExportFormat = Literal["cube", "hald", "onnx"]
-FORMATS: tuple[str, ...] = ("cube", "hald", "onnx")
+ExportFormat = Literal["cube", "hald", "ffmpeg", "onnx"]
+FORMATS: tuple[str, ...] = ("cube", "hald", "ffmpeg", "onnx")
 
 
 def look_lut(look: Look | str | Path, *, for_image: str | Path | None = None,
@@ -34,11 +35,14 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
            for_image: str | Path | None = None, strength: float = 1.0, keep_colour: bool = False,
            report: dict[str, Any] | None = None) -> Path:
     """Write ``look`` as a .cube file (``size`` points per axis, default the look's own), a HaldCLUT PNG
-    (``size`` = HaldCLUT level, default the smallest level holding the look's LUT: 33 -> level 6, 36³) or an
-    ONNX model of the whole look, any kind (:mod:`lookgan.exporting.onnx`).
+    (``size`` = HaldCLUT level, default the smallest level holding the look's LUT: 33 -> level 6, 36³), an
+    ffmpeg filter script with its .cube (:mod:`lookgan.exporting.ffmpeg`: the whole look where the kind can
+    say how, e.g. a preset's overlay and grain) or an ONNX model of the whole look, any kind
+    (:mod:`lookgan.exporting.onnx`).
 
     A translator look is distilled into a LUT first; ``report`` (a dict, when given) receives how faithful the
-    LUT is to the generator (``lut_psnr`` in dB): high means the look is "just colour"."""
+    LUT is to the generator (``lut_psnr`` in dB): high means the look is "just colour", and ``not_in_lut``
+    when the file carries only the look's colour part."""
     look = as_look(look)
     if format not in FORMATS:
         raise InputError(f"--format {format!r} is not supported; choose one of: {', '.join(FORMATS)}")
@@ -47,6 +51,11 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
             raise InputError("--format onnx exports the whole look as it is; --size, --for, --strength and "
                              "--keep-colour apply to .cube/HaldCLUT only (blend in your app instead)")
         return export_onnx(look, out)
+    if format == "ffmpeg":
+        if size is not None or for_image is not None:
+            raise InputError("--format ffmpeg writes the look's own LUT; --size and --for apply to .cube/HaldCLUT")
+        return export_ffmpeg(look, out, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
+                             report=report)
     lut = look_lut(look, for_image=for_image, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
                    report=report)
     out = Path(out)

@@ -13,6 +13,7 @@ from ..capabilities import ApplyOptions, CapabilityError, Grader, finish_lut
 from ..data.images import as_float, like
 from ..look import Look
 from ..models.preset import PresetNet, frame_grid, grain_amount_map, grain_field, luma
+from .preset_ffmpeg import filter_graph
 
 
 class _PresetGraph(torch.nn.Module):
@@ -103,6 +104,12 @@ class PresetRestyler:
 
     def module(self) -> torch.nn.Module:
         return _PresetGraph(self.net).eval()
+
+    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str) -> str:
+        """Colour, overlay and grain as one ffmpeg graph (:mod:`.preset_ffmpeg`); the grain seeded by the look's
+        name, so re-running the script gives the same file (and a video new grain every frame)."""
+        return filter_graph(self.net.values(), overlay_first=self.net.order == "overlay_first",
+                            strength=options.strength, lut3d=lut3d, seed=zlib.crc32(self.look.path.stem.encode()))
 
     # --- settings (sliders, --set) ------------------------------------------------------------------------
     def settings(self) -> dict[str, tuple[float, float, float]]:
