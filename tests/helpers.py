@@ -110,3 +110,32 @@ def warm_grade(img: np.ndarray) -> np.ndarray:
     x = img.astype(np.float64) / 255.0
     out = np.stack([0.1 + 0.9 * x[..., 0] ** 0.8, x[..., 1], 0.8 * x[..., 2] ** 1.2], -1)
     return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)
+
+
+#: A preset with every layer on: a soft-light/overlay/multiply/screen mix towards dark corners, and grain.
+BUSY_PRESET = {"overlay.opacity_in": 0.25, "overlay.opacity_out": 0.85, "overlay.radius": 0.35, "overlay.width": 0.6,
+               "overlay.centre_x": 0.1, "overlay.centre_y": -0.05, "overlay.roundness": 0.4,
+               "overlay.colour_in_r": 0.95, "overlay.colour_in_g": 0.8, "overlay.colour_in_b": 0.6,
+               "overlay.colour_out_r": 0.2, "overlay.colour_out_g": 0.1, "overlay.colour_out_b": 0.3,
+               "overlay.mode_soft_light": 0.3, "overlay.mode_overlay": 0.2, "overlay.mode_multiply": 0.2,
+               "overlay.mode_screen": 0.15, "grain.shadows": 0.05, "grain.midtones": 0.04, "grain.highlights": 0.02,
+               "grain.size": 0.004, "grain.mono": 0.6}
+
+
+def write_preset_look(folder: Path, values: dict[str, float], *, order: str = "overlay_first") -> Path:
+    """A ``preset`` look with a warm, contrasty 17³ LUT and the given settings, written without training."""
+    import torch
+
+    from lookgan.look import write_look
+    from lookgan.methods.preset import PresetConfig
+    from lookgan.models.preset import PresetNet
+
+    net = PresetNet(lut_size=17, order=order)  # type: ignore[arg-type]
+    with torch.no_grad():
+        lut = net.lut.clone()
+        lut[0] = lut[0].pow(0.85)
+        lut[2] = lut[2].pow(1.2)
+        net.lut.copy_(lut)
+    net.set_values(values)
+    return write_look(folder, kind="preset", config=PresetConfig(lut_size=17),
+                      tensors={k: v.detach().clone() for k, v in net.state_dict().items()})

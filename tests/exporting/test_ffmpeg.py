@@ -13,34 +13,14 @@ import lookgan
 from lookgan.capabilities import ApplyOptions
 from lookgan.errors import InputError
 from lookgan.exporting.ffmpeg import lut3d_filter
-from lookgan.look import as_restyler, write_look
-from lookgan.methods.preset import PresetConfig
+from lookgan.look import as_restyler
 from lookgan.methods.preset_ffmpeg import _piecewise, upsampled_noise_std
 from lookgan.models.preset import PresetNet
 from lookgan.ops.color import delta_e2000, rgb_to_lab
 
+from tests.helpers import BUSY_PRESET, write_preset_look
+
 from .test_cube import _ffmpeg_run
-
-BUSY = {"overlay.opacity_in": 0.25, "overlay.opacity_out": 0.85, "overlay.radius": 0.35, "overlay.width": 0.6,
-        "overlay.centre_x": 0.1, "overlay.centre_y": -0.05, "overlay.roundness": 0.4,
-        "overlay.colour_in_r": 0.95, "overlay.colour_in_g": 0.8, "overlay.colour_in_b": 0.6,
-        "overlay.colour_out_r": 0.2, "overlay.colour_out_g": 0.1, "overlay.colour_out_b": 0.3,
-        "overlay.mode_soft_light": 0.3, "overlay.mode_overlay": 0.2, "overlay.mode_multiply": 0.2,
-        "overlay.mode_screen": 0.15, "grain.shadows": 0.05, "grain.midtones": 0.04, "grain.highlights": 0.02,
-        "grain.size": 0.004, "grain.mono": 0.6}
-
-
-def _preset_look(folder, values, *, order="overlay_first"):
-    net = PresetNet(lut_size=17, order=order)
-    with torch.no_grad():  # a warm, contrasty grade
-        lut = net.lut.clone()
-        lut[0] = lut[0].pow(0.85)
-        lut[2] = lut[2].pow(1.2)
-        net.lut.copy_(lut)
-    net.set_values(values)
-    return write_look(folder, kind="preset", config=PresetConfig(lut_size=17),
-                      tensors={k: v.detach().clone() for k, v in net.state_dict().items()})
-
 
 def _photo(path, h, w, seed=0):
     rng = np.random.default_rng(seed)
@@ -74,7 +54,7 @@ def _grain_energy(img):
 
 @pytest.mark.parametrize("order,size", [("overlay_first", (240, 360)), ("colour_first", (251, 187))])
 def test_ffmpeg_script_matches_apply(tmp_path, order, size):
-    look = _preset_look(tmp_path / "p.look", BUSY, order=order)
+    look = write_preset_look(tmp_path / "p.look", BUSY_PRESET, order=order)
     src = tmp_path / "in.png"
     photo = _photo(src, *size)
     report: dict = {}
@@ -85,7 +65,7 @@ def test_ffmpeg_script_matches_apply(tmp_path, order, size):
     assert theirs.shape == ours.shape
     assert _mean_de(theirs, ours) < 2.0, _mean_de(theirs, ours)
     # the vignette is there: without the overlay the corners would be far off
-    flat = _preset_look(tmp_path / "flat.look", {**BUSY, "overlay.opacity_in": 0, "overlay.opacity_out": 0},
+    flat = write_preset_look(tmp_path / "flat.look", {**BUSY_PRESET, "overlay.opacity_in": 0, "overlay.opacity_out": 0},
                         order=order)
     assert _mean_de(as_restyler(flat).grader(ApplyOptions())(photo), ours) > 3.0
     e_theirs, e_ours, e_photo = (_grain_energy(i) for i in (theirs, ours, photo))
@@ -96,8 +76,8 @@ def test_ffmpeg_script_matches_apply(tmp_path, order, size):
 
 
 def test_strength_and_a_look_without_grain(tmp_path):
-    values = {**BUSY, "grain.shadows": 0, "grain.midtones": 0, "grain.highlights": 0}
-    look = _preset_look(tmp_path / "p.look", values)
+    values = {**BUSY_PRESET, "grain.shadows": 0, "grain.midtones": 0, "grain.highlights": 0}
+    look = write_preset_look(tmp_path / "p.look", values)
     src = tmp_path / "in.png"
     photo = _photo(src, 96, 128, seed=2)
     script = lookgan.export(look, format="ffmpeg", out=tmp_path / "half.ffmpeg", strength=0.5)
@@ -108,7 +88,7 @@ def test_strength_and_a_look_without_grain(tmp_path):
 
 
 def test_grain_changes_every_video_frame(tmp_path):
-    look = _preset_look(tmp_path / "p.look", BUSY)
+    look = write_preset_look(tmp_path / "p.look", BUSY_PRESET)
     src = tmp_path / "in.png"
     _photo(src, 64, 96)
     script = lookgan.export(look, format="ffmpeg", out=tmp_path / "p.ffmpeg")
@@ -136,7 +116,7 @@ def test_paths_and_options_ffmpeg_cannot_take_are_refused(tmp_path):
     assert r"C\:" in lut3d_filter("C:/x.cube") or "\\:" in lut3d_filter("/a:b/x.cube")
     with pytest.raises(InputError, match="quote"):
         lut3d_filter(tmp_path / "it's.cube")
-    look = _preset_look(tmp_path / "p.look", BUSY)
+    look = write_preset_look(tmp_path / "p.look", BUSY_PRESET)
     with pytest.raises(InputError, match="name of its own"):
         lookgan.export(look, format="ffmpeg", out=tmp_path / "p.cube")
     with pytest.raises(InputError, match="--size"):

@@ -17,7 +17,7 @@ from lookgan.ui.actions import Actions
 from lookgan.ui.jobs import JobBoard, TrainingJob, wait_until
 from lookgan.ui.workspace import LOOK_JSON, Workspace, safe_name, stage_images, zip_folder
 from tests.conftest import TINY_DCGAN
-from tests.helpers import warm_grade, write_colour_case, write_image_folder
+from tests.helpers import BUSY_PRESET, warm_grade, write_colour_case, write_image_folder, write_preset_look
 
 
 @pytest.fixture
@@ -266,6 +266,31 @@ def test_apply_generate_export_evaluate(actions, ws, colour_look, trained_dcgan_
     assert ev.metrics["color_swd"] < ev.metrics["color_swd_before"]
     with pytest.raises(InputError, match="photos the look has not seen"):
         actions.evaluate("warm", None)
+
+
+def test_preset_settings_preview_and_save(actions, ws, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    write_preset_look(ws.looks / "vig.look", BUSY_PRESET)
+    settings = actions.look_settings("vig")
+    assert settings["grain.midtones"] == (pytest.approx(0.04, abs=1e-4), 0.0, 0.3)
+    assert actions.look_settings(None) == {} and actions.look_settings("missing") == {}
+    photo = tmp_path / "p.png"
+    Image.fromarray(np.full((300, 700, 3), 128, np.uint8)).save(photo)
+    assert actions.preview("vig", []) is None
+    before, after = actions.preview("vig", [str(photo)], settings={"overlay.opacity_out": 0.0})
+    assert Image.open(after).size == Image.open(before).size == (512, 219)  # small, same aspect
+    with pytest.raises(InputError, match="move a slider"):
+        actions.save_adjusted("vig", {}, "copy")
+    assert actions.save_adjusted("vig", {"grain.midtones": 0.1}, "grainy") == "grainy"
+    assert actions.look_settings("grainy")["grain.midtones"][0] == pytest.approx(0.1)
+    assert actions.look_settings("vig")["grain.midtones"][0] == pytest.approx(0.04, abs=1e-4)
+    with pytest.raises(InputError, match="exists already"):
+        actions.save_adjusted("vig", {"grain.midtones": 0.2}, "grainy")
+    out = actions.apply("vig", [str(photo)], settings={"grain.midtones": 0.0, "grain.shadows": 0.0,
+                                                       "grain.highlights": 0.0})
+    assert out.outputs and out.outputs[0].exists()
 
 
 def test_folders_by_path_only_when_local(ws, tmp_path):

@@ -27,7 +27,7 @@ from PIL import Image
 
 from tests.conftest import TINY_DCGAN
 from lookgan.ui.workspace import zip_look
-from tests.helpers import warm_grade, write_colour_case, write_image_folder
+from tests.helpers import BUSY_PRESET, warm_grade, write_colour_case, write_image_folder, write_preset_look
 
 CHROMIUM = Path(os.environ.get("LOOKGAN_CHROMIUM", "/usr/bin/chromium"))
 # The flags that keep Chromium from calling Google's services at start (refused on a closed network).
@@ -101,6 +101,9 @@ def server(tmp_path_factory):
     # A generator look already in the looks folder, for the Generate tab.
     api.train("dcgan", write_image_folder(root / "faces", 8), out=work / "looks" / "faces.look", steps=60,
               config=TINY_DCGAN)
+    # A preset look (dark corners, no grain) for the settings sliders.
+    write_preset_look(work / "looks" / "vignette.look",
+                      {**BUSY_PRESET, "grain.shadows": 0, "grain.midtones": 0, "grain.highlights": 0})
     secret = root / "secret.txt"
     secret.write_text("not for browsers")
     port = _free_port()
@@ -302,6 +305,61 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     assert "structure kept" in table or "SWD" in table
     page.wait_for_selector("#eval-download a[download]")
     screenshot(page, server, "ui-evaluate", "#eval-gallery img")
+
+
+def _corners_over_centre(img: np.ndarray) -> float:
+    f = img.astype(float).mean(2)
+    h, w = f.shape
+    corners = np.mean([f[:6, :6].mean(), f[:6, -6:].mean(), f[-6:, :6].mean(), f[-6:, -6:].mean()])
+    return float(corners / f[h // 2 - 6:h // 2 + 6, w // 2 - 6:w // 2 + 6].mean())
+
+
+def set_slider(page, elem: str, value: float) -> None:
+    """Type ``value`` into a slider's number box."""
+    box = page.locator(f"#{elem} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def test_preset_sliders_preview_apply_and_save(page, server, tmp_path):
+    from lookgan.look import look_settings
+
+    open_tab(page, "Apply")
+    choose(page, "apply-look", "vignette")
+    page.wait_for_selector("#setting-overlay-opacity_out")
+    assert page.locator("[id^=setting-grain-]").count() == 5
+    photo = tmp_path / "flat.png"
+    Image.fromarray(np.full((96, 128, 3), 150, np.uint8)).save(photo)
+    upload(page, "apply-files", [photo])
+    page.click("#apply-run")
+    wait_text(page, "#apply-status", "applied")
+    dark = np.asarray(Image.open(download(page, "apply-download", tmp_path / "dark.png")).convert("RGB"))
+    assert _corners_over_centre(dark) < 0.85  # the learnt vignette
+
+    # Moving sliders shows the result on the photo at once (before | after), without pressing Apply.
+    shown = "Array.from(document.querySelectorAll('#apply-compare img')).map(i => i.src).join(' ')"
+    set_slider(page, "setting-overlay-opacity_out", 0)
+    page.wait_for_function(f"{shown}.includes('preview-after-')")
+    first = page.evaluate(shown)
+    set_slider(page, "setting-overlay-opacity_in", 0)
+    page.wait_for_function(f"{shown}.includes('preview-after-') && {shown} !== {first!r}")
+    screenshot(page, server, "ui-adjust", "#apply-compare img")
+    page.click("#apply-run")
+    page.wait_for_function("document.querySelector('#apply-status').innerText.includes('applied')")
+    page.wait_for_timeout(300)
+    plain = np.asarray(Image.open(download(page, "apply-download", tmp_path / "plain.png")).convert("RGB"))
+    assert _corners_over_centre(plain) == pytest.approx(1.0, abs=0.03)  # vignette off: an even grade
+
+    # Saved as a new look, selected, the original untouched.
+    fill(page, "adjust-name", "vignette-off")
+    page.click("#adjust-save")
+    page.wait_for_function("document.querySelector('#apply-look input').value === 'vignette-off'")
+    saved = look_settings(server.work / "looks" / "vignette-off.look")
+    assert saved["overlay.opacity_out"][0] == pytest.approx(0.0, abs=1e-3)
+    assert look_settings(server.work / "looks" / "vignette.look")["overlay.opacity_out"][0] == pytest.approx(0.85, abs=1e-3)
+    # A colour look has no sliders, and says so.
+    choose(page, "apply-look", "warm")
+    page.wait_for_selector("#settings-none")
 
 
 def test_bad_uploads_show_errors_and_server_keeps_serving(page, server, tmp_path):

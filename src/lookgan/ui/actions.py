@@ -96,6 +96,46 @@ class Actions:
                 out.append(name)
         return out
 
+    def look_settings(self, look_name: str | None) -> dict[str, tuple[float, float, float]]:
+        """The look's sliders: name -> (value, low, high); empty for kinds without settings or no look."""
+        if not look_name or look_name not in self.ws.list_looks():
+            return {}
+        from ..look import look_settings  # loads torch: the app serves its page before
+
+        return look_settings(self.ws.look_path(look_name))
+
+    def save_adjusted(self, look_name: str, settings: dict[str, float] | None, new_name: str) -> str:
+        """Save ``look_name`` with the slider ``settings`` as a new look; returns its name."""
+        from ..api import adjust  # loads torch: the app serves its page before
+
+        if not settings:
+            raise InputError("move a slider first: the look as it is needs no copy")
+        out = self.ws.new_look_path(new_name or f"{look_name}-adjusted")
+        if out.exists():
+            raise InputError(f"a look called {out.stem} exists already; choose another name")
+        adjust(self.ws.look_path(look_name), dict(settings), out=out)
+        return out.stem
+
+    def preview(self, look_name: str, files: Sequence[Any] | None, *, settings: dict[str, float] | None = None,
+                strength: float = 1.0, keep_colour: bool = False, side: int = 512) -> tuple[Path, Path] | None:
+        """(before, after) of the first uploaded photo at most ``side`` px, with the slider ``settings``: quick
+        enough to follow the sliders. None when no photo is uploaded."""
+        from ..capabilities import ApplyOptions  # loads torch: the app serves its page before
+        from ..data.images import read_image, save_image  # loads torch: the app serves its page before
+        from ..look import adjusted_look, as_restyler  # loads torch: the app serves its page before
+
+        photos = [p for p in _paths(files) if p.suffix.lower() not in VIDEO_SUFFIXES]
+        if not photos:
+            return None
+        check_upload(photos[0], what="", max_pixels=self.max_pixels)
+        run = self.ws.new_run(f"preview-{look_name}")
+        before = _preview(photos[0], run / "preview-before.jpg", side)
+        grade = as_restyler(adjusted_look(self.ws.look_path(look_name), settings)).grader(
+            ApplyOptions(strength=float(strength), keep_colour=bool(keep_colour)))
+        after = run / f"preview-after-{run.name[-6:]}.jpg"  # a new name each time: the page shows the new one
+        save_image(grade(read_image(before, keep_8bit=True)), after, quality=92)
+        return before, after
+
     def import_look(self, zip_file: Any) -> str:
         (path,) = _paths([zip_file])
         return self.ws.import_look_zip(path)
@@ -202,8 +242,9 @@ class Actions:
     # --- apply -----------------------------------------------------------------------------------------------
     def apply(self, look_name: str, files: Sequence[Any] | None, *, strength: float = 1.0,
               keep_colour: bool = False, on_file: Callable[[Path, Path], None] | None = None,
-              portrait: dict[str, float] | None = None) -> ApplyResult:
-        """``portrait``: ``person_strength``, ``background_strength``, ``protect_skin`` (needs the faces extra)."""
+              portrait: dict[str, float] | None = None, settings: dict[str, float] | None = None) -> ApplyResult:
+        """``portrait``: ``person_strength``, ``background_strength``, ``protect_skin`` (needs the faces extra);
+        ``settings``: the look's sliders as moved (name -> value)."""
         from .. import apply as apply_look  # loads torch (the app starts without it)
         from ..api import BatchOptions, PortraitOptions  # loads torch: the app serves its page before
 
@@ -219,7 +260,8 @@ class Actions:
         outputs = apply_look(look, inputs, out=run / "results", strength=float(strength),
                              keep_colour=bool(keep_colour), progress=False,
                              portrait=PortraitOptions.from_flags(**(portrait or {})),
-                             batch=BatchOptions(max_pixels=self.max_pixels, on_file=on_file))
+                             batch=BatchOptions(max_pixels=self.max_pixels, on_file=on_file),
+                             settings=dict(settings) if settings else None)
         if not outputs:
             raise InputError("none of the uploaded files could be read; see the warnings")
         pairs = [(src, dst) for src, dst in zip(inputs, outputs) if dst.suffix.lower() not in VIDEO_SUFFIXES]

@@ -84,6 +84,21 @@ def _kind_text(kind: str) -> str:
     return f"**{kind}**: {info.learns}. It {needs}; default training here takes {info.time_here}."
 
 
+def _setting_rows(settings: dict[str, tuple[float, float, float]], per_row: int = 4
+                  ) -> list[tuple[str, list[list[tuple[str, tuple[float, float, float]]]]]]:
+    """Settings grouped by layer (the part before the dot), ``per_row`` sliders to a row."""
+    layers: dict[str, list[tuple[str, tuple[float, float, float]]]] = {}
+    for name, spec in settings.items():
+        layers.setdefault(name.split(".", 1)[0], []).append((name, spec))
+    return [(layer, [items[i:i + per_row] for i in range(0, len(items), per_row)]) for layer, items in layers.items()]
+
+
+def _slider_step(low: float, high: float) -> float:
+    """About 200 steps across the range, rounded to one significant digit (0.005 for 0..1, 0.0001 for grain)."""
+    raw = (high - low) / 200
+    return float(f"{raw:.0e}")
+
+
 def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
     """The page over ``actions`` (its work folder is the only place files are read from and served)."""
     ws = actions.ws
@@ -182,6 +197,38 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     strength = gr.Slider(0, 1, value=1, step=0.05, label="Strength", elem_id="strength")
                     keep_colour = gr.Checkbox(label="Keep my colours (texture/tone only)", elem_id="keep-colour")
                     apply_btn = gr.Button("Apply", variant="primary", elem_id="apply-run")
+                adjusted = gr.State({})  # the sliders the user moved: name -> value
+                with gr.Accordion("Look settings: the learnt sliders of a preset look (vignette/gradient, grain)",
+                                  open=True, elem_id="look-settings"):
+                    @gr.render(inputs=apply_look)
+                    def settings_sliders(look_name: str | None) -> None:
+                        try:
+                            settings = actions.look_settings(look_name)
+                        except LookganError:
+                            settings = {}
+                        if not settings:
+                            gr.Markdown("This look has no sliders: only `preset` looks have (their overlay and "
+                                        "grain, learnt as editor settings).", elem_id="settings-none")
+                            return
+                        for layer, items in _setting_rows(settings):
+                            gr.Markdown(f"**{layer}**")
+                            for row in items:
+                                with gr.Row():
+                                    for name, (value, low, high) in row:
+                                        slider = gr.Slider(low, high, value=value, step=_slider_step(low, high),
+                                                           label=name.split(".", 1)[1], interactive=True,
+                                                           elem_id="setting-" + name.replace(".", "-"))
+                                        # change, not release: keys and the number box move it too; while
+                                        # it is dragged only the last value waits its turn
+                                        slider.change(_moved(name), [slider, adjusted, apply_look, apply_files,
+                                                                     strength, keep_colour],
+                                                      [adjusted, compare], show_progress="minimal",
+                                                      trigger_mode="always_last")
+
+                    with gr.Row():
+                        adjust_name = gr.Textbox(label="Save the look with these sliders as", elem_id="adjust-name",
+                                                 placeholder="mylook-softer", scale=3)
+                        adjust_save = gr.Button("Save as new look", elem_id="adjust-save", scale=1)
                 with gr.Accordion("Portraits: person, background and skin (needs the faces extra)", open=False):
                     with gr.Row():
                         portrait_on = gr.Checkbox(label="Portrait mode", elem_id="portrait-on")
@@ -202,8 +249,28 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                                      elem_id="apply-mask", visible=False, height=360)
                 apply_download = gr.File(label="Download", elem_id="apply-download")
 
+                def _moved(name: str) -> Callable[..., tuple[dict, Any]]:
+                    @ok
+                    def on_moved(value, moved, look_name, files, s, kc):
+                        moved = {**moved, name: float(value)}
+                        pair = actions.preview(look_name, files, settings=moved, strength=s, keep_colour=kc)
+                        return moved, (list(pair) if pair else gr.skip())
+
+                    return on_moved
+
+                apply_look.change(lambda: {}, None, adjusted, show_progress="hidden")
+
                 @ok
-                def on_apply(look_name, files, s, kc, portrait_mode, ps, bs, skin, keep_faces, progress=gr.Progress()):
+                def on_save(look_name, moved, new_name):
+                    saved = actions.save_adjusted(look_name, moved, new_name)
+                    gr.Info(f"saved look {saved}", duration=4)
+                    return f"saved **{saved}**: {look_name} with {len(moved)} setting(s) changed", dropdowns(False, saved)
+
+                adjust_save.click(on_save, [apply_look, adjusted, adjust_name], [apply_msg, apply_look])
+
+                @ok
+                def on_apply(look_name, files, s, kc, portrait_mode, ps, bs, skin, keep_faces, moved,
+                             progress=gr.Progress()):
                     total = max(1, len(files or []))
                     done = []
 
@@ -214,7 +281,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     portrait = ({"person_strength": ps, "background_strength": bs, "protect_skin": skin,
                                  "protect_faces": keep_faces} if portrait_mode else None)
                     res = actions.apply(look_name, files, strength=s, keep_colour=kc, on_file=on_file,
-                                        portrait=portrait)
+                                        portrait=portrait, settings=moved)
                     stills = [str(p) for p in res.outputs if p != res.video]
                     return (res.message, list(res.compare) if res.compare else None, stills,
                             gr.update(value=str(res.video) if res.video else None, visible=res.video is not None),
@@ -222,7 +289,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                             str(res.download))
 
                 apply_btn.click(on_apply, [apply_look, apply_files, strength, keep_colour, portrait_on, person_s,
-                                           background_s, skin_s, faces_s],
+                                           background_s, skin_s, faces_s, adjusted],
                                 [apply_msg, compare, gallery, video_out, mask_view, apply_download])
 
             # ---------------------------------------------------------------------------- Generate
