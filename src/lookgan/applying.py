@@ -177,11 +177,16 @@ def _onnx_graders(look: Look | str | Path, options: ApplyOptions, workdir: Path)
     if path.suffix.lower() != ".onnx":
         path = export_onnx(look, workdir / "look.onnx")
     runner = OnnxLook(path)
+    frame = [0]
 
     def grade(image: np.ndarray) -> np.ndarray:
         return finish_result(image, runner.run_image(image), options)
 
-    return grade, grade
+    def grade_frame(image: np.ndarray) -> np.ndarray:  # grain (where the look has it) new every frame
+        frame[0] += 1
+        return finish_result(image, runner.run_image(image, seed=frame[0]), options)
+
+    return grade, grade_frame
 
 
 def _graders(look: Look | str | Path, options: ApplyOptions, *, backend: str, workdir: Path,

@@ -144,6 +144,18 @@ class FfmpegFilters(Protocol):
         ...
 
 
+@runtime_checkable
+class NoiseInput(Protocol):
+    """A look whose :meth:`Restyler.module` also takes a noise field (film grain) as a second input ``noise``
+    ``(N, 3, H, W)``: a graph cannot draw seeded noise, so the app running it does
+    (:func:`lookgan.models.preset.grain_field` with the spec given here and
+    :func:`~lookgan.models.preset.photo_seed`)."""
+
+    def noise_input(self) -> dict[str, float] | None:
+        """``{"size": fraction of the short side, "mono": share}``, or None when the look adds no noise."""
+        ...
+
+
 class RestyleModule(nn.Module):
     """``restyle`` as an ``nn.Module`` (``image -> styled``, [0, 1]); ``net`` (when given) is registered so its
     weights travel with the module."""

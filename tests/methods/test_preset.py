@@ -246,4 +246,20 @@ def test_onnx_carries_colour_and_overlay_at_any_size(case, tmp_path):
         img = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
         with torch.no_grad():
             ref = module(torch.from_numpy(img / 255.0).float().permute(2, 0, 1)[None])[0].permute(1, 2, 0).numpy()
-        assert np.abs(runner.run_image(img) / 255.0 - ref).mean() < 2 / 255
+        assert np.abs(runner.run(img.transpose(2, 0, 1)[None] / 255.0)[0].transpose(1, 2, 0) - ref).mean() < 2 / 255
+
+
+def test_onnx_carries_the_grain_from_a_noise_input(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from lookgan.exporting.onnx import OnnxLook
+    from tests.helpers import BUSY_PRESET, write_preset_look
+
+    look = write_preset_look(tmp_path / "g.look", BUSY_PRESET)
+    runner = OnnxLook(lookgan.export(look, format="onnx", out=tmp_path / "g.onnx"))
+    assert runner.inputs == ["image", "noise"] and float(runner.metadata["noise_size"]) == pytest.approx(0.004)
+    grade = as_restyler(look).grader(ApplyOptions())
+    img = np.random.default_rng(1).integers(40, 220, (71, 103, 3), dtype=np.uint8)
+    ours, theirs = grade(img).astype(int), runner.run_image(img).astype(int)
+    assert np.abs(ours - theirs).max() <= 2  # the same grain, drawn by the same rule
+    plain = runner.run(img.transpose(2, 0, 1)[None] / 255.0)[0].transpose(1, 2, 0) * 255  # zeros: no grain
+    assert np.abs(theirs - plain).std() > 3

@@ -7,6 +7,9 @@ One graph per look, with one convention for every kind, written into the model's
 * ``cyclegan`` / ``cut`` / ``fastcut``: the same, with H and W multiples of 4 (``multiple_of`` in the metadata;
   pad by reflection and crop back, as :func:`run_image` does). Instance-norm statistics come from the input
   itself, so a whole photo is one pass (no tiling: memory grows with the photo).
+* ``preset``: the same at any H and W, plus ``noise`` ``(N, 3, H, W)`` when the look has grain: unit-variance
+  grain of ``noise_size`` x the short side with ``noise_mono`` of it shared by R, G, B (zeros: no grain);
+  :meth:`OnnxLook.noise_for` draws lookgan's own.
 * ``dcgan`` / ``fastgan``: ``z`` float32 ``(N, z_dim)`` standard normal -> ``image`` ``(N, 3, S, S)`` in [0, 1].
 
 Height, width and batch are dynamic where the model allows. We use PyTorch's ``torch.export``-based exporter
@@ -31,15 +34,16 @@ from .. import __version__
 from ..data.images import as_float, like
 from ..errors import InputError
 from ..io_utils import atomic_write_bytes
-from ..capabilities import Generator
+from ..capabilities import Generator, NoiseInput
 from ..look import Look, as_look
+from ..models.preset import grain_field, photo_seed
 
 OPSET = 20  # GridSample on 5-D inputs (the LUT) and Resize with antialias need opset >= 20 / 18
 
 
-def graph_for(look: Look) -> tuple[nn.Module, tuple[torch.Tensor, ...], Any, dict[str, str], tuple[str, str]]:
-    """The module to export for ``look`` (:meth:`Look.module`), an example input, its dynamic shapes, the
-    metadata to record and the (input, output) names: from what the look can do, whatever its kind."""
+def graph_for(look: Look) -> tuple[nn.Module, tuple[torch.Tensor, ...], Any, dict[str, str], tuple[str, ...]]:
+    """The module to export for ``look`` (:meth:`Look.module`), example inputs, their dynamic shapes, the
+    metadata to record and the input names then the output name: from what the look can do, whatever its kind."""
     runtime = look.open()
     module = runtime.module()
     meta = {"lookgan_version": __version__, "lookgan_kind": look.kind, "layout": "NCHW", "range": "0..1",
@@ -53,6 +57,14 @@ def graph_for(look: Look) -> tuple[nn.Module, tuple[torch.Tensor, ...], Any, dic
     if m == 1:
         h, w = torch.export.Dim("height", min=8, max=16384), torch.export.Dim("width", min=8, max=16384)
         meta["input"] = "image: (N, 3, H, W) RGB in 0..1"
+        noise = runtime.noise_input() if isinstance(runtime, NoiseInput) else None
+        if noise is not None:  # grain: the app draws the noise field (same rule as lookgan: see OnnxLook)
+            meta.update(noise_size=repr(noise["size"]), noise_mono=repr(noise["mono"]))
+            meta["input"] += ("; noise: (N, 3, H, W) unit-variance film grain of noise_size x the short side, "
+                              "noise_mono of its variance shared by R, G, B (zeros: no grain)")
+            shapes = {0: batch, 2: h, 3: w}
+            return (module, (torch.rand(2, 3, 64, 48), torch.randn(2, 3, 64, 48)), (shapes, shapes), meta,
+                    ("image", "noise", "styled"))
         return module, (torch.rand(2, 3, 64, 48),), ({0: batch, 2: h, 3: w},), meta, ("image", "styled")
     hm = torch.export.Dim(f"height_{m}", min=2, max=16384 // m)
     wm = torch.export.Dim(f"width_{m}", min=2, max=16384 // m)
@@ -70,14 +82,14 @@ def export_onnx(look: Look | str | Path, out: str | Path) -> Path:
     except ImportError:
         raise InputError("ONNX export needs the onnx extra: pip install 'lookgan[onnx]'") from None
     look = as_look(look)
-    module, example, dynamic, meta, (input_name, output_name) = graph_for(look)
+    module, example, dynamic, meta, names = graph_for(look)
     quiet = logging.getLogger("torch.onnx")
     level = quiet.level
     quiet.setLevel(logging.ERROR)  # the exporter logs that torchvision's ops are not registered (we have none)
     with torch.no_grad(), warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")  # the exporter's own deprecation and tracing chatter
         program = torch.onnx.export(module, example, dynamo=True, opset_version=OPSET, dynamic_shapes=dynamic,
-                                    input_names=[input_name], output_names=[output_name], verbose=False,
+                                    input_names=list(names[:-1]), output_names=[names[-1]], verbose=False,
                                     optimize=True)
     quiet.setLevel(level)
     model = program.model_proto
@@ -112,17 +124,34 @@ class OnnxLook:
         if "lookgan_kind" not in self.metadata:
             raise InputError(f"{self.path}: not an ONNX model exported by lookgan (no lookgan metadata)")
         self.input = self.session.get_inputs()[0].name
+        self.inputs = [i.name for i in self.session.get_inputs()]
 
     @property
     def generates(self) -> bool:
         return self.input == "z"
 
-    def run(self, x: np.ndarray) -> np.ndarray:
-        """Run the graph on a float32 NCHW batch (or latents ``(N, z_dim)``)."""
-        return self.session.run(None, {self.input: np.ascontiguousarray(x, dtype=np.float32)})[0]
+    def run(self, x: np.ndarray, noise: np.ndarray | None = None) -> np.ndarray:
+        """Run the graph on a float32 NCHW batch (or latents ``(N, z_dim)``); ``noise`` for graphs that take
+        a grain field (zeros when not given)."""
+        feed = {self.input: np.ascontiguousarray(x, dtype=np.float32)}
+        if "noise" in self.inputs:
+            feed["noise"] = np.zeros_like(feed[self.input]) if noise is None else noise.astype(np.float32)
+        return self.session.run(None, feed)[0]
 
-    def run_image(self, image: np.ndarray) -> np.ndarray:
-        """One photo ``(H, W, 3)`` uint8 or float in [0, 1] through the look; same size and dtype out."""
+    def noise_for(self, image: np.ndarray, seed: int | None = None) -> np.ndarray | None:
+        """The grain field ``(1, 3, H, W)`` a graph with a ``noise`` input gets for ``image``: lookgan's own
+        (:func:`~lookgan.models.preset.grain_field`, seeded from the photo unless ``seed`` is given), so the
+        ONNX result matches ``lookgan apply``."""
+        if "noise" not in self.inputs:
+            return None
+        h, w = image.shape[:2]
+        seed = photo_seed(image) if seed is None else seed
+        return grain_field(h, w, size=float(self.metadata["noise_size"]), mono=float(self.metadata["noise_mono"]),
+                           seed=seed).numpy()
+
+    def run_image(self, image: np.ndarray, *, seed: int | None = None) -> np.ndarray:
+        """One photo ``(H, W, 3)`` uint8 or float in [0, 1] through the look; same size and dtype out; ``seed``:
+        of the grain, for looks that have grain (default: from the photo, as lookgan does)."""
         if self.generates:
             raise InputError(f"{self.path} makes new images (a {self.metadata['lookgan_kind']} look); it does not "
                              "restyle photos")
@@ -132,7 +161,8 @@ class OnnxLook:
         ph, pw = (-h) % m, (-w) % m
         if ph or pw:
             x = np.pad(x, ((0, ph), (0, pw), (0, 0)), mode="reflect")
-        y = self.run(x.transpose(2, 0, 1)[None])[0].transpose(1, 2, 0)[:h, :w]
+        noise = self.noise_for(image, seed)
+        y = self.run(x.transpose(2, 0, 1)[None], noise)[0].transpose(1, 2, 0)[:h, :w]
         return like(np.clip(y, 0.0, 1.0), image)
 
     def describe(self) -> str:

@@ -12,21 +12,22 @@ import torch
 from ..capabilities import ApplyOptions, CapabilityError, Grader, finish_lut
 from ..data.images import as_float, like
 from ..look import Look
-from ..models.preset import PresetNet, frame_grid, grain_amount_map, grain_field, luma
+from ..models.preset import PresetNet, frame_grid, grain_amount_map, grain_field, luma, photo_seed
 from .preset_ffmpeg import filter_graph
 
 
 class _PresetGraph(torch.nn.Module):
-    """Colour and overlay as one traceable network (ONNX, torch.hub): the layer order fixed when it is built
-    and the frame geometry computed with tensor operations, so the height and width stay dynamic. No grain
-    (it needs a seed per photo)."""
+    """The whole preset as one traceable network (ONNX, torch.hub): the layer order fixed when it is built and
+    the frame geometry computed with tensor operations, so the height and width stay dynamic. Grain is added
+    from ``noise`` (unit-variance film grain of the look's size and colour share, ``(N, 3, H, W)``; see
+    :meth:`PresetRestyler.noise_input`) when given: a graph cannot draw seeded noise itself."""
 
     def __init__(self, net: PresetNet) -> None:
         super().__init__()
         self.net = net
         self.overlay_first = net.order == "overlay_first"
 
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
+    def forward(self, image: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         h, w = image.shape[-2:]
         ones = torch.ones((), dtype=image.dtype, device=image.device)
         ys = (torch.arange(h, dtype=image.dtype, device=image.device) + 0.5) / h * 2 - 1
@@ -34,8 +35,12 @@ class _PresetGraph(torch.nn.Module):
         x, y = xs.view(1, 1, 1, -1).expand(1, 1, h, w), ys.view(1, 1, -1, 1).expand(1, 1, h, w)
         aspect = ones * w / h
         if self.overlay_first:
-            return self.net.colour(self.net.overlay(image, x, y, aspect=aspect))
-        return self.net.overlay(self.net.colour(image), x, y, aspect=aspect)
+            out = self.net.colour(self.net.overlay(image, x, y, aspect=aspect))
+        else:
+            out = self.net.overlay(self.net.colour(image), x, y, aspect=aspect)
+        if noise is None:
+            return out
+        return (out + grain_amount_map(luma(out), self.net.grain[:3]) * noise).clamp(0.0, 1.0)
 
 
 #: Rows per band when grading a large photo (bounds the memory of the overlay's temporaries).
@@ -85,8 +90,7 @@ class PresetRestyler:
                 frame[0] += 1
                 seed = frame[0]
             else:  # seeded by the photo itself: a rerun writes the same file
-                step_h, step_w = max(1, image.shape[0] // 64), max(1, image.shape[1] // 64)
-                seed = zlib.crc32(np.ascontiguousarray(image[::step_h, ::step_w]).tobytes())
+                seed = photo_seed(image)
             return self.grade_array(image, options, seed=seed, lut=lut)
 
         return grade
@@ -104,6 +108,12 @@ class PresetRestyler:
 
     def module(self) -> torch.nn.Module:
         return _PresetGraph(self.net).eval()
+
+    def noise_input(self) -> dict[str, float] | None:
+        """The noise field :meth:`module` adds as grain (``size`` as a fraction of the short side, ``mono``
+        share; :func:`~lookgan.models.preset.grain_field`), or None when the look has no grain."""
+        g = self.net.grain
+        return {"size": float(g[3]), "mono": float(g[4])} if float(g[:3].max()) > 0 else None
 
     def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str) -> str:
         """Colour, overlay and grain as one ffmpeg graph (:mod:`.preset_ffmpeg`); the grain seeded by the look's

@@ -20,8 +20,10 @@ contrast/brightness) or after it (a film grade, then a vignette).
 from __future__ import annotations
 
 import math
+import zlib
 from typing import Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -92,6 +94,13 @@ def grain_field(height: int, width: int, *, size: float, mono: float, seed: int,
     noise = noise / noise.flatten(2).std(dim=2).clamp_min(1e-6)[..., None, None]
     m = float(min(max(mono, 0.0), 1.0))
     return (math.sqrt(m) * noise[:, :1] + math.sqrt(1 - m) * noise[:, 1:]).to(device)
+
+
+def photo_seed(image: np.ndarray) -> int:
+    """The grain seed of a photo ``(H, W, 3)``: from a 64x64 sample of its own pixels, so a rerun (in lookgan or
+    in an ONNX app that follows this rule) writes the same file and different photos get different grain."""
+    step_h, step_w = max(1, image.shape[0] // 64), max(1, image.shape[1] // 64)
+    return zlib.crc32(np.ascontiguousarray(image[::step_h, ::step_w]).tobytes())
 
 
 def luma(images: torch.Tensor) -> torch.Tensor:
