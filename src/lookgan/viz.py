@@ -103,3 +103,38 @@ def save_strip(images: list[np.ndarray], path: Path, height: int = 160) -> Path:
     row = np.concatenate([x for t in tiles for x in (t, gap)][:-1], axis=1)
     save_image(row, path)
     return path
+
+
+def plot_frame_stats(profiles: dict[str, np.ndarray], grain: dict[str, Any], path: str | Path) -> Path:
+    """Radial L*, a*, b* profiles (``name -> (rings, 3)``) and grain (``name -> Grain``: energy and
+    autocorrelation) of a few image sets, four panels side by side, written to ``path`` atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {"photos": "tab:gray", "style set": "tab:orange", "results": "tab:blue", "true versions": "tab:green"}
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.2))
+    for name, prof in profiles.items():
+        rings = np.arange(len(prof)) + 0.5
+        for c, (ax, label) in enumerate(zip(axes[:3], ("L*", "a*", "b*"))):
+            ax.plot(rings / len(prof), prof[:, c], marker="o", markersize=3, label=name, color=colours.get(name))
+            ax.set_title(f"{label} from centre to corner", fontsize=10)
+            ax.set_xlabel("ring (equal areas; 1 = corners)", fontsize=8)
+    ax = axes[3]
+    for name, g in grain.items():
+        lags = np.arange(len(g.autocorr) + 1)
+        ax.plot(lags, np.concatenate([[1.0], g.autocorr]), marker="o", markersize=3, color=colours.get(name),
+                label=f"{name}: energy {g.energy * 1e4:.2f}e-4")
+    ax.set_title("grain: fine-band autocorrelation", fontsize=10)
+    ax.set_xlabel("lag (px, full resolution)", fontsize=8)
+    ax.axhline(0, color="k", linewidth=0.5)
+    for a in axes:
+        a.tick_params(labelsize=8)
+        a.grid(alpha=0.3)
+        a.legend(fontsize=7)
+    fig.tight_layout()
+    path = Path(path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=90, format="png"))
+    plt.close(fig)
+    return path

@@ -148,3 +148,53 @@ def test_face_metrics_with_mediapipe_on_real_portraits(tmp_path):
     with MediaPipeLandmarker() as landmarker:
         warped = face_shift([(image, np.ascontiguousarray(wide))], landmarker)
     assert warped["face_shift"] > 2 * m["face_shift"] and warped["face_shift"] > 2.0
+
+
+# --- across the frame, and the grain -------------------------------------------------------------------------
+def test_lab_profile_and_grain_spectrum_see_a_vignette_and_grain():
+    from lookgan.eval.frame import grain_spectrum, lab_profile, profile_error
+
+    flat = np.full((90, 160, 3), 0.5, np.float32)
+    assert np.abs(np.diff(lab_profile(flat)[:, 0])).max() < 1e-6
+    y, x = np.mgrid[0:90, 0:160]
+    d2 = (((x + 0.5) / 160 * 2 - 1) ** 2 + ((y + 0.5) / 90 * 2 - 1) ** 2) / 2
+    vignette = flat * (1 - 0.5 * d2)[..., None]
+    prof = lab_profile(vignette)
+    assert np.all(np.diff(prof[:, 0]) < 0) and profile_error(prof, lab_profile(flat)) > 5
+    # relative to the centre: a darker copy of the same vignette is much closer than no vignette
+    assert profile_error(prof, lab_profile(vignette * 0.8)) < 0.5 * profile_error(prof, lab_profile(flat))
+    rng = np.random.default_rng(0)
+    fine = np.clip(0.5 + 0.05 * rng.standard_normal((256, 256, 1)), 0, 1).repeat(3, 2)
+    coarse_noise = torch.nn.functional.interpolate(torch.from_numpy(rng.standard_normal((1, 1, 64, 64))),
+                                                   size=(256, 256), mode="bicubic")[0, 0].numpy()
+    coarse = np.clip(0.5 + 0.05 * coarse_noise / coarse_noise.std(), 0, 1)[..., None].repeat(3, 2)
+    g_flat, g_fine, g_coarse = (grain_spectrum(i.astype(np.float32)) for i in (flat, fine, coarse))
+    assert g_flat.energy < 1e-12 < g_fine.energy
+    # white noise minus its 5x5 mean has 24/25 of its variance; the flattest quarter of 64-pixel blocks ~0.8x that
+    assert 0.7 < g_fine.energy / (0.05**2 * 24 / 25) < 0.9
+    assert g_coarse.autocorr[0] > 0.5 > abs(g_fine.autocorr[0])  # coarse grain stays correlated over a pixel
+
+
+def test_report_shows_profiles_grain_and_settings_of_a_preset(tmp_path):
+    from PIL import Image
+
+    from lookgan.capabilities import ApplyOptions
+    from lookgan.look import as_restyler
+    from tests.helpers import BUSY_PRESET, write_preset_look
+
+    look = write_preset_look(tmp_path / "v.look", BUSY_PRESET)
+    grade = as_restyler(look).grader(ApplyOptions())
+    rng = np.random.default_rng(4)
+    for folder, n in (("photos", 4), ("style", 6)):
+        (tmp_path / folder).mkdir()
+        for i in range(n):
+            small = rng.integers(60, 200, (5, 7, 3), dtype=np.uint8)
+            img = np.asarray(Image.fromarray(small).resize((140, 100), Image.BICUBIC))
+            Image.fromarray(grade(img) if folder == "style" else img).save(tmp_path / folder / f"{i}.png")
+    m = api.evaluate(look, photos=tmp_path / "photos", style=tmp_path / "style", out=tmp_path / "r" / "report.html",
+                     size=32, progress=False, faces=False)
+    assert m["radial_l"] < 0.3 * m["radial_l_before"]  # the vignette is there in the results
+    assert m["grain_energy_ratio"] == pytest.approx(1.0, rel=0.3) and m["grain_energy_ratio_before"] < 0.3
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "Across the frame, and the grain" in html and "overlay.opacity_out" in html and "vignette error" in html
+    assert (tmp_path / "r" / "report_files" / "frame-and-grain.png").stat().st_size > 10_000

@@ -34,6 +34,7 @@ from ..look import Look, as_look, as_restyler
 from ..generating import generate_images
 from .content import downscale_for_metrics, structure_similarity
 from .fid_kid import features, fid_from_features, kid_from_features
+from .frame import Grain, grain_spectrum, lab_profile, profile_error
 from .inception import download_weights, find_weights, load_inception
 from .faces import FACES_EXTRA_HINT, MediaPipeLandmarker, face_shift, mediapipe_available
 from .look_report import METRIC_MEANINGS, Restyled, generator_report, restyle_report
@@ -165,6 +166,10 @@ def _restyle(transform: Callable[[np.ndarray], np.ndarray], photos: Path, truth:
         before = downscale_for_metrics(image, options.content_side)
         after = downscale_for_metrics(result, options.content_side)
         scores["content_ssim"] = structure_similarity(before, after)
+        done.grain.setdefault("photos", []).append(grain_spectrum(image))
+        done.grain.setdefault("results", []).append(grain_spectrum(result))
+        if path.stem in truth_by_stem:
+            done.grain.setdefault("true versions", []).append(grain_spectrum(true))
         done.names.append(path.name)
         done.before.append(before)
         done.after.append(after)
@@ -202,6 +207,7 @@ def _evaluate_restyle(look: Look, *, photos: Path, style: Path | None, truth: Pa
         metrics.update({k: v for k, v in faces.items() if v is not None})
         if faces["face_shift"] is None:
             skipped["face_shift"] = "no photo had a face found both before and after the look"
+    _frame_metrics(done, metrics, style, options)
     if style is None:
         skipped["swd"] = skipped["color_swd"] = "no --style folder to compare the results with"
     else:
@@ -220,6 +226,40 @@ def _evaluate_restyle(look: Look, *, photos: Path, style: Path | None, truth: Pa
     metrics["skipped"] = skipped
     metrics["per_image"] = done.per_image
     return metrics, done
+
+
+def _frame_metrics(done: Restyled, metrics: dict[str, Any], style: Path | None, options: EvalOptions,
+                   limit: int = 24) -> None:
+    """Radial profiles and grain of photos, results, true versions and (up to ``limit`` of) the style images:
+    ``radial_l`` / ``grain_energy_ratio`` against the style set (``_before``: the photos), ``radial_l_truth``
+    against the true versions."""
+    profiles = {"photos": [lab_profile(b) for b in done.before], "results": [lab_profile(a) for a in done.after]}
+    truth_pairs = [(lab_profile(done.after[i]), lab_profile(done.truth[n]), lab_profile(done.before[i]))
+                   for i, n in enumerate(done.names) if n in done.truth]
+    if truth_pairs:
+        profiles["true versions"] = [t for _, t, _ in truth_pairs]
+        metrics["radial_l_truth"] = float(np.mean([profile_error(a, t) for a, t, _ in truth_pairs]))
+        metrics["radial_l_truth_before"] = float(np.mean([profile_error(b, t) for _, t, b in truth_pairs]))
+    if style is not None:
+        frames = []
+        for path in list_images(style)[:limit]:
+            try:
+                image = read_image(path, max_pixels=options.max_pixels, keep_8bit=True)
+            except InputError:
+                continue  # set metrics already warned about it
+            frames.append(downscale_for_metrics(image, options.content_side))
+            done.grain.setdefault("style set", []).append(grain_spectrum(image))
+        if frames:
+            profiles["style set"] = [lab_profile(f) for f in frames]
+    done.profiles = {k: np.mean(v, axis=0) for k, v in profiles.items()}
+    if "style set" in done.profiles:
+        reference = done.profiles["style set"]
+        metrics["radial_l"] = profile_error(done.profiles["results"], reference)
+        metrics["radial_l_before"] = profile_error(done.profiles["photos"], reference)
+        style_energy = Grain.mean(done.grain["style set"]).energy
+        if style_energy > 0:
+            for key, name in (("grain_energy_ratio", "results"), ("grain_energy_ratio_before", "photos")):
+                metrics[key] = Grain.mean(done.grain[name]).energy / style_energy
 
 
 # --- looks that generate -----------------------------------------------------------------------------------

@@ -18,8 +18,9 @@ import torch
 from ..data.images import save_image
 from ..errors import InputError
 from ..exporting import look_lut
-from ..look import Look
-from ..viz import lut_preview, make_grid, save_strip
+from ..look import Look, look_settings
+from ..viz import lut_preview, make_grid, plot_frame_stats, save_strip
+from .frame import Grain
 from .report import Section, write_report
 
 _BEFORE_AFTER_ROWS = 8
@@ -44,6 +45,11 @@ METRIC_MEANINGS: dict[str, tuple[str, str]] = {
     "delta_e2000_p95": ("ΔE2000 95th pct", "95th percentile of per-pixel ΔE2000 to the true version"),
     "psnr": ("PSNR dB", "PSNR to the true version; higher is closer"),
     "ssim": ("SSIM", "SSIM to the true version (luma); 1 = identical"),
+    "radial_l": ("vignette error", "mean |difference| of the centre-to-corner lightness profile (L* in 8 rings, "
+                 "relative to the centre) to the style set's; 0 = the same fall-off"),
+    "radial_l_truth": ("vignette error vs truth", "the same against each photo's true version"),
+    "grain_energy_ratio": ("grain energy ratio", "fine-band luma energy in the flattest blocks, results over the "
+                           "style set's; 1 = as grainy as the look"),
     "nn_gen": ("NN distance, generated", "median RMS distance (32 px, [0, 1]) from each generated image to its "
                "nearest training image"),
     "nn_held": ("NN distance, reals", "the same for real images the generator never saw (the reference)"),
@@ -64,6 +70,10 @@ class Restyled:
     truth: dict[str, np.ndarray] = field(default_factory=dict)
     style_examples: torch.Tensor | None = None  # a few style crops (N, 3, S, S) in [0, 1], for the report
     per_image: dict[str, dict[str, Any]] = field(default_factory=dict)
+    grain: dict[str, list[Grain]] = field(default_factory=dict)
+    """Fine-band statistics at full resolution: "photos", "results", "true versions", "style set"."""
+    profiles: dict[str, np.ndarray] = field(default_factory=dict)
+    """Mean radial L*, a*, b* profile ``(rings, 3)`` of each set (same names)."""
 
 
 def copy_training_curves(look: Look, files: Path) -> Path | None:
@@ -149,6 +159,21 @@ def restyle_report(look: Look, metrics: dict[str, Any], done: Restyled, out: Pat
                                                          f"with ({metrics['style']})."],
                                    figure_rows=[[(style_png, "style images (centre crops)")]]))
 
+    if done.profiles:
+        figure = plot_frame_stats(done.profiles, {k: Grain.mean(v) for k, v in done.grain.items() if v},
+                                  files / "frame-and-grain.png")
+        sections.append(Section("Across the frame, and the grain", [
+            "What a colour metric cannot see. Left: mean L*, a*, b* in rings from the centre to the corners "
+            "(a vignette is a falling L*, a warm centre a rising b* towards the middle). Right: the fine band of "
+            "the luma at full resolution in the flattest blocks; its energy (legend) says how much grain, how "
+            "fast the autocorrelation falls says how fine."], figure_rows=[[(figure, "radial profiles | grain")]]))
+    settings = look_settings(look)
+    if settings:
+        rows_s = [[name, f"{value:.4g}", f"{low:g} .. {high:g}"] for name, (value, low, high) in settings.items()]
+        sections.append(Section("Learnt settings", ["The look's named parameters (sliders in the web app; change "
+                                                    "them with `lookgan apply --set NAME=VALUE`)."],
+                                table=(["setting", "value", "range"], rows_s)))
+
     distilled: dict[str, Any] = {}
     try:
         lut = look_lut(look, report=distilled)
@@ -160,7 +185,9 @@ def restyle_report(look: Look, metrics: dict[str, Any], done: Restyled, out: Pat
         text = ("Four slices of the colour cube (blue rising left to right): top row the input colours, bottom row "
                 "what the look makes of them" + (" (the mean over its training photos; it adapts per photo)."
                                                  if getattr(look.config, "adaptive", False) else "."))
-        if distilled:
+        if "not_in_lut" in distilled:
+            text += f" The LUT is only the colour part: {distilled['not_in_lut']} are not in it."
+        if "lut_psnr" in distilled:
             text += (f" This look is a generator: the LUT is fitted to its colour change over "
                      f"{distilled['n_photos']} training photos and reproduces its output to "
                      f"{distilled['lut_psnr']:.1f} dB PSNR (30+ dB: the look is mostly colour).")
