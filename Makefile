@@ -1,6 +1,7 @@
 # lookgan: `make demo` and `make test` set everything up themselves on a machine that has only Python 3.
 #
-#   make demo      create .venv, install torch + lookgan, train the demo look, print where the pictures are
+#   make demo      create .venv, install torch + lookgan, learn the two demo looks (a film grade; a filter with a
+#                  vignette and grain), print where the reports are
 #   make test      the same set-up (plus Debian's ffmpeg and chromium, and the faces/ui/uitest extras), then the
 #                  default test suite (the web app is served and driven in headless chromium)
 #   make test-all  every test, including the ones marked slow
@@ -74,6 +75,7 @@ test-deps: setup $(SYSDEPS) $(TESTEXTRAS)
 
 demo: setup
 	$(BIN)/lookgan demo --out demo-out
+	$(BIN)/lookgan demo --kind preset --out demo-out/preset
 
 # LOOKGAN_REQUIRE_BROWSER: here a missing browser fails the web-app tests instead of skipping them.
 test: test-deps
@@ -87,9 +89,11 @@ ui: setup
 	$(PIP) install -e ".[ui]"
 	$(BIN)/lookgan ui
 
-# Refresh the README's screenshots (docs/img/ui-*.png) from the browser tests.
+# Refresh the README's screenshots (docs/img/ui-*.png): error messages and portrait mode from the browser tests,
+# the tabs themselves from real looks learnt from the bundled photos (scripts/ui_screenshots.py).
 screenshots: test-deps
 	LOOKGAN_REQUIRE_BROWSER=1 LOOKGAN_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/ui/test_browser.py
+	$(BIN)/python scripts/ui_screenshots.py --out docs/img
 
 bench: setup
 	$(BIN)/python benchmarks/train_step.py --json benchmarks/out/train_step.json

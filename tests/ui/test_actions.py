@@ -291,6 +291,12 @@ def test_preset_settings_preview_and_save(actions, ws, tmp_path):
     out = actions.apply("vig", [str(photo)], settings={"grain.midtones": 0.0, "grain.shadows": 0.0,
                                                        "grain.highlights": 0.0})
     assert out.outputs and out.outputs[0].exists()
+    path, text = actions.export("vig", format="ffmpeg")
+    with zipfile.ZipFile(path) as z:
+        assert sorted(z.namelist()) == ["vig.cube", "vig.ffmpeg"]
+    assert "filter_complex_script" in text
+    _, text = actions.export("vig", format="cube")
+    assert "only the colour part" in text and "grain" in text
 
 
 def test_folders_by_path_only_when_local(ws, tmp_path):

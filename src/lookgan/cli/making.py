@@ -139,9 +139,11 @@ def generate_cmd(look: Path, n: int, out: Path, seed: int, truncation: float | N
 
 @app.command("demo")
 @click.option("--out", type=PathArg, default=Path("demo-out"), show_default=True, help="Folder for the demo's looks and pictures.")
-@click.option("--kind", type=click.Choice(["lut", "dcgan"]), default="lut", show_default=True,
-              help="lut: learn a film look and compare it with baselines (report.html); dcgan: generate faces.")
-@click.option("--minutes", type=float, help="Training budget in minutes [default: 4 for lut, 3 for dcgan].")
+@click.option("--kind", type=click.Choice(["lut", "preset", "dcgan"]), default="lut", show_default=True,
+              help="lut: learn a film look and compare it with baselines (report.html); preset: learn a filter "
+                   "with a gradient, a vignette and film grain beside a global LUT; dcgan: generate faces.")
+@click.option("--minutes", type=float,
+              help="Training budget in minutes [default: 4 for lut and preset, 3 for dcgan].")
 @click.option("--steps", type=int, help="Training steps at most [default: 3000].")
 def demo_cmd(out: Path, kind: str, minutes: float | None, steps: int | None) -> None:
     """Run the built-in demo on images shipped with lookgan (no downloads).

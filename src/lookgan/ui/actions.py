@@ -314,18 +314,27 @@ class Actions:
         from .. import export as export_look  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
-        suffix = {"cube": ".cube", "hald": ".png", "onnx": ".onnx"}.get(format)
+        suffix = {"cube": ".cube", "hald": ".png", "ffmpeg": ".ffmpeg", "onnx": ".onnx"}.get(format)
         run = self.ws.new_run(f"export-{look_name}")
         if format == "look":
             path = zip_look(look, run / f"{look_name}.look.zip")
             return path, (f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB): the look without its "
                           "training checkpoints; upload it in Apply on another lookgan, or unzip it for the CLI")
         if suffix is None:
-            raise InputError(f"format {format!r} is not offered here; choose cube, hald, onnx or look")
+            raise InputError(f"format {format!r} is not offered here; choose cube, hald, ffmpeg, onnx or look")
         report: dict[str, Any] = {}
         path = export_look(look, format=format, out=run / f"{look_name}{suffix}",  # type: ignore[arg-type]
-                           size=(int(size) or None) if format != "onnx" else None, report=report)
+                           size=(int(size) or None) if format in ("cube", "hald") else None, report=report)
+        if format == "ffmpeg":  # the script names its .cube: both in one download
+            script = path
+            path = zip_files([script, script.with_suffix(".cube")], run / f"{look_name}-ffmpeg.zip")
+            return path, (f"wrote **{path.name}**: {script.name} and {script.with_suffix('.cube').name}; unzip "
+                          f"them together, then `ffmpeg -i IN -filter_complex_script {script.name} OUT` (the "
+                          "script names the .cube by its path here: export again, or edit that path, on another "
+                          "computer)")
         text = f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB)"
+        if "not_in_lut" in report:
+            text += f"; only the colour part: {report['not_in_lut']} are not in a LUT (the ffmpeg format has them)"
         if "lut_psnr" in report:
             text += (f"; this texture look was distilled into a LUT that reproduces its colours at "
                      f"{report['lut_psnr']:.1f} dB PSNR (high = the look is mostly colour)")

@@ -1,10 +1,7 @@
-"""The embedded demos run by ``lookgan demo`` / ``make demo``, on images shipped inside the package.
-
-``colour_demo`` (the main one) shows the core promise with a known answer: a creator's feed is simulated by
-grading 40 bundled photos with a real film grade (``assets/colour_demo/grade.png``); lookgan learns the look
-unpaired from those and 40 *other* plain photos, and is scored on 14 held-out photos against their true graded
-versions, beside the Reinhard and optimal-transport baselines. ``dcgan_demo`` trains the baseline generator.
-"""
+"""The colour demo (``lookgan demo``, the default): a creator's feed is simulated by grading 40 bundled photos with
+a real film grade (``assets/colour_demo/grade.png``); lookgan learns the look unpaired from those and 40 *other*
+plain photos, and is scored on 14 held-out photos against their true graded versions, beside the Reinhard and
+optimal-transport baselines."""
 from __future__ import annotations
 
 import shutil
@@ -12,53 +9,23 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .applying import apply
-from .eval.evaluation import EvalOptions, evaluate_look
-from .eval.report import Section, write_report
-from .eval.truth import truth_metrics
-from .exporting import export, look_lut
-from .exporting.cube import read_hald
-from .data.images import list_images, read_image, save_image
-from .errors import InputError
-from .generating import generate
-from .ops.lut3d import FastLUT
-from .training.loop import Progress
-from .training.run import train
-from .viz import lut_preview, save_strip
-
-ASSETS = Path(__file__).resolve().parent / "assets"
-Log = Callable[[str], None]
-
-
-def _split(images: list[Path]) -> dict[str, list[Path]]:
-    """Deterministic split: every 7th image held out, the rest alternately style and content."""
-    parts: dict[str, list[Path]] = {"style": [], "content": [], "held": []}
-    rest = []
-    for i, p in enumerate(images):
-        (parts["held"] if i % 7 == 0 else rest).append(p)
-    for i, p in enumerate(rest):
-        parts["style" if i % 2 == 0 else "content"].append(p)
-    return parts
+from ..applying import apply
+from ..data.images import list_images, read_image, save_image
+from ..eval.evaluation import EvalOptions, evaluate_look
+from ..eval.report import Section, write_report
+from ..exporting import export, look_lut
+from ..exporting.cube import read_hald
+from ..ops.lut3d import FastLUT
+from ..training.loop import Progress
+from ..training.run import train
+from ..viz import lut_preview, save_strip
+from .common import ASSETS, Log, evaluate_identity, write_case
 
 
 def build_case(root: Path) -> Path:
     """Write the demo's known-answer case under ``root``: style/ (graded), content/, held/ and truth/."""
     grade = FastLUT(read_hald(ASSETS / "colour_demo" / "grade.png"))
-    photos, faces = list_images(ASSETS / "colour_demo" / "photos"), list_images(ASSETS / "demo_faces")
-    mixed = [p for pair in zip(photos, faces) for p in pair] + faces[len(photos):]  # landscapes and people
-    for name, paths in _split(mixed).items():
-        (root / name).mkdir(parents=True, exist_ok=True)
-        if name == "held":
-            (root / "truth").mkdir(parents=True, exist_ok=True)
-        for p in paths:
-            pixels = read_image(p, keep_8bit=True)
-            if name == "style":
-                save_image(grade(pixels), root / "style" / f"{p.stem}.png")
-            else:
-                shutil.copyfile(p, root / name / p.name)
-            if name == "held":
-                save_image(grade(pixels), root / "truth" / f"{p.stem}.png")
-    return root
+    return write_case(root, lambda pixels, _name: grade(pixels))
 
 
 def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: int = 3000,
@@ -142,54 +109,3 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
                for name, m in scores.items()] + [f".cube for editors and ffmpeg: {cube}", f"report: {report}"]
     return {"report": report, "looks": looks, "cube": cube, "metrics": scores, "steps": gan.step,
             "elapsed_s": time.monotonic() - t0, "summary": summary}
-
-
-def evaluate_identity(case: Path) -> dict[str, Any]:
-    """Scores of doing nothing: how far the held-out photos are from their graded versions to begin with."""
-    return truth_metrics(lambda image: image, case / "held", case / "truth", progress=False)
-
-
-def dcgan_demo(out: str | Path = "demo-out", *, minutes: float = 3.0, steps: int = 3000,
-               progress_fn: Callable[[Progress], None] | None = None) -> dict[str, Any]:
-    """A DCGAN on the shipped portraits for a few minutes, then a grid of new faces.
-
-    Returns the paths of the look, its latest sample grid, the loss plot, a generated contact sheet, the steps
-    trained, the wall time and the lines to print."""
-    out = Path(out)
-    look_dir = out / "faces-dcgan.look"
-    # Half-width networks (ngf/ndf 32) run ~3x faster than DCGAN's 64 on two CPU cores (benchmarks/
-    # train_step.py), so a few minutes give ~2000 steps; DiffAugment keeps D from memorising 64 images.
-    cfg = {"method": {"ngf": 32, "ndf": 32, "augment": "translation,cutout"},
-           "train": {"sample_every": 250, "checkpoint_every": 500}}
-    result = train("dcgan", ASSETS / "demo_faces", out=look_dir, steps=steps, minutes=minutes, size=64, batch=16,
-                   seed=0, overwrite=True, config=cfg, progress_fn=progress_fn)
-    files = generate(look_dir, 64, out=out / "generated", seed=0, grid=True, progress=False)
-    res = {"look": look_dir, "samples": result.sample_path or look_dir / "preview.jpg",
-           "loss_plot": result.loss_plot or look_dir / "loss.png", "generated_grid": files[-1],
-           "steps": result.step, "elapsed_s": result.elapsed_s}
-    res["summary"] = [f"sample grid (training): {res['samples']}", f"loss plot:              {res['loss_plot']}",
-                      f"64 new faces:           {res['generated_grid']}",
-                      f"the look:               {look_dir}  (try: lookgan info {look_dir})"]
-    return res
-
-
-def demo_images_dir() -> Path:
-    """The small portrait set shipped inside the package (see its LICENSE.md)."""
-    return ASSETS / "demo_faces"
-
-
-#: ``lookgan demo --kind NAME``: (what it says it does, the function, default minutes).
-DEMOS: dict[str, tuple[str, Callable[..., dict[str, Any]], float]] = {
-    "lut": ("learning a colour look from bundled photos", colour_demo, 4.0),
-    "dcgan": ("a DCGAN learns to draw portraits from the 64 bundled images", dcgan_demo, 3.0),
-}
-
-
-def run_demo(out: str | Path = "demo-out", *, kind: str = "lut", minutes: float | None = None,
-             steps: int | None = None, progress_fn: Callable[[Progress], None] | None = None) -> dict[str, Any]:
-    """Run demo ``kind`` (see :data:`DEMOS`) with its default budget unless ``minutes``/``steps`` say otherwise."""
-    if kind not in DEMOS:
-        raise InputError(f"demo kind must be one of {', '.join(DEMOS)}, got {kind!r}")
-    _, run, default_minutes = DEMOS[kind]
-    return run(out, minutes=default_minutes if minutes is None else minutes, steps=steps or 3000,
-               progress_fn=progress_fn)
