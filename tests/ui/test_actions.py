@@ -312,7 +312,7 @@ def test_folders_by_path_only_when_local(ws, tmp_path):
 
 
 def test_messages_lose_server_paths(tmp_path):
-    from lookgan.ui.app import _plain
+    from lookgan.ui.messages import _plain
 
     root = tmp_path / "work"
     msg = f"{root}/uploads/abc123/photo.jpg: not a readable image; see {root}/runs/x/y.png, and /etc/other"

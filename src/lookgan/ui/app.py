@@ -1,18 +1,14 @@
 """The Gradio page: five tabs (Learn, Apply, Generate, Export, Evaluate) wired to :class:`~lookgan.ui.actions.Actions`.
 
-Only layout and glue live here. Every handler goes through :func:`friendly`, which turns lookgan's errors into a
-plain message box (never a stack trace) and unexpected ones into a short message while the traceback goes to the
-server log; the server keeps running either way. The page makes no request outside this server: analytics off,
+Only layout and glue live here. Every handler goes through :func:`~lookgan.ui.messages.friendly`, which turns
+lookgan's errors into a plain message box (never a stack trace) and unexpected ones into a short message while the
+traceback goes to the server log; the server keeps running either way. The page makes no request outside this server: analytics off,
 system fonts instead of Google Fonts, no server-side rendering through Node.
 """
 from __future__ import annotations
 
-import functools
-import logging
 import os
-import re
 import time
-import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,8 +21,7 @@ import gradio as gr  # noqa: E402
 from ..errors import LookganError  # noqa: E402
 from ..kinds import catalogue, describe, kind_names  # noqa: E402
 from .actions import Actions  # noqa: E402
-
-log = logging.getLogger(__name__)
+from .messages import friendly  # noqa: E402
 
 _SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
 _MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -39,42 +34,6 @@ footer { display: none !important; }
 def theme() -> gr.themes.Base:
     """Gradio's default look with the system's fonts (the stock theme loads fonts from Google)."""
     return gr.themes.Default(font=_SYSTEM_FONTS, font_mono=_MONO_FONTS)
-
-
-def _plain(message: str, roots: tuple[Path, ...]) -> str:
-    """Server paths inside a message become bare file names: users see ``photo.jpg``, not a temp folder."""
-    for root in roots:
-        message = re.sub(re.escape(str(root)) + r"/[^\s:;,'\"()]*?([^/\s:;,'\"()]+)(?=[\s:;,'\"()]|$)", r"\1", message)
-    return message
-
-
-def friendly(roots: tuple[Path, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator for handlers: lookgan's errors become a message box with their text, warnings become toasts,
-    anything else a short message (the traceback goes to the log)."""
-
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
-                    result = fn(*args, **kwargs)
-            except gr.Error:
-                raise
-            except LookganError as e:
-                raise gr.Error(_plain(str(e), roots), title="Cannot do that", print_exception=False) from None
-            except Exception as e:  # a bug: keep serving, tell the user in a sentence
-                log.exception("%s failed", fn.__name__)
-                raise gr.Error(f"Something went wrong ({type(e).__name__}: {_plain(str(e), roots)}). The app "
-                               "keeps running; the server log has the details.", title="Error", print_exception=False) from None
-            for w in caught:
-                if not issubclass(w.category, (DeprecationWarning, FutureWarning)):
-                    gr.Warning(_plain(str(w.message), roots))
-            return result
-
-        return wrapper
-
-    return deco
 
 
 def _kind_text(kind: str) -> str:
