@@ -66,10 +66,11 @@ BAD_CUBES = {
     "size": ("LUT_3D_SIZE 1\n0 0 0\n", "outside 2..256"),
     "size_word": ("LUT_3D_SIZE big\n", "whole number"),
     "domain": ("LUT_3D_SIZE 2\nDOMAIN_MIN 0 0 0\nDOMAIN_MAX 0 1 1\n" + "0 0 0\n" * 8, "greater than"),
-    "log_domain": ("LUT_3D_SIZE 2\nDOMAIN_MAX 4 4 4\n" + "0 0 0\n" * 8, "not 0..1"),
+    "log_domain": ("LUT_3D_SIZE 2\nDOMAIN_MAX 4 4 4\n" + "0 0 0\n" * 8, "does not cover 0..1"),
+    "log_shaper": ("LUT_1D_SIZE 2\nLUT_1D_INPUT_RANGE -7 2\nLUT_3D_SIZE 2\n" + "0 0 0\n" * 10, "not a display"),
     "text": ("LUT_3D_SIZE 2\n" + "0 0 zero\n" * 8, "expected numbers"),
     "columns": ("LUT_3D_SIZE 2\n" + "0 0\n" * 8, "three numbers"),
-    "one_d": ("LUT_1D_SIZE 4\n", "1D LUT"),
+    "one_d_count": ("LUT_1D_SIZE 4\n0 0 0\n", "LUT_1D_SIZE 4 needs 4 table lines, found 1"),
     "no_size": ("0 0 0\n", "no LUT_3D_SIZE"),
     "hdr": ("LUT_3D_SIZE 2\n" + "0 0 9\n" * 8, "far outside 0..1"),
 }

@@ -16,7 +16,7 @@ from PIL import Image
 
 from ..errors import LutFileError
 from ..io_utils import atomic_write_bytes
-from ..ops.lut3d import resample_lut
+from ..ops.lut3d import LUT_VALUE_RANGE, identity_lut, resample_lut
 
 MAX_CUBE_SIZE = 256  # 256³ entries (~16.7M lines) is already far past what editors use (17–65)
 _HALD_LEVELS = range(2, 17)  # level L -> an L³ x L³ image holding an (L²)³ table
@@ -37,7 +37,7 @@ def write_cube(lut: torch.Tensor, path: str | Path, *, title: str = "lookgan") -
     safe_title = title.replace('"', "'").replace("\n", " ")
     header = (f'TITLE "{safe_title}"\n# made by lookgan: red index fastest, then green, then blue\n'
               f"LUT_3D_SIZE {n}\nDOMAIN_MIN 0.0 0.0 0.0\nDOMAIN_MAX 1.0 1.0 1.0\n")
-    rows = np.clip(_flat(lut), 0.0, 1.0)
+    rows = np.clip(_flat(lut), *LUT_VALUE_RANGE)  # values beyond 0..1 kept: readers clip after interpolating
     body = "\n".join(f"{r:.6f} {g:.6f} {b:.6f}" for r, g, b in rows.tolist())
     atomic_write_bytes(path, (header + body + "\n").encode("ascii"))
     return path
@@ -48,12 +48,21 @@ def _fail(path: Path, line_no: int | None, message: str) -> LutFileError:
     return LutFileError(f"{where}: {message}")
 
 
-def read_cube(path: str | Path) -> torch.Tensor:
-    """Read a .cube file into a ``(3, n, n, n)`` LUT with outputs mapped to [0, 1].
+#: Points per axis of the 3D LUT a 1D LUT (or a shaper + 3D file) becomes: per-channel curves sampled at 65
+#: points differ from the file's own linear interpolation by well under one 8-bit level for tone curves.
+CURVE_LUT_SIZE = 65
+_SDR_RANGE = LUT_VALUE_RANGE  # input ranges and table values a display look can have (legal-range margins included)
 
-    Accepts TITLE, comments, LUT_3D_SIZE, DOMAIN_MIN/DOMAIN_MAX (per channel; the input domain must be a box with
-    max > min, and lookgan rescales it to [0, 1]) and LUT_3D_INPUT_RANGE. Refuses 1D LUTs, wrong entry counts,
-    non-numbers, NaN/inf and sizes outside 2..256.
+
+def read_cube(path: str | Path) -> torch.Tensor:
+    """Read a .cube file into a ``(3, n, n, n)`` LUT on the 0..1 input domain.
+
+    Reads 3D files, 1D files (``LUT_1D_SIZE``: per-channel curves, the usual form of a tone curve) and
+    Resolve's shaper + 3D files (both sizes: the 1D table's lines first), with ``LUT_1D_INPUT_RANGE`` /
+    ``LUT_3D_INPUT_RANGE`` and ``DOMAIN_MIN`` / ``DOMAIN_MAX``; 1D and shaper files become one 3D LUT of
+    :data:`CURVE_LUT_SIZE` points. Table values slightly outside 0..1 are kept: like ffmpeg and Resolve, lookgan
+    interpolates first and clips the result. Refuses, naming the line and the fix, what cannot be an SDR look
+    (input ranges or values far outside 0..1: HDR and log LUTs) and malformed files (counts, numbers, sizes).
     """
     path = Path(path)
     try:
@@ -62,8 +71,8 @@ def read_cube(path: str | Path) -> torch.Tensor:
         raise LutFileError(f"{path} does not exist; check the path") from None
     except UnicodeDecodeError:
         raise LutFileError(f"{path} is not a text .cube file (it holds binary data)") from None
-    size: int | None = None
-    dmin, dmax = np.zeros(3), np.ones(3)
+    sizes: dict[str, int] = {}
+    ranges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     rows: list[list[float]] = []
     for line_no, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -72,50 +81,104 @@ def read_cube(path: str | Path) -> torch.Tensor:
         head = line.split()[0].upper()
         if head == "TITLE":
             continue
-        if head == "LUT_1D_SIZE":
-            raise _fail(path, line_no, "this is a 1D LUT (LUT_1D_SIZE); lookgan reads 3D LUTs only")
-        if head == "LUT_3D_SIZE":
+        if head in ("LUT_1D_SIZE", "LUT_3D_SIZE"):
             parts = line.split()
             if len(parts) != 2 or not re.fullmatch(r"\d+", parts[1]):
-                raise _fail(path, line_no, f"LUT_3D_SIZE needs one whole number, got {line!r}")
+                raise _fail(path, line_no, f"{head} needs one whole number, got {line!r}")
             size = int(parts[1])
-            if not 2 <= size <= MAX_CUBE_SIZE:
-                raise _fail(path, line_no, f"LUT_3D_SIZE {size} is outside 2..{MAX_CUBE_SIZE}")
+            limit = MAX_CUBE_SIZE if head == "LUT_3D_SIZE" else 65536
+            if not 2 <= size <= limit:
+                raise _fail(path, line_no, f"{head} {size} is outside 2..{limit}")
+            sizes[head[4:6]] = size
             continue
-        if head in ("DOMAIN_MIN", "DOMAIN_MAX", "LUT_3D_INPUT_RANGE"):
+        if head in ("DOMAIN_MIN", "DOMAIN_MAX", "LUT_1D_INPUT_RANGE", "LUT_3D_INPUT_RANGE"):
             vals = _numbers(path, line_no, line.split()[1:])
-            if head == "LUT_3D_INPUT_RANGE":
+            if head.endswith("INPUT_RANGE"):
                 if len(vals) != 2:
-                    raise _fail(path, line_no, "LUT_3D_INPUT_RANGE needs two numbers (min max)")
-                dmin, dmax = np.full(3, vals[0]), np.full(3, vals[1])
+                    raise _fail(path, line_no, f"{head} needs two numbers (min max)")
+                ranges[head[4:6]] = (np.full(3, vals[0]), np.full(3, vals[1]))
             elif len(vals) != 3:
                 raise _fail(path, line_no, f"{head} needs three numbers (r g b)")
-            elif head == "DOMAIN_MIN":
-                dmin = np.array(vals)
             else:
-                dmax = np.array(vals)
+                lo, hi = ranges.get("domain", (np.zeros(3), np.ones(3)))
+                ranges["domain"] = (np.array(vals), hi) if head == "DOMAIN_MIN" else (lo, np.array(vals))
             continue
         if head[0].isalpha() and head not in ("NAN", "INF", "-INF", "+INF", "INFINITY"):
-            continue  # other keywords (LUT_3D_..., vendor extras) carry nothing we use
+            continue  # other keywords (vendor extras) carry nothing we use
         vals = _numbers(path, line_no, line.split())
         if len(vals) != 3:
             raise _fail(path, line_no, f"a table line needs three numbers (r g b), got {len(vals)}")
         rows.append(vals)
-    if size is None:
-        raise _fail(path, None, "no LUT_3D_SIZE line: this is not a 3D .cube file")
-    if len(rows) != size ** 3:
-        raise _fail(path, None, f"LUT_3D_SIZE {size} needs {size ** 3} table lines, found {len(rows)}; "
-                                "the file is truncated or its size line is wrong")
-    if not np.all(dmax > dmin):
-        raise _fail(path, None, f"DOMAIN_MAX {dmax.tolist()} must be greater than DOMAIN_MIN {dmin.tolist()}")
-    if not (np.allclose(dmin, 0.0) and np.allclose(dmax, 1.0)):
-        raise _fail(path, None, f"input domain {dmin.tolist()}..{dmax.tolist()} is not 0..1; lookgan reads "
-                                "display-referred LUTs (domain 0..1). Re-export the LUT with a 0..1 domain")
+    if not sizes:
+        raise _fail(path, None, "no LUT_3D_SIZE or LUT_1D_SIZE line: this is not a .cube file")
+    n1, n3 = sizes.get("1D", 0), sizes.get("3D", 0)
+    if len(rows) != n1 + n3 ** 3:
+        parts = " + ".join(f"{k} {v}" for k, v in (("LUT_1D_SIZE", n1), ("LUT_3D_SIZE", n3)) if v)
+        raise _fail(path, None, f"{parts} needs {n1 + n3 ** 3} table lines, found {len(rows)}; the file is "
+                                "truncated or its size line is wrong")
     table = np.asarray(rows, dtype=np.float64)
-    if table.min() < -0.5 or table.max() > 1.5:
+    if table.min() < _SDR_RANGE[0] or table.max() > _SDR_RANGE[1]:
         raise _fail(path, None, f"output values range {table.min():.3g}..{table.max():.3g}, far outside 0..1: "
                                 "a log or HDR LUT is not a display look; export it for Rec.709/sRGB 0..1")
-    return _unflat(np.clip(table, 0.0, 1.0), size)
+    domain = ranges.get("domain")
+    # the input range of what comes first: the shaper when there is one, else the only table
+    first = "1D" if n1 else "3D"
+    outer = ranges.get(first, domain or (np.zeros(3), np.ones(3)))
+    _check_range(path, outer, "input range" if first in ranges else "input domain")
+    curves = table[:n1]
+    cube = _unflat(table[n1:], n3).double() if n3 else None
+    inner = ranges.get("3D", (np.zeros(3), np.ones(3))) if n1 and n3 else None
+    if inner is not None and not np.all(inner[1] > inner[0]):
+        raise _fail(path, None, "LUT_3D_INPUT_RANGE max must be greater than its min")
+    if cube is not None and n1 == 0 and np.allclose(outer[0], 0.0) and np.allclose(outer[1], 1.0):
+        return cube.float()  # the common case: a 3D table on 0..1, as it is
+    n = max(CURVE_LUT_SIZE if n1 else 0, n3)
+    grid = identity_lut(n).double().permute(1, 2, 3, 0).reshape(-1, 3)  # (n³, 3) input colours on 0..1
+    x = (grid - torch.from_numpy(outer[0])) / torch.from_numpy(outer[1] - outer[0])
+    if n1:
+        x = _curves(torch.from_numpy(curves), x)
+        if inner is not None:
+            x = (x - torch.from_numpy(inner[0])) / torch.from_numpy(inner[1] - inner[0])
+    if cube is not None:
+        x = _trilinear(cube, x)
+    return x.T.reshape(3, n, n, n).float().contiguous()
+
+
+def _check_range(path: Path, rng: tuple[np.ndarray, np.ndarray], what: str) -> None:
+    lo, hi = rng
+    if not np.all(hi > lo):
+        raise _fail(path, None, f"{what} max {hi.tolist()} must be greater than its min {lo.tolist()}")
+    if np.any(lo > 1e-6) or np.any(hi < 1 - 1e-6) or np.any(lo < _SDR_RANGE[0]) or np.any(hi > _SDR_RANGE[1]):
+        raise _fail(path, None, f"{what} {lo.tolist()}..{hi.tolist()} does not cover 0..1 (or reaches far "
+                                "beyond it): a log or HDR LUT, not a display look; re-export it for Rec.709/sRGB "
+                                "with a 0..1 domain")
+
+
+def _curves(curves: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Per-channel 1D curves ``(m, 3)`` (equally spaced on 0..1) at ``x`` ``(N, 3)``, linearly interpolated
+    (clamped at the ends)."""
+    m = curves.shape[0]
+    pos = x.clamp(0.0, 1.0) * (m - 1)
+    lo = pos.floor().clamp(max=m - 2).long()
+    frac = pos - lo
+    cols = torch.arange(3).expand_as(lo)
+    return torch.lerp(curves[lo, cols], curves[lo + 1, cols], frac)
+
+
+def _trilinear(lut: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """A ``(3, n, n, n)`` LUT (indexed [c, b, g, r]) at colours ``x`` ``(N, 3)`` clamped to 0..1, float64."""
+    n = lut.shape[-1]
+    pos = x.clamp(0.0, 1.0) * (n - 1)
+    lo = pos.floor().clamp(max=n - 2).long()
+    f = pos - lo
+    out = torch.zeros_like(x)
+    for dr in (0, 1):
+        for dg in (0, 1):
+            for db in (0, 1):
+                w = ((f[:, 0] if dr else 1 - f[:, 0]) * (f[:, 1] if dg else 1 - f[:, 1])
+                     * (f[:, 2] if db else 1 - f[:, 2]))
+                out += w[:, None] * lut[:, lo[:, 2] + db, lo[:, 1] + dg, lo[:, 0] + dr].T
+    return out
 
 
 def _numbers(path: Path, line_no: int, parts: list[str]) -> list[float]:

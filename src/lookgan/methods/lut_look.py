@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..eval.faces import mediapipe_available
 from ..look import Look, write_look
 from ..models.lut import AdaptiveLUT
-from ..ops.lut3d import FastLUT, apply_lut_image
+from ..ops.lut3d import LUT_VALUE_RANGE, FastLUT, apply_lut_image
 from ..ops.transfer import reference_lut
 from ..portrait import PortraitMasker
 from ..training.loop import TrainResult
@@ -60,7 +60,7 @@ class FrameGrader:
         else:
             self.weights = self.model.mean_weights
         if self._built_for is None or float((self.weights - self._built_for).abs().max()) > _REBUILD_TOLERANCE:
-            lut = finish_lut(self.model.mix(self.weights[None])[0].clamp(0.0, 1.0), self.options)
+            lut = finish_lut(self.model.mix(self.weights[None])[0].clamp(*LUT_VALUE_RANGE), self.options)
             self._fast, self._built_for = FastLUT(lut), self.weights.clone()
         assert self._fast is not None
         return self._fast(frame)
@@ -83,7 +83,7 @@ class LUTRestyler:
         """The LUT ``(3, n, n, n)`` the look uses for this image (``(H, W, 3)`` uint8 or float)."""
         m = self.model
         weights = m.weights(thumbnail_tensor(image, m.thumb_size)) if m.adaptive else m.mean_weights[None]
-        return finish_lut(m.mix(weights)[0].clamp(0.0, 1.0), options)
+        return finish_lut(m.mix(weights)[0].clamp(*LUT_VALUE_RANGE), options)
 
     def grader(self, options: ApplyOptions, *, video: bool = False) -> Grader:
         if video:
@@ -101,7 +101,7 @@ class LUTRestyler:
         picked for ``for_image``."""
         if for_image is not None:
             return self.image_lut(for_image, options)
-        return finish_lut(self.model.mean_lut().clamp(0.0, 1.0), options)
+        return finish_lut(self.model.mean_lut().clamp(*LUT_VALUE_RANGE), options)
 
     def module(self) -> torch.nn.Module:
         return self.model.eval()  # its forward already is [0, 1] image -> graded image

@@ -13,6 +13,8 @@ True
 """
 from __future__ import annotations
 
+import math
+
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -22,6 +24,11 @@ import torch
 import torch.nn.functional as F
 
 from .color import lab_to_rgb, rgb_to_lab
+
+
+#: Table values a LUT may hold: a little outside 0..1 (as .cube files from compositing tools do); results are
+#: clipped to 0..1 after interpolation.
+LUT_VALUE_RANGE = (-0.5, 1.5)
 
 
 def identity_lut(n: int = 33, *, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -72,7 +79,7 @@ def blend_lut(lut: torch.Tensor, strength: float) -> torch.Tensor:
     """``strength`` 0 = identity, 1 = the LUT, between: a linear blend of the two tables (values above 1
     exaggerate the look, clipped to the gamut)."""
     ident = identity_lut(lut.shape[-1], dtype=lut.dtype).to(lut.device)
-    return (ident + strength * (lut - ident)).clamp(0.0, 1.0)
+    return (ident + strength * (lut - ident)).clamp(*LUT_VALUE_RANGE)
 
 
 def keep_colour_lut(lut: torch.Tensor) -> torch.Tensor:
@@ -141,13 +148,17 @@ class FastLUT:
         n = lut.shape[-1]
         table = lut.detach().float().cpu().permute(1, 2, 3, 0)  # (b, g, r, 3)
         table = _expand_axis(_expand_axis(table, 2, n), 1, n)  # (n, 256, 256, 3): coarse b, exact g and r
-        q = (table.clamp(0.0, 1.0) * (255 * _VALUE_SCALE)).round().long()
+        # Tables with values outside 0..1 (imported .cube files) are interpolated first and clipped after, as
+        # ffmpeg and Resolve do: their values are stored 128 levels up at 1/4-level precision (still 11 bits).
+        wide = float(table.min()) < 0.0 or float(table.max()) > 1.0
+        self._offset, scale = (128, _VALUE_SCALE // 2) if wide else (0, _VALUE_SCALE)
+        q = ((table.clamp(*LUT_VALUE_RANGE) * 255 + self._offset) * scale).round().long()
         self.n = n
         self.table = (q[..., 0] | (q[..., 1] << _FIELD_BITS) | (q[..., 2] << 2 * _FIELD_BITS)).reshape(-1)
         lo, frac = _axis_weights(n)
         self._b_base = (lo * 65536).to(torch.int32)
         self._b_weight = (frac * (1 << _WEIGHT_BITS)).round().long()
-        self._down = _WEIGHT_BITS + 3  # back to 8-bit levels: / 2^10 (weights) / 8 (value scale)
+        self._down = _WEIGHT_BITS + int(math.log2(scale))  # back to 8-bit levels: / 2^10 (weights) / scale
         # Half a level in each field; no carry between fields: 2040 * 2^10 + 2^12 < 2^21.
         self._half = sum((1 << (self._down - 1)) << (_FIELD_BITS * c) for c in range(3))
 
@@ -163,7 +174,10 @@ class FastLUT:
         # every field: value * 2^10, plus half a level so the shifts below round
         mixed = lower.mul_((1 << _WEIGHT_BITS) - w).add_(upper.mul_(w)).add_(self._half)
         for c in range(3):
-            out[:, c] = (mixed >> (_FIELD_BITS * c + self._down)) & 255
+            if self._offset:
+                out[:, c] = (((mixed >> (_FIELD_BITS * c + self._down)) & 511) - self._offset).clamp_(0, 255)
+            else:
+                out[:, c] = (mixed >> (_FIELD_BITS * c + self._down)) & 255
 
     def __call__(self, image: np.ndarray | torch.Tensor) -> np.ndarray:
         """``image``: uint8 ``(H, W, 3)``; returns a new uint8 ``(H, W, 3)`` numpy array."""
@@ -219,5 +233,5 @@ def apply_lut_image(image: np.ndarray, lut: torch.Tensor, *, fast: FastLUT | Non
     with torch.no_grad():
         for top in range(0, x.shape[0], band):
             rows = x[top:top + band].permute(2, 0, 1)  # (3, h, W)
-            out[top:top + band] = apply_lut(rows, lut.float()).permute(1, 2, 0)
+            out[top:top + band] = apply_lut(rows, lut.float()).clamp(0.0, 1.0).permute(1, 2, 0)
     return out.numpy()
