@@ -156,6 +156,50 @@ class NoiseInput(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class VignetteLayer:
+    """A look's vignette in terms every editor has (Lightroom's post-crop vignette, RawTherapee's, darktable's)."""
+
+    amount: float
+    """Change of mid-grey's value at the corners relative to the centre: -0.4 = 40 % darker, +0.2 = lighter."""
+    midpoint: float
+    """Distance from the centre (corners at 1) where the change is half done."""
+    feather: float
+    """Width of the ramp, as a fraction of the centre-to-corner distance (0 = a hard edge)."""
+    roundness: float
+    """0: a circle in pixels, 1: an ellipse following the frame."""
+
+
+@dataclass(frozen=True)
+class GrainLayer:
+    """A look's film grain in editor terms."""
+
+    amount: float
+    """Standard deviation added to mid-grey, in 0..1 units."""
+    size: float
+    """Grain size as a fraction of the short side."""
+    mono: float
+    """Share of the grain that is the same in R, G and B (1 = monochrome grain)."""
+
+
+@dataclass(frozen=True)
+class EditorLayers:
+    """What of a look maps onto editors' own sliders (beside its colour LUT), and what does not."""
+
+    vignette: VignetteLayer | None = None
+    grain: GrainLayer | None = None
+    not_mapped: tuple[str, ...] = ()
+    """Parts of the look no editor slider carries (e.g. an overlay's colours), said in the export's notes."""
+
+
+@runtime_checkable
+class HasEditorLayers(Protocol):
+    """A look with parametric layers (vignette, grain) that editor presets can carry as their own settings."""
+
+    def editor_layers(self, options: ApplyOptions = ApplyOptions()) -> EditorLayers:
+        ...
+
+
 class RestyleModule(nn.Module):
     """``restyle`` as an ``nn.Module`` (``image -> styled``, [0, 1]); ``net`` (when given) is registered so its
     weights travel with the module."""

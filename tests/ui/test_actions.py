@@ -297,6 +297,9 @@ def test_preset_settings_preview_and_save(actions, ws, tmp_path):
     assert "filter_complex_script" in text
     _, text = actions.export("vig", format="cube")
     assert "only the colour part" in text and "grain" in text
+    path, _ = actions.export("vig", format="xmp")
+    with zipfile.ZipFile(path) as z:
+        assert "vig-preset.xmp" in z.namelist() and path.name == "vig-lightroom.zip"
 
 
 def test_folders_by_path_only_when_local(ws, tmp_path):

@@ -44,7 +44,9 @@ a checkpoint first; --resume continues exactly where it stopped.
 @click.option("--global", "global_lut", is_flag=True, help="lut: learn one fixed LUT instead of an image-adaptive one.")
 @click.option("--per-region", is_flag=True, help="lut from ONE reference photo (STYLE_DIR is a file): match person "
               "and background separately (faces extra; measured worse than whole pictures on our portraits).")
-@click.option("--from-cube", type=PathArg, help="lut: make a look from a .cube or HaldCLUT file (no training).")
+@click.option("--from-cube", "--from-xmp", "from_cube", type=PathArg,
+              help="lut: make a look from a .cube (3D, 1D or shaper + 3D), a HaldCLUT image or a Lightroom/Camera "
+                   "Raw profile .xmp with an RGB table (no training).")
 @click.option("--steps", type=int, help="Total training steps [default: from --config, else 2000].")
 @click.option("--minutes", type=float, help="Stop after this many minutes (whichever of steps/minutes comes first).")
 @click.option("--size", type=int, help="Training image size in pixels (dcgan: 32, 64 or 128 [default: 64]; "

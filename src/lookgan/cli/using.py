@@ -69,14 +69,15 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 
 @app.command("export")
 @click.argument("look", type=PathArg)
-@click.option("--format", "fmt", type=click.Choice(["cube", "hald", "ffmpeg", "onnx"]), default="cube",
+@click.option("--format", "fmt", type=click.Choice(["cube", "hald", "ffmpeg", "xmp", "onnx"]), default="cube",
               show_default=True,
               help="cube: .cube text LUT for editors (Resolve, Premiere, Photoshop, ffmpeg lut3d); hald: HaldCLUT "
                    "PNG (ffmpeg haldclut, darktable, RawTherapee); ffmpeg: a filter script plus its .cube that "
-                   "applies the whole look in ffmpeg (a preset's vignette and grain too); onnx: the whole look as "
+                   "applies the whole look in ffmpeg (a preset's vignette and grain too); xmp: a zip with a "
+                   "Lightroom/Camera Raw profile (the colour) and preset (vignette, grain); onnx: the whole look as "
                    "an ONNX model for apps (any kind; needs: pip install 'lookgan[onnx]').")
 @click.option("--out", type=PathArg, required=True,
-              help="File to write (e.g. look.cube, look.png, look.ffmpeg or look.onnx).")
+              help="File to write (e.g. look.cube, look.png, look.ffmpeg, look.zip for xmp, or look.onnx).")
 @click.option("--size", type=int, help="cube: points per axis [default: the look's, 33]; hald: level [default: 6].")
 @click.option("--for", "for_image", type=PathArg,
               help="Adaptive looks: export the LUT chosen for this image instead of the average one.")
@@ -104,12 +105,14 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
                    "the look is largely texture: the LUT carries only its colour part")
         click.echo(f"distilled over {report['n_photos']} photo(s): LUT vs generator PSNR {report['lut_psnr']:.1f} dB "
                    f"(photo vs generator {report['change_psnr']:.1f} dB); {verdict}")
+    if "resampled" in report:
+        click.echo(f"note: the colour table was {report['resampled']}")
     if "not_in_lut" in report:
-        click.echo(f"note: {report['not_in_lut']} are not in a {fmt} file, only the colour part; "
-                   "--format ffmpeg or onnx carry them")
+        click.echo(f"note: {report['not_in_lut']} are not in a {fmt} file; --format ffmpeg or onnx carry them")
     hints = {"cube": f"ffmpeg: -vf lut3d={path}", "hald": f"ffmpeg: -i IN -i {path} -lavfi haldclut OUT",
              "ffmpeg": f"with {report.get('lut')}; run: ffmpeg -i IN -filter_complex_script {path} OUT "
                        f"(ffmpeg 7.1+: -/filter_complex {path})",
+             "xmp": "Lightroom: File > Import Profiles & Presets; see README.txt inside",
              "onnx": f"try: lookgan apply {path} PHOTO --out DIR --backend onnx"}
     click.echo(f"wrote {path}  ({hints[fmt]})")
 

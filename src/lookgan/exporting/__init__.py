@@ -15,10 +15,11 @@ from ..ops.lut3d import resample_lut
 from ..registry import get_method
 from .cube import hald_level_for, read_lut_file, write_cube, write_hald
 from .ffmpeg import export_ffmpeg
+from .xmp import export_xmp
 from .onnx import export_onnx
 
-ExportFormat = Literal["cube", "hald", "ffmpeg", "onnx"]
-FORMATS: tuple[str, ...] = ("cube", "hald", "ffmpeg", "onnx")
+ExportFormat = Literal["cube", "hald", "ffmpeg", "xmp", "onnx"]
+FORMATS: tuple[str, ...] = ("cube", "hald", "ffmpeg", "xmp", "onnx")
 
 
 def look_lut(look: Look | str | Path, *, for_image: str | Path | None = None,
@@ -51,11 +52,11 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
             raise InputError("--format onnx exports the whole look as it is; --size, --for, --strength and "
                              "--keep-colour apply to .cube/HaldCLUT only (blend in your app instead)")
         return export_onnx(look, out)
-    if format == "ffmpeg":
+    if format in ("ffmpeg", "xmp"):
         if size is not None or for_image is not None:
-            raise InputError("--format ffmpeg writes the look's own LUT; --size and --for apply to .cube/HaldCLUT")
-        return export_ffmpeg(look, out, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
-                             report=report)
+            raise InputError(f"--format {format} writes the look's own LUT; --size and --for apply to .cube/HaldCLUT")
+        write = export_ffmpeg if format == "ffmpeg" else export_xmp
+        return write(look, out, options=ApplyOptions(strength=strength, keep_colour=keep_colour), report=report)
     lut = look_lut(look, for_image=for_image, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
                    report=report)
     out = Path(out)

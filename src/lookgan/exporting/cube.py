@@ -17,6 +17,7 @@ from PIL import Image
 from ..errors import LutFileError
 from ..io_utils import atomic_write_bytes
 from ..ops.lut3d import LUT_VALUE_RANGE, identity_lut, resample_lut
+from .xmp import read_xmp_table
 
 MAX_CUBE_SIZE = 256  # 256³ entries (~16.7M lines) is already far past what editors use (17–65)
 _HALD_LEVELS = range(2, 17)  # level L -> an L³ x L³ image holding an (L²)³ table
@@ -231,10 +232,13 @@ def read_hald(path: str | Path) -> torch.Tensor:
 
 
 def read_lut_file(path: str | Path) -> torch.Tensor:
-    """A .cube or HaldCLUT image, chosen by suffix."""
+    """A .cube, a HaldCLUT image or a Lightroom / Camera Raw profile (.xmp with an RGB table), by suffix."""
     path = Path(path)
     if path.suffix.lower() == ".cube":
         return read_cube(path)
     if path.suffix.lower() in (".png", ".tif", ".tiff"):
         return read_hald(path)
-    raise LutFileError(f"{path}: unknown LUT file type; give a .cube file or a HaldCLUT .png")
+    if path.suffix.lower() == ".xmp":
+        return read_xmp_table(path)
+    raise LutFileError(f"{path}: unknown LUT file type; give a .cube file, a HaldCLUT .png or a Lightroom "
+                       "profile .xmp")

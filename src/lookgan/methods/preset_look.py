@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..capabilities import ApplyOptions, CapabilityError, Grader, finish_lut
+from ..capabilities import (ApplyOptions, CapabilityError, EditorLayers, Grader, GrainLayer, VignetteLayer,
+                            finish_lut)
 from ..data.images import as_float, like
 from ..look import Look
 from ..models.preset import PresetNet, frame_grid, grain_amount_map, grain_field, luma, photo_seed
@@ -114,6 +115,25 @@ class PresetRestyler:
         share; :func:`~lookgan.models.preset.grain_field`), or None when the look has no grain."""
         g = self.net.grain
         return {"size": float(g[3]), "mono": float(g[4])} if float(g[:3].max()) > 0 else None
+
+    @torch.no_grad()
+    def editor_layers(self, options: ApplyOptions = ApplyOptions()) -> EditorLayers:
+        """The overlay as a vignette (its effect on a mid-grey frame, corner vs centre) and the grain, for
+        editor presets; the overlay's colours and blend modes have no editor slider."""
+        v, s = self.net.values(), options.strength
+        grey = torch.full((1, 3, 33, 33), 0.5)
+        x, y = frame_grid(33, 33)
+        lit = self.net.overlay(grey, x, y, aspect=1.0, strength=s)[0].mean(0)  # (33, 33)
+        amount = float(lit[0, 0] / lit[16, 16].clamp_min(1e-6) - 1.0)
+        vignette = None
+        if abs(amount) > 0.01:
+            vignette = VignetteLayer(amount=amount, midpoint=min(1.0, v["overlay.radius"] + v["overlay.width"] / 2),
+                                     feather=min(1.0, v["overlay.width"]), roundness=v["overlay.roundness"])
+        amounts = [v[f"grain.{k}"] for k in ("shadows", "midtones", "highlights")]
+        mid = s * (0.25 * amounts[0] + 0.5 * amounts[1] + 0.25 * amounts[2])  # the Bernstein weights at luma 0.5
+        grain = GrainLayer(amount=mid, size=v["grain.size"], mono=v["grain.mono"]) if mid > 1e-4 else None
+        notes = ("the overlay's colours and blend modes (a vignette carries only its lightness)",) if vignette else ()
+        return EditorLayers(vignette=vignette, grain=grain, not_mapped=notes)
 
     def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str) -> str:
         """Colour, overlay and grain as one ffmpeg graph (:mod:`.preset_ffmpeg`); the grain seeded by the look's

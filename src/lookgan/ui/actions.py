@@ -314,16 +314,17 @@ class Actions:
         from .. import export as export_look  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
-        suffix = {"cube": ".cube", "hald": ".png", "ffmpeg": ".ffmpeg", "onnx": ".onnx"}.get(format)
+        suffix = {"cube": ".cube", "hald": ".png", "ffmpeg": ".ffmpeg", "xmp": ".zip", "onnx": ".onnx"}.get(format)
         run = self.ws.new_run(f"export-{look_name}")
         if format == "look":
             path = zip_look(look, run / f"{look_name}.look.zip")
             return path, (f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB): the look without its "
                           "training checkpoints; upload it in Apply on another lookgan, or unzip it for the CLI")
         if suffix is None:
-            raise InputError(f"format {format!r} is not offered here; choose cube, hald, ffmpeg, onnx or look")
+            raise InputError(f"format {format!r} is not offered here; choose cube, hald, ffmpeg, xmp, onnx or look")
         report: dict[str, Any] = {}
-        path = export_look(look, format=format, out=run / f"{look_name}{suffix}",  # type: ignore[arg-type]
+        stem = f"{look_name}-lightroom" if format == "xmp" else look_name
+        path = export_look(look, format=format, out=run / f"{stem}{suffix}",  # type: ignore[arg-type]
                            size=(int(size) or None) if format in ("cube", "hald") else None, report=report)
         if format == "ffmpeg":  # the script names its .cube: both in one download
             script = path

@@ -283,13 +283,14 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 gr.Markdown("A `.cube` opens in Resolve, Premiere, Photoshop, OBS and ffmpeg (`lut3d`); a HaldCLUT "
                             "PNG in GIMP/G'MIC, RawTherapee and ffmpeg (`haldclut`). Texture looks are distilled "
                             "into their colour part. The ffmpeg script (with its .cube) carries a preset's vignette "
-                            "and grain too. ONNX carries the whole look, any kind, for apps (onnxruntime; images "
-                            "NCHW RGB in 0..1).")
+                            "and grain too. Lightroom / Camera Raw: a creative profile (the colour) and a preset "
+                            "(vignette, grain) in one zip: File > Import Profiles & Presets. ONNX carries the whole "
+                            "look, any kind, for apps (onnxruntime; images NCHW RGB in 0..1).")
                 with gr.Row():
                     export_look = gr.Dropdown(label="Look", choices=actions.look_choices(),
                                               elem_id="export-look")
                     fmt = gr.Radio([(".cube", "cube"), ("HaldCLUT PNG", "hald"), ("ffmpeg script", "ffmpeg"),
-                                    ("ONNX (apps)", "onnx"),
+                                    ("Lightroom / Camera Raw (zip)", "xmp"), ("ONNX (apps)", "onnx"),
                                     ("the look itself (zip, to share)", "look")],
                                    value="cube", label="Format",
                                    elem_id="export-format")
