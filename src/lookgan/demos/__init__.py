@@ -14,11 +14,11 @@ from typing import Any, Callable
 from ..errors import InputError
 from ..training.loop import Progress
 from .colour import build_case, colour_demo
-from .common import ASSETS, evaluate_identity
+from .common import ASSETS, bundled_photos, evaluate_identity
 from .dcgan import dcgan_demo
 from .preset import preset_demo
 
-__all__ = ["ASSETS", "DEMOS", "build_case", "colour_demo", "dcgan_demo", "demo_images_dir", "evaluate_identity",
+__all__ = ["ASSETS", "DEMOS", "build_case", "bundled_photos", "colour_demo", "dcgan_demo", "demo_images_dir", "evaluate_identity",
            "preset_demo", "run_demo"]
 
 

@@ -15,11 +15,12 @@ from ..ops.lut3d import resample_lut
 from ..registry import get_method
 from .cube import hald_level_for, read_lut_file, write_cube, write_hald
 from .ffmpeg import export_ffmpeg
+from .pp3 import export_pp3
 from .xmp import export_xmp
 from .onnx import export_onnx
 
-ExportFormat = Literal["cube", "hald", "ffmpeg", "xmp", "onnx"]
-FORMATS: tuple[str, ...] = ("cube", "hald", "ffmpeg", "xmp", "onnx")
+ExportFormat = Literal["cube", "hald", "ffmpeg", "xmp", "pp3", "onnx"]
+FORMATS: tuple[str, ...] = ("cube", "hald", "ffmpeg", "xmp", "pp3", "onnx")
 
 
 def look_lut(look: Look | str | Path, *, for_image: str | Path | None = None,
@@ -52,11 +53,12 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
             raise InputError("--format onnx exports the whole look as it is; --size, --for, --strength and "
                              "--keep-colour apply to .cube/HaldCLUT only (blend in your app instead)")
         return export_onnx(look, out)
-    if format in ("ffmpeg", "xmp"):
+    writers = {"ffmpeg": export_ffmpeg, "xmp": export_xmp, "pp3": export_pp3}
+    if format in writers:
         if size is not None or for_image is not None:
             raise InputError(f"--format {format} writes the look's own LUT; --size and --for apply to .cube/HaldCLUT")
-        write = export_ffmpeg if format == "ffmpeg" else export_xmp
-        return write(look, out, options=ApplyOptions(strength=strength, keep_colour=keep_colour), report=report)
+        return writers[format](look, out, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
+                               report=report)
     lut = look_lut(look, for_image=for_image, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
                    report=report)
     out = Path(out)

@@ -1,0 +1,111 @@
+"""Looks for RawTherapee (``export --format pp3``): a processing profile whose Film Simulation applies the look's
+LUT as a HaldCLUT written beside it, plus RawTherapee's post-crop vignette (``[PCVignette]``) for a look's
+vignette.
+
+How the vignette maps (RawTherapee 5.9, ``rtengine/iptransform.cc``, ``calcPCVignetteFactor``): at roundness 50
+its outer ellipse follows the frame through the corners and its inner one sits at ``(1 - feather) / sqrt(2)`` of
+that; between them the factor falls as cos⁴, and beyond the outer one it is ``2^-strength``, multiplying linear
+RGB early in the pipeline (before the film simulation: a look whose overlay comes first). So: strength from the
+look's change of mid-grey at the corners (in linear light), feather from where its ramp starts, roundness 50
+(frame ellipse) to 100 (circle) from its roundness. RawTherapee has no film grain and no coloured vignette: the
+profile says so in its notes.
+
+ClutFilename is an absolute path (RawTherapee resolves relative names against its own CLUT folder setting):
+keep the .pp3 and the .png together and export again after moving them.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..capabilities import ApplyOptions, EditorLayers, HasEditorLayers, VignetteLayer
+from ..errors import InputError
+from ..io_utils import atomic_write_bytes
+from ..look import Look, as_restyler
+from .cube import write_hald
+
+HALD_LEVEL = 8  # 64 points per axis, a 512x512 PNG: finer than any look's own LUT, exact for 33³ (it resamples)
+RT_VERSION = (5.9, 349)  # AppVersion and profile Version of the RawTherapee we check against (Debian 12)
+
+
+def _linear(v: float) -> float:
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+
+def _lightness(value: np.ndarray) -> np.ndarray:
+    """CIE L* of a grey of sRGB ``value``."""
+    y = np.where(value <= 0.04045, value / 12.92, ((value + 0.055) / 1.055) ** 2.4)
+    return np.where(y > (6 / 29) ** 3, 116 * np.cbrt(y) - 16, y * (29 / 3) ** 3)
+
+
+def _rt_grey_lightness(d: np.ndarray, inner: float, strength: float) -> np.ndarray:
+    """L* of mid-grey under RawTherapee's post-crop vignette at distances ``d`` (frame ellipse, corners at 1)."""
+    scale = 2.0 ** -strength
+    s = np.clip((d - inner) / (1.0 - inner), 0.0, 1.0)
+    shape = np.cos(np.pi / 2 * s) ** 4 if scale < 1 else 1 - np.sin(np.pi / 2 * s) ** 4
+    grey = _linear(0.5) * (scale + shape * (1.0 - scale))
+    value = np.where(grey <= 0.0031308, grey * 12.92, 1.055 * np.power(np.maximum(grey, 0.0), 1 / 2.4) - 0.055)
+    return _lightness(value)
+
+
+def vignette_section(v: VignetteLayer) -> dict[str, str]:
+    """``[PCVignette]`` settings for a vignette (see the module docstring): strength and feather (where
+    RawTherapee's cos⁴ fall begins) chosen so its mid-grey lightness from centre to corner stays closest, at
+    worst, to the look's linear ramp (a small grid search; the two curves differ in shape, not only in scale)."""
+    d = np.sqrt((np.arange(200) + 0.5) / 200)  # distances at equal areas, corners at 1
+    start, end = max(v.midpoint - v.feather / 2, 0.0), max(v.midpoint + v.feather / 2, 1e-3)
+    ramp = np.clip((d - start) / max(end - start, 1e-3), 0.0, 1.0)
+    at_corner = float(np.clip((1.0 - start) / max(end - start, 1e-3), 1e-3, 1.0))
+    target = _lightness(np.clip(0.5 * (1.0 + v.amount * ramp / at_corner), 1e-4, 1.0))
+    corner = min(max(0.5 * (1.0 + v.amount), 1e-4), 1.0)
+    strength0 = -math.log2(_linear(corner) / _linear(0.5))
+    candidates = ((float(np.clip(strength0 * k, -6.0, 6.0)), float(inner))
+                  for k in np.linspace(0.7, 1.3, 25) for inner in np.linspace(0.0, 1 / math.sqrt(2.0), 72))
+    strength, inner = min(candidates, key=lambda c: float(np.abs(_rt_grey_lightness(d, c[1], c[0]) - target).max()))
+    feather = min(max(1.0 - math.sqrt(2.0) * inner, 0.0), 1.0)
+    return {"Enabled": "true", "Strength": f"{strength:.3f}", "Feather": str(int(round(100 * feather))),
+            "Roundness": str(int(round(100 - 50 * min(max(v.roundness, 0.0), 1.0))))}
+
+
+def profile_text(hald: Path, layers: EditorLayers | None, *, notes: list[str]) -> str:
+    sections: dict[str, dict[str, str]] = {
+        "Version": {"AppVersion": f"{RT_VERSION[0]}", "Version": str(RT_VERSION[1])},
+        "General": {"Rank": "0", "ColorLabel": "0", "InTrash": "false"},
+        "Film Simulation": {"Enabled": "true", "ClutFilename": str(hald.resolve()), "Strength": "100"},
+    }
+    if layers is not None and layers.vignette is not None:
+        sections["PCVignette"] = vignette_section(layers.vignette)
+    head = "".join(f"# {n}\n" for n in ["made by lookgan; Film Simulation names its HaldCLUT by absolute path",
+                                         *notes])
+    body = "\n".join(f"[{name}]\n" + "".join(f"{k}={v}\n" for k, v in items.items())
+                     for name, items in sections.items())
+    return head + "\n" + body
+
+
+def export_pp3(look: Look, out: str | Path, *, options: ApplyOptions = ApplyOptions(),
+               report: dict[str, Any] | None = None) -> Path:
+    """Write ``out`` (.pp3) and its HaldCLUT (``out`` with ``.png``); ``report`` receives ``not_in_lut`` for
+    what RawTherapee cannot carry and ``hald`` (the CLUT's path)."""
+    out = Path(out)
+    if out.suffix.lower() != ".pp3":
+        raise InputError(f"--out {out}: a RawTherapee profile ends in .pp3 (e.g. {out.with_suffix('.pp3').name})")
+    report = {} if report is None else report
+    restyler = as_restyler(look)
+    lut = restyler.as_lut(options, report=report)
+    layers = restyler.editor_layers(options) if isinstance(restyler, HasEditorLayers) else None
+    missing = list(layers.not_mapped) if layers else ([report["not_in_lut"]] if "not_in_lut" in report else [])
+    if layers is not None and layers.grain is not None:
+        missing.append("the film grain (RawTherapee has no grain tool)")
+    if missing:
+        report["not_in_lut"] = "; ".join(missing)
+    else:
+        report.pop("not_in_lut", None)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    hald = write_hald(lut, out.with_suffix(".png"), level=HALD_LEVEL)
+    notes = [f"not carried: {m}" for m in missing]
+    atomic_write_bytes(out, profile_text(hald, layers, notes=notes).encode())
+    report["hald"] = str(hald)
+    return out

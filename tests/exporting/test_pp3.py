@@ -1,0 +1,95 @@
+"""``export --format pp3``: Debian's rawtherapee-cli processes bundled JPEGs with the exported profile and gets what
+``lookgan apply`` gets — the colour through Film Simulation (HaldCLUT), a vignette through its post-crop
+vignette — and the profile says what RawTherapee cannot carry (grain, overlay colours)."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import lookgan
+from lookgan.capabilities import ApplyOptions
+from lookgan.demos import bundled_photos
+from lookgan.errors import InputError
+from lookgan.eval.frame import lab_profile
+from lookgan.exporting.cube import write_cube
+from lookgan.look import as_restyler
+from lookgan.ops.color import delta_e2000_rgb
+from lookgan.ops.lut3d import identity_lut
+from tests.helpers import write_preset_look
+
+
+def _rawtherapee() -> str:
+    path = shutil.which("rawtherapee-cli")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("rawtherapee-cli is missing: `make test` installs Debian's rawtherapee; run it through make")
+        pytest.skip("rawtherapee-cli not installed (make test installs it)")
+    return path
+
+
+def _process(profile, photo, out):
+    subprocess.run([_rawtherapee(), "-Y", "-n", "-o", str(out), "-p", str(profile), "-c", str(photo)], check=True,
+                   timeout=120, capture_output=True)
+    return np.asarray(Image.open(out).convert("RGB"))
+
+
+def _mean_de(a, b):
+    t = lambda x: torch.from_numpy(x.astype(np.float64) / 255.0)  # noqa: E731
+    return float(delta_e2000_rgb(t(a), t(b)).mean())
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return [p for p in bundled_photos() if p.suffix.lower() in (".jpg", ".jpeg")][:3]
+
+
+def test_the_colour_through_film_simulation(tmp_path, photos):
+    lut = identity_lut(33).clone()
+    lut[0] = lut[0] ** 0.8
+    lut[2] = 0.05 + 0.9 * lut[2] ** 1.2
+    write_cube(lut, tmp_path / "warm.cube")
+    look = lookgan.import_lut(tmp_path / "warm.cube", out=tmp_path / "warm.look")
+    report: dict = {}
+    profile = lookgan.export(look, format="pp3", out=tmp_path / "warm.pp3", report=report)
+    text = profile.read_text()
+    assert "[Film Simulation]" in text and str((tmp_path / "warm.png").resolve()) in text and "not_in_lut" not in report
+    grade = as_restyler(look).grader(ApplyOptions())
+    des = []
+    for i, photo in enumerate(photos):
+        theirs = _process(profile, photo, tmp_path / f"rt{i}.png")
+        ours = grade(np.asarray(Image.open(photo).convert("RGB")))
+        assert theirs.shape == ours.shape
+        des.append(_mean_de(theirs, ours))
+    assert max(des) < 1.5, des
+
+
+def test_a_vignette_through_the_post_crop_vignette(tmp_path, photos):
+    dark_corners = {"overlay.opacity_in": 0.0, "overlay.opacity_out": 1.0, "overlay.radius": 0.3,
+                    "overlay.width": 0.7, "overlay.roundness": 1.0, "overlay.mode_multiply": 1.0,
+                    **{f"overlay.colour_out_{c}": 0.55 for c in "rgb"},
+                    "grain.midtones": 0.03, "grain.size": 0.003}
+    look = write_preset_look(tmp_path / "vig.look", dark_corners)
+    report: dict = {}
+    profile = lookgan.export(look, format="pp3", out=tmp_path / "vig.pp3", report=report)
+    text = profile.read_text()
+    assert "[PCVignette]" in text and "grain" in report["not_in_lut"] and "# not carried" in text
+    no_grain = lookgan.adjust(look, {"grain.midtones": 0.0}, out=tmp_path / "plain.look")
+    grade = as_restyler(no_grain).grader(ApplyOptions())
+    for i, photo in enumerate(photos[:2]):
+        image = np.asarray(Image.open(photo).convert("RGB"))
+        theirs, ours = _process(profile, photo, tmp_path / f"v{i}.png"), grade(image)
+        t_prof, o_prof, p_prof = (lab_profile(x)[:, 0] for x in (theirs, ours, image))
+        assert (p_prof - o_prof)[-1] > 8  # the look darkens the corners a lot...
+        assert np.abs((t_prof - t_prof[0]) - (o_prof - o_prof[0])).max() < 3  # ...and RawTherapee follows it
+
+
+def test_only_pp3_names(tmp_path):
+    look = write_preset_look(tmp_path / "v.look", {})
+    with pytest.raises(InputError, match="ends in .pp3"):
+        lookgan.export(look, format="pp3", out=tmp_path / "v.txt")
