@@ -55,7 +55,9 @@ def test_identity_hald_matches_the_standard_image(tmp_path):
 def test_cube_header_and_order(tmp_path):
     write_cube(identity_lut(2), tmp_path / "id.cube", title="id")
     lines = (tmp_path / "id.cube").read_text().splitlines()
-    assert lines[0] == 'TITLE "id"' and "LUT_3D_SIZE 2" in lines
+    # comments first, then the keywords (DaVinci Resolve reads comments only before the header)
+    assert lines[0].startswith("#") and lines[1] == 'TITLE "id"' and "LUT_3D_SIZE 2" in lines
+    assert all(not ln.startswith("#") for ln in lines[1:])
     table = [ln for ln in lines if ln[0].isdigit()]
     assert table[:3] == ["0.000000 0.000000 0.000000", "1.000000 0.000000 0.000000", "0.000000 1.000000 0.000000"]
 

@@ -19,8 +19,23 @@ from .pp3 import export_pp3
 from .xmp import export_xmp
 from .onnx import export_onnx
 
-ExportFormat = Literal["cube", "hald", "ffmpeg", "xmp", "pp3", "onnx"]
-FORMATS: tuple[str, ...] = ("cube", "hald", "ffmpeg", "xmp", "pp3", "onnx")
+ExportFormat = Literal["cube", "hald", "ffmpeg", "xmp", "pp3", "onnx", "all"]
+FORMATS: tuple[str, ...] = ("cube", "hald", "ffmpeg", "xmp", "pp3", "onnx", "all")
+
+#: ``--format all``: (file name pattern, format, size, where it goes) in the order README.txt lists them.
+ALL_FILES: tuple[tuple[str, str, int | None, str], ...] = (
+    ("{name}-33.cube", "cube", 33, "DaVinci Resolve (LUT folder or Color page), Premiere Pro / Lumetri (Creative > "
+     "Look), Final Cut Pro (Custom LUT effect), CapCut (Adjust > LUT), OBS (Apply LUT filter), ffmpeg -vf lut3d"),
+    ("{name}-65.cube", "cube", 65, "the same programs, finer (65 points per axis: Resolve and Premiere read it; "
+     "some phone apps accept 33 only)"),
+    ("{name}-hald.png", "hald", 8, "HaldCLUT: GIMP/G'MIC, RawTherapee Film Simulation, ffmpeg haldclut"),
+    ("{name}.ffmpeg", "ffmpeg", None, "ffmpeg -i IN -filter_complex_script {name}.ffmpeg OUT (with {name}.cube; "
+     "a preset's vignette and grain too)"),
+    ("{name}-lightroom.zip", "xmp", None, "Lightroom Classic / Lightroom / Camera Raw: a profile (colour) and a "
+     "preset (vignette, grain); see the README inside"),
+    ("{name}.pp3", "pp3", None, "RawTherapee: load as processing profile (with {name}.png beside it)"),
+    ("{name}.onnx", "onnx", None, "apps with onnxruntime: the whole look as one graph"),
+)
 
 
 def look_lut(look: Look | str | Path, *, for_image: str | Path | None = None,
@@ -48,6 +63,11 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
     look = as_look(look)
     if format not in FORMATS:
         raise InputError(f"--format {format!r} is not supported; choose one of: {', '.join(FORMATS)}")
+    if format == "all":
+        if size is not None or for_image is not None:
+            raise InputError("--format all writes each format at its usual size; drop --size and --for")
+        return export_all(look, out, options=ApplyOptions(strength=strength, keep_colour=keep_colour),
+                          report=report)
     if format == "onnx":
         if size is not None or for_image is not None or strength != 1.0 or keep_colour:
             raise InputError("--format onnx exports the whole look as it is; --size, --for, --strength and "
@@ -72,6 +92,42 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
     if not 2 <= level <= 16:
         raise InputError(f"--size {level}: a HaldCLUT level is 2..16 (8 = 512x512 px, 64 points per axis)")
     return write_hald(lut, out, level=level)
+
+
+def export_all(look: Look, out: str | Path, *, options: ApplyOptions = ApplyOptions(),
+               report: dict[str, Any] | None = None) -> Path:
+    """Every format of :data:`ALL_FILES` into the folder ``out``, with a README.txt naming each file's program
+    and what it leaves out. ONNX is skipped (and said so) when the onnx extra is not installed."""
+    out = Path(out)
+    if out.suffix:
+        raise InputError(f"--format all writes a folder of files; give --out a folder name, e.g. {out.stem}-export")
+    out.mkdir(parents=True, exist_ok=True)
+    name = look.path.stem
+    lines = [f"{name}: a look made with lookgan ({look.kind}), in the formats editors and apps read.", ""]
+    notes: dict[str, str] = {}
+    for pattern, fmt, size, where in ALL_FILES:
+        file = out / pattern.format(name=name)
+        part: dict[str, Any] = {}
+        try:
+            if fmt == "onnx":
+                export_onnx(look, file)
+            else:
+                kwargs: dict[str, Any] = {"size": size} if size is not None else {}
+                export(look, format=fmt, out=file, strength=options.strength,  # type: ignore[arg-type]
+                       keep_colour=options.keep_colour, report=part, **kwargs)
+        except InputError as e:
+            lines.append(f"{file.name}: not written ({e})")
+            continue
+        lines.append(f"{file.name}\n    {where.format(name=name)}")
+        if part.get("not_in_lut"):
+            notes[part["not_in_lut"]] = notes.get(part["not_in_lut"], "") + f" {file.name}"
+    if notes:
+        lines += ["", "What some files cannot carry:"]
+        lines += [f"- {missing} (not in:{files})" for missing, files in notes.items()]
+    (out / "README.txt").write_text("\n".join(lines) + "\n")
+    if report is not None:
+        report["files"] = sorted(p.name for p in out.iterdir())
+    return out
 
 
 def import_lut(path: str | Path, *, out: str | Path, overwrite: bool = False, kind: str = "lut") -> Path:

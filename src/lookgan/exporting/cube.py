@@ -36,7 +36,8 @@ def write_cube(lut: torch.Tensor, path: str | Path, *, title: str = "lookgan") -
     path = Path(path)
     n = lut.shape[-1]
     safe_title = title.replace('"', "'").replace("\n", " ")
-    header = (f'TITLE "{safe_title}"\n# made by lookgan: red index fastest, then green, then blue\n'
+    # Comments before every keyword: DaVinci Resolve reads comment lines only ahead of the header
+    header = (f'# made by lookgan: red index fastest, then green, then blue\nTITLE "{safe_title}"\n'
               f"LUT_3D_SIZE {n}\nDOMAIN_MIN 0.0 0.0 0.0\nDOMAIN_MAX 1.0 1.0 1.0\n")
     rows = np.clip(_flat(lut), *LUT_VALUE_RANGE)  # values beyond 0..1 kept: readers clip after interpolating
     body = "\n".join(f"{r:.6f} {g:.6f} {b:.6f}" for r, g, b in rows.tolist())

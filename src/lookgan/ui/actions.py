@@ -314,25 +314,31 @@ class Actions:
         from .. import export as export_look  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
-        suffix = {"cube": ".cube", "hald": ".png", "ffmpeg": ".ffmpeg", "xmp": ".zip", "onnx": ".onnx"}.get(format)
+        suffix = {"cube": ".cube", "hald": ".png", "ffmpeg": ".ffmpeg", "xmp": ".zip", "pp3": ".pp3", "onnx": ".onnx",
+                  "all": ""}.get(format)
         run = self.ws.new_run(f"export-{look_name}")
         if format == "look":
             path = zip_look(look, run / f"{look_name}.look.zip")
             return path, (f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB): the look without its "
                           "training checkpoints; upload it in Apply on another lookgan, or unzip it for the CLI")
         if suffix is None:
-            raise InputError(f"format {format!r} is not offered here; choose cube, hald, ffmpeg, xmp, onnx or look")
+            raise InputError(f"format {format!r} is not offered here; choose cube, hald, ffmpeg, xmp, pp3, onnx, all "
+                             "or look")
         report: dict[str, Any] = {}
         stem = f"{look_name}-lightroom" if format == "xmp" else look_name
         path = export_look(look, format=format, out=run / f"{stem}{suffix}",  # type: ignore[arg-type]
                            size=(int(size) or None) if format in ("cube", "hald") else None, report=report)
-        if format == "ffmpeg":  # the script names its .cube: both in one download
-            script = path
-            path = zip_files([script, script.with_suffix(".cube")], run / f"{look_name}-ffmpeg.zip")
-            return path, (f"wrote **{path.name}**: {script.name} and {script.with_suffix('.cube').name}; unzip "
-                          f"them together, then `ffmpeg -i IN -filter_complex_script {script.name} OUT` (the "
-                          "script names the .cube by its path here: export again, or edit that path, on another "
-                          "computer)")
+        if format == "all":
+            path = zip_folder(path, run / f"{look_name}-all-formats.zip")
+            return path, (f"wrote **{path.name}**: every format, with a README.txt naming each file's program")
+        if format in ("ffmpeg", "pp3"):  # the script / profile names its LUT file: both in one download
+            script, lut = path, path.with_suffix(".cube" if format == "ffmpeg" else ".png")
+            path = zip_files([script, lut], run / f"{look_name}-{format}.zip")
+            use = (f"`ffmpeg -i IN -filter_complex_script {script.name} OUT`" if format == "ffmpeg" else
+                   "load the .pp3 in RawTherapee as a processing profile")
+            return path, (f"wrote **{path.name}**: {script.name} and {lut.name}; unzip them together, then {use} "
+                          f"(the {script.suffix} names the {lut.suffix} by its path here: export again, or edit "
+                          "that path, on another computer)")
         text = f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB)"
         if "not_in_lut" in report:
             text += f"; only the colour part: {report['not_in_lut']} are not in a LUT (the ffmpeg format has them)"

@@ -290,7 +290,8 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     export_look = gr.Dropdown(label="Look", choices=actions.look_choices(),
                                               elem_id="export-look")
                     fmt = gr.Radio([(".cube", "cube"), ("HaldCLUT PNG", "hald"), ("ffmpeg script", "ffmpeg"),
-                                    ("Lightroom / Camera Raw (zip)", "xmp"), ("ONNX (apps)", "onnx"),
+                                    ("Lightroom / Camera Raw (zip)", "xmp"), ("RawTherapee .pp3", "pp3"),
+                                    ("ONNX (apps)", "onnx"), ("every format (zip)", "all"),
                                     ("the look itself (zip, to share)", "look")],
                                    value="cube", label="Format",
                                    elem_id="export-format")
