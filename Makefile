@@ -45,11 +45,11 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
-# The tests run Debian's ffmpeg on exported .cube/HaldCLUT files and filter scripts, RawTherapee's command line
-# on exported .pp3 profiles, and drive the web app in Debian's chromium (never a browser downloaded by a test
+# The tests run Debian's ffmpeg on exported .cube/HaldCLUT files and filter scripts, RawTherapee's and darktable's
+# command lines on exported .pp3 profiles and .dtstyle styles, and drive the web app in Debian's chromium (never a browser downloaded by a test
 # tool): install what is missing (as root, or through sudo); elsewhere say what to install. Each entry is
 # command:package (the package that provides that command).
-SYSTEM_PACKAGES := ffmpeg:ffmpeg chromium:chromium rawtherapee-cli:rawtherapee
+SYSTEM_PACKAGES := ffmpeg:ffmpeg chromium:chromium rawtherapee-cli:rawtherapee darktable-cli:darktable
 $(SYSDEPS): | $(BIN)/python
 	@missing=""; for entry in $(SYSTEM_PACKAGES); do cmd=$${entry%%:*}; pkg=$${entry##*:}; \
 		command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
@@ -60,7 +60,7 @@ $(SYSDEPS): | $(BIN)/python
 		elif command -v apt-get >/dev/null 2>&1 && command -v sudo >/dev/null 2>&1; then \
 			sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "the tests need$$missing: install with your package manager (e.g. brew install ffmpeg chromium rawtherapee)"; \
+			echo "the tests need$$missing: install with your package manager (e.g. brew install ffmpeg chromium rawtherapee darktable)"; \
 			exit 1; \
 		fi; \
 	fi

@@ -180,6 +180,8 @@ class GrainLayer:
     """Grain size as a fraction of the short side."""
     mono: float
     """Share of the grain that is the same in R, G and B (1 = monochrome grain)."""
+    tonal_spread: float = 1.0
+    """Grain in dark and light greys (luma 0.15 and 0.85, mean) over mid-grey's: 1 = even, below 1 = midtones."""
 
 
 @dataclass(frozen=True)

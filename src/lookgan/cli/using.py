@@ -69,18 +69,20 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 
 @app.command("export")
 @click.argument("look", type=PathArg)
-@click.option("--format", "fmt", type=click.Choice(["cube", "hald", "ffmpeg", "xmp", "pp3", "onnx", "all"]),
+@click.option("--format", "fmt", type=click.Choice(["cube", "hald", "ffmpeg", "xmp", "pp3", "dtstyle", "onnx", "all"]),
               default="cube",
               show_default=True,
               help="cube: .cube text LUT for editors (Resolve, Premiere, Photoshop, ffmpeg lut3d); hald: HaldCLUT "
                    "PNG (ffmpeg haldclut, darktable, RawTherapee); ffmpeg: a filter script plus its .cube that "
                    "applies the whole look in ffmpeg (a preset's vignette and grain too); xmp: a zip with a "
                    "Lightroom/Camera Raw profile (the colour) and preset (vignette, grain); pp3: a RawTherapee "
-                   "profile (Film Simulation HaldCLUT + vignette); all: every format into the folder OUT with a "
+                   "profile (Film Simulation HaldCLUT + vignette); dtstyle: a darktable style (lut3d + vignette + "
+                   "grain); all: every format into the folder OUT with a "
                    "README.txt naming each file's program; onnx: the whole look as "
                    "an ONNX model for apps (any kind; needs: pip install 'lookgan[onnx]').")
 @click.option("--out", type=PathArg, required=True,
-              help="File to write (look.cube, look.png, look.ffmpeg, look.zip for xmp, look.pp3, look.onnx), "
+              help="File to write (look.cube, look.png, look.ffmpeg, look.zip for xmp, look.pp3, look.dtstyle, "
+                   "look.onnx), "
                    "or a folder for --format all.")
 @click.option("--size", type=int, help="cube: points per axis [default: the look's, 33]; hald: level [default: 6].")
 @click.option("--for", "for_image", type=PathArg,
@@ -118,6 +120,8 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
                        f"(ffmpeg 7.1+: -/filter_complex {path})",
              "xmp": "Lightroom: File > Import Profiles & Presets; see README.txt inside",
              "pp3": f"RawTherapee: load it as a processing profile; rawtherapee-cli -p {path} -c PHOTO",
+             "dtstyle": f"darktable: lighttable > styles > import {path}; put {path.with_suffix('.cube').name} "
+                        "in darktable's 3D lut root folder",
              "all": f"see {path}/README.txt",
              "onnx": f"try: lookgan apply {path} PHOTO --out DIR --backend onnx"}
     click.echo(f"wrote {path}  ({hints[fmt]})")

@@ -15,12 +15,13 @@ from ..ops.lut3d import resample_lut
 from ..registry import get_method
 from .cube import hald_level_for, read_lut_file, write_cube, write_hald
 from .ffmpeg import export_ffmpeg
+from .dtstyle import export_dtstyle
 from .pp3 import export_pp3
 from .xmp import export_xmp
 from .onnx import export_onnx
 
-ExportFormat = Literal["cube", "hald", "ffmpeg", "xmp", "pp3", "onnx", "all"]
-FORMATS: tuple[str, ...] = ("cube", "hald", "ffmpeg", "xmp", "pp3", "onnx", "all")
+ExportFormat = Literal["cube", "hald", "ffmpeg", "xmp", "pp3", "dtstyle", "onnx", "all"]
+FORMATS: tuple[str, ...] = ("cube", "hald", "ffmpeg", "xmp", "pp3", "dtstyle", "onnx", "all")
 
 #: ``--format all``: (file name pattern, format, size, where it goes) in the order README.txt lists them.
 ALL_FILES: tuple[tuple[str, str, int | None, str], ...] = (
@@ -34,6 +35,8 @@ ALL_FILES: tuple[tuple[str, str, int | None, str], ...] = (
     ("{name}-lightroom.zip", "xmp", None, "Lightroom Classic / Lightroom / Camera Raw: a profile (colour) and a "
      "preset (vignette, grain); see the README inside"),
     ("{name}.pp3", "pp3", None, "RawTherapee: load as processing profile (with {name}.png beside it)"),
+    ("{name}.dtstyle", "dtstyle", None, "darktable: lighttable > styles > import; put {name}.cube in darktable's "
+     "3D lut root folder (preferences > processing)"),
     ("{name}.onnx", "onnx", None, "apps with onnxruntime: the whole look as one graph"),
 )
 
@@ -73,7 +76,7 @@ def export(look: Look | str | Path, *, format: ExportFormat = "cube", out: str |
             raise InputError("--format onnx exports the whole look as it is; --size, --for, --strength and "
                              "--keep-colour apply to .cube/HaldCLUT only (blend in your app instead)")
         return export_onnx(look, out)
-    writers = {"ffmpeg": export_ffmpeg, "xmp": export_xmp, "pp3": export_pp3}
+    writers = {"ffmpeg": export_ffmpeg, "xmp": export_xmp, "pp3": export_pp3, "dtstyle": export_dtstyle}
     if format in writers:
         if size is not None or for_image is not None:
             raise InputError(f"--format {format} writes the look's own LUT; --size and --for apply to .cube/HaldCLUT")

@@ -130,8 +130,12 @@ class PresetRestyler:
             vignette = VignetteLayer(amount=amount, midpoint=min(1.0, v["overlay.radius"] + v["overlay.width"] / 2),
                                      feather=min(1.0, v["overlay.width"]), roundness=v["overlay.roundness"])
         amounts = [v[f"grain.{k}"] for k in ("shadows", "midtones", "highlights")]
-        mid = s * (0.25 * amounts[0] + 0.5 * amounts[1] + 0.25 * amounts[2])  # the Bernstein weights at luma 0.5
-        grain = GrainLayer(amount=mid, size=v["grain.size"], mono=v["grain.mono"]) if mid > 1e-4 else None
+        def at(lum: float) -> float:  # the grain's strength at a grey of this luma (Bernstein weights)
+            return s * (amounts[0] * (1 - lum) ** 2 + amounts[1] * 2 * lum * (1 - lum) + amounts[2] * lum ** 2)
+
+        mid = at(0.5)
+        grain = (GrainLayer(amount=mid, size=v["grain.size"], mono=v["grain.mono"],
+                            tonal_spread=(at(0.15) + at(0.85)) / 2 / mid) if mid > 1e-4 else None)
         notes = ("the overlay's colours and blend modes (a vignette carries only its lightness)",) if vignette else ()
         return EditorLayers(vignette=vignette, grain=grain, not_mapped=notes)
 

@@ -314,16 +314,16 @@ class Actions:
         from .. import export as export_look  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
-        suffix = {"cube": ".cube", "hald": ".png", "ffmpeg": ".ffmpeg", "xmp": ".zip", "pp3": ".pp3", "onnx": ".onnx",
-                  "all": ""}.get(format)
+        suffix = {"cube": ".cube", "hald": ".png", "ffmpeg": ".ffmpeg", "xmp": ".zip", "pp3": ".pp3",
+                  "dtstyle": ".dtstyle", "onnx": ".onnx", "all": ""}.get(format)
         run = self.ws.new_run(f"export-{look_name}")
         if format == "look":
             path = zip_look(look, run / f"{look_name}.look.zip")
             return path, (f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB): the look without its "
                           "training checkpoints; upload it in Apply on another lookgan, or unzip it for the CLI")
         if suffix is None:
-            raise InputError(f"format {format!r} is not offered here; choose cube, hald, ffmpeg, xmp, pp3, onnx, all "
-                             "or look")
+            raise InputError(f"format {format!r} is not offered here; choose cube, hald, ffmpeg, xmp, pp3, dtstyle, "
+                             "onnx, all or look")
         report: dict[str, Any] = {}
         stem = f"{look_name}-lightroom" if format == "xmp" else look_name
         path = export_look(look, format=format, out=run / f"{stem}{suffix}",  # type: ignore[arg-type]
@@ -331,11 +331,13 @@ class Actions:
         if format == "all":
             path = zip_folder(path, run / f"{look_name}-all-formats.zip")
             return path, (f"wrote **{path.name}**: every format, with a README.txt naming each file's program")
-        if format in ("ffmpeg", "pp3"):  # the script / profile names its LUT file: both in one download
-            script, lut = path, path.with_suffix(".cube" if format == "ffmpeg" else ".png")
+        if format in ("ffmpeg", "pp3", "dtstyle"):  # the script / profile names its LUT file: both in one download
+            script, lut = path, path.with_suffix(".png" if format == "pp3" else ".cube")
             path = zip_files([script, lut], run / f"{look_name}-{format}.zip")
-            use = (f"`ffmpeg -i IN -filter_complex_script {script.name} OUT`" if format == "ffmpeg" else
-                   "load the .pp3 in RawTherapee as a processing profile")
+            use = {"ffmpeg": f"`ffmpeg -i IN -filter_complex_script {script.name} OUT`",
+                   "pp3": "load the .pp3 in RawTherapee as a processing profile",
+                   "dtstyle": "import the style in darktable (lighttable > styles) with the .cube in its 3D lut "
+                              "root folder"}[format]
             return path, (f"wrote **{path.name}**: {script.name} and {lut.name}; unzip them together, then {use} "
                           f"(the {script.suffix} names the {lut.suffix} by its path here: export again, or edit "
                           "that path, on another computer)")

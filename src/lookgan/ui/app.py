@@ -291,6 +291,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                                               elem_id="export-look")
                     fmt = gr.Radio([(".cube", "cube"), ("HaldCLUT PNG", "hald"), ("ffmpeg script", "ffmpeg"),
                                     ("Lightroom / Camera Raw (zip)", "xmp"), ("RawTherapee .pp3", "pp3"),
+                                    ("darktable style", "dtstyle"),
                                     ("ONNX (apps)", "onnx"), ("every format (zip)", "all"),
                                     ("the look itself (zip, to share)", "look")],
                                    value="cube", label="Format",

@@ -1,0 +1,114 @@
+"""``export --format dtstyle``: Debian's darktable 4.2 imports the style (through its own Lua API, in a config
+folder of the test's own) and darktable-cli processes bundled JPEGs with it: the colour through ``lut3d``, a
+vignette through ``vignette``, the grain through ``grain`` — compared with ``lookgan apply``."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import lookgan
+from lookgan.capabilities import ApplyOptions
+from lookgan.demos import bundled_photos
+from lookgan.errors import InputError
+from lookgan.eval.frame import grain_spectrum, lab_profile
+from lookgan.exporting.cube import write_cube
+from lookgan.look import as_restyler
+from lookgan.ops.color import delta_e2000_rgb
+from lookgan.ops.lut3d import identity_lut
+from tests.helpers import write_preset_look
+
+
+def _darktable() -> str:
+    path = shutil.which("darktable-cli")
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("darktable-cli is missing: `make test` installs Debian's darktable; run it through make")
+        pytest.skip("darktable-cli not installed (make test installs it)")
+    return path
+
+
+def _process(style, photo, out, tmp_path):
+    """Import ``style`` into a fresh darktable config (the .cube's folder as the 3D lut root) and export
+    ``photo`` with it."""
+    conf = tmp_path / f"dt-{out.stem}"
+    conf.mkdir()
+    (conf / "darktablerc").write_text(f"plugins/darkroom/lut3d/def_path={style.parent}\n")
+    run = dict(check=True, timeout=180, capture_output=True)
+    subprocess.run([_darktable(), str(photo), str(conf / "warmup.png"), "--core", "--configdir", str(conf),
+                    "--luacmd", f"require('darktable').styles.import('{style}')"], **run)
+    subprocess.run([_darktable(), str(photo), str(out), "--style", style.stem, "--core", "--configdir", str(conf)],
+                   **run)
+    return np.asarray(Image.open(out).convert("RGB"))
+
+
+def _mean_de(a, b):
+    t = lambda x: torch.from_numpy(x.astype(np.float64) / 255.0)  # noqa: E731
+    return float(delta_e2000_rgb(t(a), t(b)).mean())
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return [p for p in bundled_photos() if p.suffix.lower() in (".jpg", ".jpeg")][:2]
+
+
+def test_the_colour_through_lut3d(tmp_path, photos):
+    lut = identity_lut(33).clone()
+    lut[0] = lut[0] ** 0.8
+    lut[2] = 0.05 + 0.9 * lut[2] ** 1.2
+    write_cube(lut, tmp_path / "warm.cube")
+    look = lookgan.import_lut(tmp_path / "warm.cube", out=tmp_path / "warm.look")
+    report: dict = {}
+    style = lookgan.export(look, format="dtstyle", out=tmp_path / "out" / "warm.dtstyle", report=report)
+    assert (tmp_path / "out" / "warm.cube").exists() and "not_in_lut" not in report
+    text = style.read_text()
+    assert "<operation>lut3d</operation>" in text and "<module>3</module>" in text
+    grade = as_restyler(look).grader(ApplyOptions())
+    des = [_mean_de(_process(style, p, tmp_path / f"dt{i}.png", tmp_path),
+                    grade(np.asarray(Image.open(p).convert("RGB")))) for i, p in enumerate(photos)]
+    assert max(des) < 1.5, des
+
+
+VIGNETTE = {"overlay.opacity_in": 0.0, "overlay.opacity_out": 1.0, "overlay.radius": 0.3, "overlay.width": 0.7,
+            "overlay.roundness": 1.0, "overlay.mode_multiply": 1.0, **{f"overlay.colour_out_{c}": 0.55 for c in "rgb"}}
+
+
+def test_a_vignette_and_grain(tmp_path, photos):
+    grainy = {**VIGNETTE, "grain.shadows": 0.02, "grain.midtones": 0.03, "grain.highlights": 0.02,
+              "grain.size": 0.001, "grain.mono": 1.0}
+    look = write_preset_look(tmp_path / "vig.look", grainy, order="colour_first")
+    report: dict = {}
+    style = lookgan.export(look, format="dtstyle", out=tmp_path / "vig.dtstyle", report=report)
+    text = style.read_text()
+    assert "<operation>vignette</operation>" in text and "<operation>grain</operation>" in text
+    assert "colours and blend modes" in report["not_in_lut"]
+    # the vignette, without grain on either side
+    plain = lookgan.adjust(look, {"grain.shadows": 0, "grain.midtones": 0, "grain.highlights": 0},
+                           out=tmp_path / "plain.look")
+    plain_style = lookgan.export(plain, format="dtstyle", out=tmp_path / "plain.dtstyle")
+    grade = as_restyler(plain).grader(ApplyOptions())
+    image = np.asarray(Image.open(photos[0]).convert("RGB"))
+    theirs, ours = _process(plain_style, photos[0], tmp_path / "v.png", tmp_path), grade(image)
+    t_prof, o_prof, p_prof = (lab_profile(x)[:, 0] for x in (theirs, ours, image))
+    assert (p_prof - o_prof)[-1] > 8
+    assert np.abs((t_prof - t_prof[0]) - (o_prof - o_prof[0])).max() < 3
+    # the grain, on a flat mid-grey frame: the same fine-band energy
+    grey = tmp_path / "grey.png"
+    Image.fromarray(np.full((400, 600, 3), 128, np.uint8)).save(grey)
+    no_vignette = lookgan.adjust(look, {"overlay.opacity_out": 0.0}, out=tmp_path / "g.look")
+    g_style = lookgan.export(no_vignette, format="dtstyle", out=tmp_path / "g.dtstyle")
+    theirs = _process(g_style, grey, tmp_path / "g.png", tmp_path)
+    ours = as_restyler(no_vignette).grader(ApplyOptions())(np.asarray(Image.open(grey)))
+    ratio = grain_spectrum(theirs).energy / grain_spectrum(ours).energy
+    assert ratio == pytest.approx(1.0, rel=0.25), ratio
+
+
+def test_only_dtstyle_names(tmp_path):
+    look = write_preset_look(tmp_path / "v.look", {})
+    with pytest.raises(InputError, match="ends in .dtstyle"):
+        lookgan.export(look, format="dtstyle", out=tmp_path / "v.xml")
