@@ -91,7 +91,9 @@ def drive(url: str, film: Path, golden: Path, out: Path) -> None:
         upload(page, "eval-photos", sorted((golden / "held").iterdir()))
         page.click("#eval-run")
         wait_text(page, "#eval-table", "colour distance", timeout_s=600)
-        screenshot(page, shots, "ui-evaluate", "#eval-gallery img")
+        page.wait_for_selector("#eval-gallery img")  # the gallery loads its pictures lazily: wait for the first
+        page.wait_for_timeout(3000)
+        screenshot(page, shots, "ui-evaluate")
         browser.close()
 
 

@@ -119,7 +119,8 @@ def _valid_cube(n: int = 2) -> str:
     return "TITLE \"x\"\nLUT_3D_SIZE %d\n" % n + "\n".join(" ".join(f"{v:.4f}" for v in row) for row in grid) + "\n"
 
 
-TOKENS = ["LUT_3D_SIZE", "LUT_1D_SIZE", "DOMAIN_MIN", "DOMAIN_MAX", "LUT_3D_INPUT_RANGE", "TITLE", "#", "nan",
+TOKENS = ["LUT_3D_SIZE", "LUT_1D_SIZE", "DOMAIN_MIN", "DOMAIN_MAX", "LUT_3D_INPUT_RANGE", "LUT_1D_INPUT_RANGE",
+          "TITLE", "#", "nan",
           "inf", "-inf", "1e309", "0", "1", "0.5", "-0.2", "2", "3", "256", "257", "x", "\"", "\t", "\n", " ",
           "\ufeff", "1e-5", "0x10", "+1", "1,0"]
 
@@ -143,7 +144,8 @@ def _check_cube(text: str | bytes) -> None:
     except InputError as e:
         assert path.name in str(e)
         return
-    assert lut.ndim == 4 and lut.shape[0] == 3 and bool(((lut >= 0) & (lut <= 1)).all())
+    # values a little outside 0..1 are kept (clipped after interpolation), never far outside, never NaN
+    assert lut.ndim == 4 and lut.shape[0] == 3 and bool(((lut >= -0.5) & (lut <= 1.5)).all())
 
 
 def _check_hald(data: bytes) -> None:
