@@ -81,7 +81,7 @@ def drive(url: str, film: Path, golden: Path, out: Path) -> None:
 
         open_tab(page, "Export")
         choose(page, "export-look", "golden")
-        page.get_by_text("ffmpeg script", exact=True).click()
+        page.locator("#export-format label", has_text="ffmpeg script").click()
         page.click("#export-run")
         wait_text(page, "#export-status", "wrote")
         screenshot(page, shots, "ui-export")

@@ -280,12 +280,18 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
 
             # ---------------------------------------------------------------------------- Export
             with gr.Tab("Export", id="export") as export_tab:
-                gr.Markdown("A `.cube` opens in Resolve, Premiere, Photoshop, OBS and ffmpeg (`lut3d`); a HaldCLUT "
-                            "PNG in GIMP/G'MIC, RawTherapee and ffmpeg (`haldclut`). Texture looks are distilled "
-                            "into their colour part. The ffmpeg script (with its .cube) carries a preset's vignette "
-                            "and grain too. Lightroom / Camera Raw: a creative profile (the colour) and a preset "
-                            "(vignette, grain) in one zip: File > Import Profiles & Presets. ONNX carries the whole "
-                            "look, any kind, for apps (onnxruntime; images NCHW RGB in 0..1).")
+                gr.Markdown(
+                    "- **.cube**: DaVinci Resolve, Premiere/Lumetri, Final Cut Pro, CapCut, OBS, ffmpeg `lut3d`\n"
+                    "- **HaldCLUT PNG**: GIMP/G'MIC, RawTherapee, ffmpeg `haldclut`\n"
+                    "- **ffmpeg script** (+ .cube): the whole look in ffmpeg, a preset's vignette and grain too\n"
+                    "- **Lightroom / Camera Raw**: a profile (colour) and a preset (vignette, grain); File > Import "
+                    "Profiles & Presets\n"
+                    "- **RawTherapee .pp3** (+ HaldCLUT): Film Simulation and vignette\n"
+                    "- **darktable style** (+ .cube): lut3d, vignette and grain; the .cube goes in darktable's 3D lut "
+                    "root folder\n"
+                    "- **ONNX**: the whole look, any kind, for apps (onnxruntime; images NCHW RGB in 0..1)\n\n"
+                    "Texture looks are distilled into their colour part; each download says what its format leaves "
+                    "out; docs/formats.md in lookgan's source says what each format carries and how it was checked.")
                 with gr.Row():
                     export_look = gr.Dropdown(label="Look", choices=actions.look_choices(),
                                               elem_id="export-look")
