@@ -139,3 +139,49 @@ def write_preset_look(folder: Path, values: dict[str, float], *, order: str = "o
     net.set_values(values)
     return write_look(folder, kind="preset", config=PresetConfig(lut_size=17),
                       tensors={k: v.detach().clone() for k, v in net.state_dict().items()})
+
+
+def require_program(command: str, package: str) -> str:
+    """The path of a program the test runs; a skip without it, but a failure under CI (where `make test`
+    installs the Debian ``package``)."""
+    import os
+    import shutil
+
+    import pytest
+
+    path = shutil.which(command)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{command} is missing: `make test` installs Debian's {package}; run it through make")
+        pytest.skip(f"{command} not installed (make test installs {package})")
+    return path
+
+
+def mean_delta_e(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean CIEDE2000 between two uint8 RGB images."""
+    import torch
+
+    from lookgan.ops.color import delta_e2000_rgb
+
+    t = lambda x: torch.from_numpy(x.astype(np.float64) / 255.0)  # noqa: E731
+    return float(delta_e2000_rgb(t(a), t(b)).mean())
+
+
+def bundled_jpegs(n: int) -> list[Path]:
+    """The first ``n`` bundled JPEG photos (landscapes and portraits), as an editor would be given."""
+    from lookgan.demos import bundled_photos
+
+    return [p for p in bundled_photos() if p.suffix.lower() in (".jpg", ".jpeg")][:n]
+
+
+def write_warm_lut_look(folder: Path) -> Path:
+    """A global ``lut`` look of a warm grade (red lifted, blue compressed), imported from a .cube in ``folder``."""
+    import lookgan
+    from lookgan.exporting.cube import write_cube
+    from lookgan.ops.lut3d import identity_lut
+
+    lut = identity_lut(33).clone()
+    lut[0] = lut[0] ** 0.8
+    lut[2] = 0.05 + 0.9 * lut[2] ** 1.2
+    write_cube(lut, folder / "warm.cube")
+    return lookgan.import_lut(folder / "warm.cube", out=folder / "warm.look")

@@ -1,6 +1,4 @@
 import math
-import os
-import shutil
 import subprocess
 
 import numpy as np
@@ -13,6 +11,7 @@ from PIL import Image
 from lookgan.errors import LutFileError
 from lookgan.exporting.cube import read_cube, read_hald, read_lut_file, write_cube, write_hald
 from lookgan.ops.lut3d import FastLUT, identity_lut, lut_from_function
+from tests.helpers import require_program
 
 
 def smooth_grade(c: torch.Tensor) -> torch.Tensor:
@@ -109,12 +108,7 @@ def test_comments_keywords_and_input_range_are_accepted(tmp_path):
 
 
 def _ffmpeg() -> str:
-    path = shutil.which("ffmpeg")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("ffmpeg is missing: `make test` installs Debian's ffmpeg; run it through make")
-        pytest.skip("ffmpeg not installed (make test installs it)")
-    return path
+    return require_program("ffmpeg", "ffmpeg")
 
 
 def _ffmpeg_run(*args: str) -> None:

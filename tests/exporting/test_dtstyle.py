@@ -3,34 +3,19 @@ folder of the test's own) and darktable-cli processes bundled JPEGs with it: the
 vignette through ``vignette``, the grain through ``grain`` — compared with ``lookgan apply``."""
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 import lookgan
 from lookgan.capabilities import ApplyOptions
-from lookgan.demos import bundled_photos
 from lookgan.errors import InputError
 from lookgan.eval.frame import grain_spectrum, lab_profile
-from lookgan.exporting.cube import write_cube
 from lookgan.look import as_restyler
-from lookgan.ops.color import delta_e2000_rgb
-from lookgan.ops.lut3d import identity_lut
-from tests.helpers import write_preset_look
-
-
-def _darktable() -> str:
-    path = shutil.which("darktable-cli")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("darktable-cli is missing: `make test` installs Debian's darktable; run it through make")
-        pytest.skip("darktable-cli not installed (make test installs it)")
-    return path
+from tests.helpers import (bundled_jpegs, mean_delta_e, require_program, write_preset_look,
+                           write_warm_lut_look)
 
 
 def _process(style, photo, out, tmp_path):
@@ -40,36 +25,28 @@ def _process(style, photo, out, tmp_path):
     conf.mkdir()
     (conf / "darktablerc").write_text(f"plugins/darkroom/lut3d/def_path={style.parent}\n")
     run = dict(check=True, timeout=180, capture_output=True)
-    subprocess.run([_darktable(), str(photo), str(conf / "warmup.png"), "--core", "--configdir", str(conf),
+    darktable = require_program("darktable-cli", "darktable")
+    subprocess.run([darktable, str(photo), str(conf / "warmup.png"), "--core", "--configdir", str(conf),
                     "--luacmd", f"require('darktable').styles.import('{style}')"], **run)
-    subprocess.run([_darktable(), str(photo), str(out), "--style", style.stem, "--core", "--configdir", str(conf)],
+    subprocess.run([darktable, str(photo), str(out), "--style", style.stem, "--core", "--configdir", str(conf)],
                    **run)
     return np.asarray(Image.open(out).convert("RGB"))
 
 
-def _mean_de(a, b):
-    t = lambda x: torch.from_numpy(x.astype(np.float64) / 255.0)  # noqa: E731
-    return float(delta_e2000_rgb(t(a), t(b)).mean())
-
-
 @pytest.fixture(scope="module")
 def photos():
-    return [p for p in bundled_photos() if p.suffix.lower() in (".jpg", ".jpeg")][:2]
+    return bundled_jpegs(2)
 
 
 def test_the_colour_through_lut3d(tmp_path, photos):
-    lut = identity_lut(33).clone()
-    lut[0] = lut[0] ** 0.8
-    lut[2] = 0.05 + 0.9 * lut[2] ** 1.2
-    write_cube(lut, tmp_path / "warm.cube")
-    look = lookgan.import_lut(tmp_path / "warm.cube", out=tmp_path / "warm.look")
+    look = write_warm_lut_look(tmp_path)
     report: dict = {}
     style = lookgan.export(look, format="dtstyle", out=tmp_path / "out" / "warm.dtstyle", report=report)
     assert (tmp_path / "out" / "warm.cube").exists() and "not_in_lut" not in report
     text = style.read_text()
     assert "<operation>lut3d</operation>" in text and "<module>3</module>" in text
     grade = as_restyler(look).grader(ApplyOptions())
-    des = [_mean_de(_process(style, p, tmp_path / f"dt{i}.png", tmp_path),
+    des = [mean_delta_e(_process(style, p, tmp_path / f"dt{i}.png", tmp_path),
                     grade(np.asarray(Image.open(p).convert("RGB")))) for i, p in enumerate(photos)]
     assert max(des) < 1.5, des
 

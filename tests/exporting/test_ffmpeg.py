@@ -3,7 +3,6 @@ overlay within 2 ΔE2000 on 4x-downscaled images, grain of the same energy — a
 ``lut3d`` alone; paths ffmpeg cannot parse are refused with the reason."""
 from __future__ import annotations
 
-import subprocess
 import numpy as np
 import pytest
 import torch

@@ -2,7 +2,6 @@
 metadata apps rely on, and `apply --backend onnx` against the PyTorch path."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest

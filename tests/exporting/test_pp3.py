@@ -3,58 +3,35 @@
 vignette — and the profile says what RawTherapee cannot carry (grain, overlay colours)."""
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 import lookgan
 from lookgan.capabilities import ApplyOptions
-from lookgan.demos import bundled_photos
 from lookgan.errors import InputError
 from lookgan.eval.frame import lab_profile
-from lookgan.exporting.cube import write_cube
 from lookgan.look import as_restyler
-from lookgan.ops.color import delta_e2000_rgb
-from lookgan.ops.lut3d import identity_lut
-from tests.helpers import write_preset_look
-
-
-def _rawtherapee() -> str:
-    path = shutil.which("rawtherapee-cli")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("rawtherapee-cli is missing: `make test` installs Debian's rawtherapee; run it through make")
-        pytest.skip("rawtherapee-cli not installed (make test installs it)")
-    return path
+from tests.helpers import (bundled_jpegs, mean_delta_e, require_program, write_preset_look,
+                           write_warm_lut_look)
 
 
 def _process(profile, photo, out):
-    subprocess.run([_rawtherapee(), "-Y", "-n", "-o", str(out), "-p", str(profile), "-c", str(photo)], check=True,
+    rawtherapee = require_program("rawtherapee-cli", "rawtherapee")
+    subprocess.run([rawtherapee, "-Y", "-n", "-o", str(out), "-p", str(profile), "-c", str(photo)], check=True,
                    timeout=120, capture_output=True)
     return np.asarray(Image.open(out).convert("RGB"))
 
 
-def _mean_de(a, b):
-    t = lambda x: torch.from_numpy(x.astype(np.float64) / 255.0)  # noqa: E731
-    return float(delta_e2000_rgb(t(a), t(b)).mean())
-
-
 @pytest.fixture(scope="module")
 def photos():
-    return [p for p in bundled_photos() if p.suffix.lower() in (".jpg", ".jpeg")][:3]
+    return bundled_jpegs(3)
 
 
 def test_the_colour_through_film_simulation(tmp_path, photos):
-    lut = identity_lut(33).clone()
-    lut[0] = lut[0] ** 0.8
-    lut[2] = 0.05 + 0.9 * lut[2] ** 1.2
-    write_cube(lut, tmp_path / "warm.cube")
-    look = lookgan.import_lut(tmp_path / "warm.cube", out=tmp_path / "warm.look")
+    look = write_warm_lut_look(tmp_path)
     report: dict = {}
     profile = lookgan.export(look, format="pp3", out=tmp_path / "warm.pp3", report=report)
     text = profile.read_text()
@@ -65,7 +42,7 @@ def test_the_colour_through_film_simulation(tmp_path, photos):
         theirs = _process(profile, photo, tmp_path / f"rt{i}.png")
         ours = grade(np.asarray(Image.open(photo).convert("RGB")))
         assert theirs.shape == ours.shape
-        des.append(_mean_de(theirs, ours))
+        des.append(mean_delta_e(theirs, ours))
     assert max(des) < 1.5, des
 
 

@@ -135,7 +135,7 @@ def test_a_preset_look_adds_vignette_and_grain_as_camera_raw_settings(tmp_path):
 
 def test_bad_names_and_files_are_refused(tmp_path):
     look = write_preset_look(tmp_path / "v.look", BUSY_PRESET)
-    with pytest.raises(InputError, match="ending in .zip"):
+    with pytest.raises(InputError, match="ends in .zip"):
         lookgan.export(look, format="xmp", out=tmp_path / "v.xmp")
     (tmp_path / "plain.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
     with pytest.raises(LutFileError, match="no crs:RGBTable"):

@@ -17,6 +17,7 @@ from PIL import Image
 from ..errors import LutFileError
 from ..io_utils import atomic_write_bytes
 from ..ops.lut3d import LUT_VALUE_RANGE, identity_lut, resample_lut
+from .editor import read_text
 from .xmp import read_xmp_table
 
 MAX_CUBE_SIZE = 256  # 256³ entries (~16.7M lines) is already far past what editors use (17–65)
@@ -67,12 +68,7 @@ def read_cube(path: str | Path) -> torch.Tensor:
     (input ranges or values far outside 0..1: HDR and log LUTs) and malformed files (counts, numbers, sizes).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise LutFileError(f"{path} does not exist; check the path") from None
-    except UnicodeDecodeError:
-        raise LutFileError(f"{path} is not a text .cube file (it holds binary data)") from None
+    text = read_text(path, ".cube")
     sizes: dict[str, int] = {}
     ranges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     rows: list[list[float]] = []

@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ..capabilities import ApplyOptions, EditorLayers, GrainLayer, HasEditorLayers, VignetteLayer
+from ..capabilities import ApplyOptions, GrainLayer, VignetteLayer
 from ..errors import InputError
 from ..io_utils import atomic_write_bytes
-from ..look import Look, as_restyler
+from ..look import Look
 from .cube import write_cube
+from .editor import check_suffix, editor_look, record_missing
 
 MODULE_VERSIONS = {"lut3d": 3, "vignette": 4, "grain": 2}
 _LUT3D_SIZE, _PATH_LEN = 12940, 512
@@ -91,26 +92,20 @@ def export_dtstyle(look: Look, out: str | Path, *, options: ApplyOptions = Apply
                    report: dict[str, Any] | None = None) -> Path:
     """Write ``out`` (.dtstyle) and its .cube beside it; ``report`` receives ``lut`` and ``not_in_lut``."""
     out = Path(out)
-    if out.suffix.lower() != ".dtstyle":
-        raise InputError(f"--out {out}: a darktable style ends in .dtstyle (e.g. {out.with_suffix('.dtstyle').name})")
+    check_suffix(out, ".dtstyle", "a darktable style")
     report = {} if report is None else report
-    restyler = as_restyler(look)
-    lut = restyler.as_lut(options, report=report)
-    layers: EditorLayers | None = restyler.editor_layers(options) if isinstance(restyler, HasEditorLayers) else None
+    source = editor_look(look, options, report)
+    layers = source.layers
     out.parent.mkdir(parents=True, exist_ok=True)
-    cube = write_cube(lut, out.with_suffix(".cube"), title=look.path.stem)
+    cube = write_cube(source.lut, out.with_suffix(".cube"), title=look.path.stem)
     plugins = [("lut3d", lut3d_params(cube.name))]
-    missing = list(layers.not_mapped) if layers else ([report["not_in_lut"]] if "not_in_lut" in report else [])
     if layers is not None and layers.grain is not None:
         plugins.append(("grain", grain_params(layers.grain)))
         if layers.grain.mono < 0.9:
-            missing.append("the colour share of the grain (darktable's grain is monochrome)")
+            source.missing.append("the colour share of the grain (darktable's grain is monochrome)")
     if layers is not None and layers.vignette is not None:
         plugins.append(("vignette", vignette_params(layers.vignette)))
-    if missing:
-        report["not_in_lut"] = "; ".join(missing)
-    else:
-        report.pop("not_in_lut", None)
+    record_missing(report, source.missing)
     description = (f"lookgan {look.kind} look; put {cube.name} in darktable's 3D lut root folder "
                    "(preferences > processing)")
     atomic_write_bytes(out, style_text(out.stem, plugins, description).encode())  # darktable names it so

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from ..capabilities import ApplyOptions, EditorLayers, HasEditorLayers, VignetteLayer
-from ..errors import InputError
+from ..capabilities import ApplyOptions, EditorLayers, VignetteLayer
 from ..io_utils import atomic_write_bytes
-from ..look import Look, as_restyler
+from ..look import Look
 from .cube import write_hald
+from .editor import check_suffix, editor_look, record_missing
 
 HALD_LEVEL = 8  # 64 points per axis, a 512x512 PNG: finer than any look's own LUT, exact for 33³ (it resamples)
 RT_VERSION = (5.9, 349)  # AppVersion and profile Version of the RawTherapee we check against (Debian 12)
@@ -90,22 +90,15 @@ def export_pp3(look: Look, out: str | Path, *, options: ApplyOptions = ApplyOpti
     """Write ``out`` (.pp3) and its HaldCLUT (``out`` with ``.png``); ``report`` receives ``not_in_lut`` for
     what RawTherapee cannot carry and ``hald`` (the CLUT's path)."""
     out = Path(out)
-    if out.suffix.lower() != ".pp3":
-        raise InputError(f"--out {out}: a RawTherapee profile ends in .pp3 (e.g. {out.with_suffix('.pp3').name})")
+    check_suffix(out, ".pp3", "a RawTherapee profile")
     report = {} if report is None else report
-    restyler = as_restyler(look)
-    lut = restyler.as_lut(options, report=report)
-    layers = restyler.editor_layers(options) if isinstance(restyler, HasEditorLayers) else None
-    missing = list(layers.not_mapped) if layers else ([report["not_in_lut"]] if "not_in_lut" in report else [])
-    if layers is not None and layers.grain is not None:
-        missing.append("the film grain (RawTherapee has no grain tool)")
-    if missing:
-        report["not_in_lut"] = "; ".join(missing)
-    else:
-        report.pop("not_in_lut", None)
+    source = editor_look(look, options, report)
+    if source.layers is not None and source.layers.grain is not None:
+        source.missing.append("the film grain (RawTherapee has no grain tool)")
+    record_missing(report, source.missing)
     out.parent.mkdir(parents=True, exist_ok=True)
-    hald = write_hald(lut, out.with_suffix(".png"), level=HALD_LEVEL)
-    notes = [f"not carried: {m}" for m in missing]
-    atomic_write_bytes(out, profile_text(hald, layers, notes=notes).encode())
+    hald = write_hald(source.lut, out.with_suffix(".png"), level=HALD_LEVEL)
+    notes = [f"not carried: {m}" for m in source.missing]
+    atomic_write_bytes(out, profile_text(hald, source.layers, notes=notes).encode())
     report["hald"] = str(hald)
     return out

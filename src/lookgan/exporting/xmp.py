@@ -31,10 +31,11 @@ from xml.sax.saxutils import escape
 import numpy as np
 import torch
 
-from ..capabilities import ApplyOptions, EditorLayers, HasEditorLayers
-from ..errors import InputError, LutFileError
+from ..capabilities import ApplyOptions, EditorLayers
+from ..errors import LutFileError
 from ..io_utils import atomic_write
-from ..look import Look, as_restyler
+from ..look import Look
+from .editor import check_suffix, editor_look, read_text, record_missing
 from ..ops.lut3d import resample_lut
 
 MAX_DIVISIONS = 32
@@ -141,12 +142,7 @@ def read_xmp_table(path: str | Path) -> torch.Tensor:
     import re  # only here: reading is rare, writing is the common path
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LutFileError(f"{path} does not exist; check the path") from None
-    except UnicodeDecodeError:
-        raise LutFileError(f"{path} is not an XMP text file") from None
+    text = read_text(path, "XMP")
     name = re.search(r'crs:RGBTable="([0-9A-Fa-f]{32})"', text)
     if name is None:
         raise LutFileError(f"{path}: no crs:RGBTable in this file; it is not a profile with a colour table "
@@ -282,27 +278,19 @@ def export_xmp(look: Look, out: str | Path, *, options: ApplyOptions = ApplyOpti
     """``export --format xmp``: the zip of :func:`write_lightroom_zip` at ``out``. ``report`` receives
     ``resampled`` (the resampling error) and ``not_in_lut`` (what neither file carries)."""
     out = Path(out)
-    if out.suffix.lower() != ".zip":
-        raise InputError(f"--out {out}: Lightroom gets one zip (profile + preset); give a name ending in .zip, "
-                         f"e.g. {out.with_suffix('.zip').name}")
+    check_suffix(out, ".zip", "Lightroom's one zip (profile + preset)")
     report = {} if report is None else report
-    restyler = as_restyler(look)
-    lut = restyler.as_lut(options, report=report)
-    layers = restyler.editor_layers(options) if isinstance(restyler, HasEditorLayers) else None
+    source = editor_look(look, options, report)
+    layers = source.layers
     name = look.path.stem
-    files = lightroom_files(lut, layers, name=name, description=f"lookgan {look.kind} look")
+    files = lightroom_files(source.lut, layers, name=name, description=f"lookgan {look.kind} look")
     notes = []
     if files.resample_note:
         report["resampled"] = files.resample_note
         notes.append(f"the colour table was {files.resample_note}")
-    missing = list(layers.not_mapped) if layers else []
-    if layers is None and "not_in_lut" in report:
-        missing.append(report["not_in_lut"])
-    if missing:
-        report["not_in_lut"] = "; ".join(missing)
-        notes.append(f"not carried (no Camera Raw slider does it): {'; '.join(missing)}")
-    else:
-        report.pop("not_in_lut", None)
+    if source.missing:
+        notes.append(f"not carried (no Camera Raw slider does it): {'; '.join(source.missing)}")
+    record_missing(report, source.missing)
     if layers is not None and layers.grain is not None and layers.grain.mono < 0.9:
         notes.append("Camera Raw's grain is monochrome; this look's grain is partly coloured")
     out.parent.mkdir(parents=True, exist_ok=True)
