@@ -189,8 +189,17 @@ def fill(page, elem: str, value: str) -> None:
 
 
 def choose(page, elem: str, option: str) -> None:
-    page.click(f"#{elem} input")
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick ``option`` in a dropdown, again if a late update (a tab refreshing its look list) replaced it."""
+    for attempt in range(3):
+        page.click(f"#{elem} input")
+        page.get_by_role("option", name=option, exact=True).click()
+        try:
+            page.wait_for_timeout(500)
+            page.wait_for_function(f"document.querySelector('#{elem} input').value === {option!r}", timeout=5000)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
 
 
 def open_tab(page, name: str) -> None:
