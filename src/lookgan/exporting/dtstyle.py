@@ -31,17 +31,13 @@ from ..errors import InputError
 from ..io_utils import atomic_write_bytes
 from ..look import Look
 from .cube import write_cube
-from .editor import check_suffix, editor_look, record_missing
+from .editor import check_suffix, editor_look, grey_linear, record_missing
 
 MODULE_VERSIONS = {"lut3d": 3, "vignette": 4, "grain": 2}
 _LUT3D_SIZE, _PATH_LEN = 12940, 512
 #: Standard deviation (0..1, at mid-grey) of darktable 4.2's lightness grain per 1 % of strength, measured on a
 #: mid-grey frame with darktable-cli (0.0234 at 25 %, 0.0464 at 50 %; scripts/measure_darktable.py).
 GRAIN_STD_PER_PERCENT = 0.000936
-
-
-def _linear(v: float) -> float:
-    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
 
 
 def lut3d_params(cube_name: str) -> bytes:
@@ -61,7 +57,7 @@ def vignette_params(v: VignetteLayer) -> bytes:
     width = max(end - start, 1e-3)
     at_corner = min(max((1.0 - start) / width, 1e-3), 1.0)  # how far along its ramp the look is at the corners
     corner = min(max(0.5 * (1.0 + v.amount), 1e-4), 1.0)
-    change = _linear(corner) / _linear(0.5) - 1.0  # in linear light, at the corners
+    change = grey_linear(corner) / grey_linear(0.5) - 1.0  # in linear light, at the corners
     brightness = min(max(change / at_corner, -1.0), 1.0)
     root2 = 2 ** 0.5
     return struct.pack("<ffffffiffii", 100 * root2 * start, 100 * root2 * width, brightness, 0.0, 0.0, 0.0,

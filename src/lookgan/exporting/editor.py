@@ -11,6 +11,7 @@ import torch
 from ..capabilities import ApplyOptions, EditorLayers, HasEditorLayers
 from ..errors import InputError, LutFileError
 from ..look import Look, as_restyler
+from ..ops.color import srgb_to_linear
 
 
 @dataclass
@@ -37,6 +38,11 @@ def record_missing(report: dict[str, Any], missing: list[str]) -> None:
         report["not_in_lut"] = "; ".join(missing)
     else:
         report.pop("not_in_lut", None)
+
+
+def grey_linear(value: float) -> float:
+    """Linear light of an sRGB grey ``value`` (0..1): editors' vignettes scale linear light."""
+    return float(srgb_to_linear(torch.tensor(value, dtype=torch.float64)))
 
 
 def check_suffix(out: Path, suffix: str, what: str) -> None:

@@ -19,52 +19,47 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import torch
 
 from ..capabilities import ApplyOptions, EditorLayers, VignetteLayer
 from ..io_utils import atomic_write_bytes
 from ..look import Look
+from ..ops.color import linear_to_srgb, rgb_to_lab
 from .cube import write_hald
-from .editor import check_suffix, editor_look, record_missing
+from .editor import check_suffix, editor_look, grey_linear, record_missing
 
 HALD_LEVEL = 8  # 64 points per axis, a 512x512 PNG: finer than any look's own LUT, exact for 33³ (it resamples)
 RT_VERSION = (5.9, 349)  # AppVersion and profile Version of the RawTherapee we check against (Debian 12)
 
 
-def _linear(v: float) -> float:
-    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+def _grey_lightness(value: torch.Tensor) -> torch.Tensor:
+    """CIE L* of greys of sRGB ``value``."""
+    return rgb_to_lab(value[..., None].expand(*value.shape, 3))[..., 0]
 
 
-def _lightness(value: np.ndarray) -> np.ndarray:
-    """CIE L* of a grey of sRGB ``value``."""
-    y = np.where(value <= 0.04045, value / 12.92, ((value + 0.055) / 1.055) ** 2.4)
-    return np.where(y > (6 / 29) ** 3, 116 * np.cbrt(y) - 16, y * (29 / 3) ** 3)
-
-
-def _rt_grey_lightness(d: np.ndarray, inner: float, strength: float) -> np.ndarray:
+def _rt_grey_lightness(d: torch.Tensor, inner: float, strength: float) -> torch.Tensor:
     """L* of mid-grey under RawTherapee's post-crop vignette at distances ``d`` (frame ellipse, corners at 1)."""
     scale = 2.0 ** -strength
-    s = np.clip((d - inner) / (1.0 - inner), 0.0, 1.0)
-    shape = np.cos(np.pi / 2 * s) ** 4 if scale < 1 else 1 - np.sin(np.pi / 2 * s) ** 4
-    grey = _linear(0.5) * (scale + shape * (1.0 - scale))
-    value = np.where(grey <= 0.0031308, grey * 12.92, 1.055 * np.power(np.maximum(grey, 0.0), 1 / 2.4) - 0.055)
-    return _lightness(value)
+    s = ((d - inner) / (1.0 - inner)).clamp(0.0, 1.0)
+    shape = torch.cos(math.pi / 2 * s) ** 4 if scale < 1 else 1 - torch.sin(math.pi / 2 * s) ** 4
+    return _grey_lightness(linear_to_srgb(grey_linear(0.5) * (scale + shape * (1.0 - scale))))
 
 
 def vignette_section(v: VignetteLayer) -> dict[str, str]:
     """``[PCVignette]`` settings for a vignette (see the module docstring): strength and feather (where
     RawTherapee's cos⁴ fall begins) chosen so its mid-grey lightness from centre to corner stays closest, at
     worst, to the look's linear ramp (a small grid search; the two curves differ in shape, not only in scale)."""
-    d = np.sqrt((np.arange(200) + 0.5) / 200)  # distances at equal areas, corners at 1
+    d = torch.sqrt((torch.arange(200, dtype=torch.float64) + 0.5) / 200)  # distances at equal areas, corners at 1
     start, end = max(v.midpoint - v.feather / 2, 0.0), max(v.midpoint + v.feather / 2, 1e-3)
-    ramp = np.clip((d - start) / max(end - start, 1e-3), 0.0, 1.0)
-    at_corner = float(np.clip((1.0 - start) / max(end - start, 1e-3), 1e-3, 1.0))
-    target = _lightness(np.clip(0.5 * (1.0 + v.amount * ramp / at_corner), 1e-4, 1.0))
+    ramp = ((d - start) / max(end - start, 1e-3)).clamp(0.0, 1.0)
+    at_corner = min(max((1.0 - start) / max(end - start, 1e-3), 1e-3), 1.0)
+    target = _grey_lightness((0.5 * (1.0 + v.amount * ramp / at_corner)).clamp(1e-4, 1.0))
     corner = min(max(0.5 * (1.0 + v.amount), 1e-4), 1.0)
-    strength0 = -math.log2(_linear(corner) / _linear(0.5))
-    candidates = ((float(np.clip(strength0 * k, -6.0, 6.0)), float(inner))
-                  for k in np.linspace(0.7, 1.3, 25) for inner in np.linspace(0.0, 1 / math.sqrt(2.0), 72))
-    strength, inner = min(candidates, key=lambda c: float(np.abs(_rt_grey_lightness(d, c[1], c[0]) - target).max()))
+    strength0 = -math.log2(grey_linear(corner) / grey_linear(0.5))
+    candidates = ((min(max(strength0 * float(k), -6.0), 6.0), float(inner))
+                  for k in torch.linspace(0.7, 1.3, 25) for inner in torch.linspace(0.0, 1 / math.sqrt(2.0), 72))
+    strength, inner = min(candidates,
+                          key=lambda c: float((_rt_grey_lightness(d, c[1], c[0]) - target).abs().max()))
     feather = min(max(1.0 - math.sqrt(2.0) * inner, 0.0), 1.0)
     return {"Enabled": "true", "Strength": f"{strength:.3f}", "Feather": str(int(round(100 * feather))),
             "Roundness": str(int(round(100 - 50 * min(max(v.roundness, 0.0), 1.0))))}
