@@ -12,7 +12,9 @@ to the true grade. Methods:
 * ``projK``: OT's LUT projected onto the mean + first K principal components of the *other* grades' LUTs
   (leave-one-out: the grade being scored never enters its own prior);
 * ``priorK``: coefficients in that family fitted from OT's projection by sliced Wasserstein (CIELAB) between the
-  graded photos and the feed.
+  graded photos and the feed;
+* ``pullKxW`` (with ``--pulls W``): a free 17³ LUT from OT's, fitted by the same sliced Wasserstein plus W x its
+  squared distance from the family (the family as a pull, not a cage).
 
     python benchmarks/colour_prior.py [GRADE ...] [--json out.json]
 """
@@ -76,10 +78,39 @@ def fit_in_family(basis: torch.Tensor, mean: torch.Tensor, content: torch.Tensor
     return (ident + (mean + coef.detach() @ basis).reshape(3, N, N, N)).double()
 
 
+def fit_with_pull(basis: torch.Tensor, mean: torch.Tensor, content: torch.Tensor, style: torch.Tensor,
+                  start: torch.Tensor, *, pull: float, steps: int = 120, seed: int = 0) -> torch.Tensor:
+    """A free 17³ LUT from ``start`` (OT's) by sliced W2 in CIELAB, plus ``pull`` x the squared distance of its
+    residual from the family (what the family's components cannot express)."""
+    ident = identity_lut(N)
+    basis, mean, content = basis.float(), mean.float(), content.float()
+    residual = (start.float() - ident).reshape(-1).clone().requires_grad_(True)
+    opt = torch.optim.Adam([residual], lr=0.005)
+    style_lab = rgb_to_lab(style.float())
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        lut = ident + residual.reshape(3, N, N, N)
+        idx = torch.randint(0, len(content), (10000,), generator=gen)
+        jdx = torch.randint(0, len(style_lab), (10000,), generator=gen)
+        out = apply_lut(content[idx].T.reshape(3, 1, -1), lut).reshape(3, -1).T.clamp(0, 1)
+        dirs = torch.randn(3, 32, generator=gen)
+        dirs = dirs / dirs.norm(dim=0, keepdim=True)
+        a, b = rgb_to_lab(out) @ dirs, style_lab[jdx] @ dirs
+        centred = residual - mean
+        off_family = centred - (centred @ basis.T) @ basis
+        loss = ((a.sort(0)[0] - b.sort(0)[0]) ** 2).mean() + pull * off_family.pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return (ident + residual.detach().reshape(3, N, N, N)).double()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("grades", nargs="*", help="HaldCLUT names in ../shared/data/luts (default: all)")
     parser.add_argument("--ks", type=int, nargs="+", default=[4, 6], help="family sizes to try")
+    parser.add_argument("--pulls", type=float, nargs="*", default=[],
+                        help="also fit a free LUT from OT's pulled towards the family with these weights")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     torch.set_num_threads(2)
@@ -111,6 +142,9 @@ def main() -> None:
             init = basis @ start
             r[f"proj{k}"] = mean_de(ident + (mean + init @ basis).reshape(3, N, N, N), truth, held)
             r[f"prior{k}"] = mean_de(fit_in_family(basis, mean, c_px, s_px, init), truth, held)
+            for pull in args.pulls:
+                r[f"pull{k}x{pull:g}"] = mean_de(fit_with_pull(basis, mean, c_px, s_px, resample_lut(ot.double(), N),
+                                                               pull=pull), truth, held)
         r["seconds"] = round(time.time() - t0, 1)
         results[name] = r
         print(name, {k: round(v, 2) for k, v in r.items()}, flush=True)
