@@ -20,6 +20,7 @@ Camera Raw's tables hold at most 32 points per axis: a 33³ look is resampled to
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import uuid
 import zipfile
@@ -35,6 +36,7 @@ from ..capabilities import ApplyOptions, EditorLayers
 from ..errors import LutFileError
 from ..io_utils import atomic_write
 from ..look import Look
+from ..ops.color import delta_e2000_rgb
 from .editor import check_suffix, editor_look, read_text, record_missing
 from ..ops.lut3d import resample_lut
 
@@ -139,8 +141,6 @@ def decode_table(text: str) -> torch.Tensor:
 
 def read_xmp_table(path: str | Path) -> torch.Tensor:
     """The LUT of a Lightroom / Camera Raw profile (or preset) file's RGB table."""
-    import re  # only here: reading is rare, writing is the common path
-
     path = Path(path)
     text = read_text(path, "XMP")
     name = re.search(r'crs:RGBTable="([0-9A-Fa-f]{32})"', text)
@@ -206,8 +206,6 @@ def lightroom_files(lut: torch.Tensor, layers: EditorLayers | None, *, name: str
                     description: str = "") -> LightroomFiles:
     """The profile (colour) and, when the look has editor layers, the preset (the profile plus vignette and
     grain) as XMP text."""
-    from ..ops.color import delta_e2000_rgb  # only when the table must be resampled
-
     table_name, table = encode_table(lut)
     note = None
     if lut.shape[-1] > MAX_DIVISIONS:
