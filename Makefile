@@ -71,6 +71,7 @@ $(SYSDEPS): | $(BIN)/python
 # and ONNX export checked in onnxruntime (extra `onnx`).
 $(TESTEXTRAS): $(STAMP)
 	$(PIP) install -e ".[dev,faces,ui,uitest,onnx]"
+	$(PIP) check
 	@touch $@
 
 test-deps: setup $(SYSDEPS) $(TESTEXTRAS)

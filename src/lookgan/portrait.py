@@ -22,7 +22,8 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from .data.images import as_float, as_uint8, fit_within, like
 from .errors import InputError
-from .eval.faces import FACES_EXTRA_HINT, _native_stderr_silenced
+from .eval.faces import _native_stderr_silenced
+from .extras import require
 from .ops.color import lab_to_rgb, rgb_to_lab
 
 MASK_SIDE = 512
@@ -91,10 +92,7 @@ class PortraitMasker:
     """MediaPipe selfie segmentation + face mesh, opened once for many photos (a context manager)."""
 
     def __init__(self) -> None:
-        try:
-            import mediapipe as mp
-        except Exception as e:  # noqa: BLE001  (ImportError, or a broken install)
-            raise InputError(f"person and skin masks need MediaPipe ({e}); {FACES_EXTRA_HINT}") from None
+        mp = require("faces")
         with _native_stderr_silenced():
             self._segmenter = mp.solutions.selfie_segmentation.SelfieSegmentation(model_selection=0)
             self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=4,

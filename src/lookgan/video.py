@@ -15,14 +15,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import InputError
+from .extras import require
 
 
 def _av() -> Any:
-    try:
-        import av
-    except ImportError:
-        raise InputError("video needs PyAV: pip install 'lookgan[video]'") from None
-    return av
+    return require("video")
 
 
 def apply_video(frames: Callable[[np.ndarray], np.ndarray], src: str | Path, dst: str | Path, *,

@@ -205,10 +205,20 @@ def eval_cmd(look: Path | None, photos: Path | None, style: Path | None, truth: 
 
 
 @app.command("info")
-@click.argument("look", type=PathArg)
+@click.argument("look", type=PathArg, required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print everything as JSON.")
-def info_cmd(look: Path, as_json: bool) -> None:
-    """Show what LOOK is, how it was trained and on what."""
+@click.option("--deps", is_flag=True,
+              help="Instead: list lookgan's optional extras (ui, onnx, faces, video, heic, tensorboard), their "
+                   "versions, whether each imports, pip's conflicts, and what a missing or broken one turns off.")
+def info_cmd(look: Path | None, as_json: bool, deps: bool) -> None:
+    """Show what LOOK is, how it was trained and on what (or, with --deps, what this installation can do)."""
+    if deps:
+        from ..extras import report  # imports every installed extra: only when asked
+
+        click.echo(report())
+        return
+    if look is None:
+        raise click.UsageError("give a LOOK folder (or --deps)")
     data = api.info(look)
     if as_json:
         click.echo(json.dumps(data, indent=2))

@@ -33,6 +33,7 @@ from torch import nn
 from .. import __version__
 from ..data.images import as_float, like
 from ..errors import InputError
+from ..extras import require
 from ..io_utils import atomic_write_bytes
 from ..capabilities import Generator, NoiseInput
 from ..look import Look, as_look
@@ -76,11 +77,8 @@ def graph_for(look: Look) -> tuple[nn.Module, tuple[torch.Tensor, ...], Any, dic
 def export_onnx(look: Look | str | Path, out: str | Path) -> Path:
     """Write ``look`` as an ONNX model at ``out`` (atomically), checked by onnx's checker; see the module
     docstring for inputs and outputs."""
-    try:
-        import onnx
-        import onnxscript  # noqa: F401  (the exporter needs it)
-    except ImportError:
-        raise InputError("ONNX export needs the onnx extra: pip install 'lookgan[onnx]'") from None
+    onnx = require("onnx")
+    require("onnx", "onnxscript")  # the exporter needs it
     look = as_look(look)
     module, example, dynamic, meta, names = graph_for(look)
     quiet = logging.getLogger("torch.onnx")
@@ -108,10 +106,7 @@ class OnnxLook:
     """An exported look opened with onnxruntime: ``metadata`` (kind, range, multiple_of, ...) and runners."""
 
     def __init__(self, path: str | Path, *, threads: int | None = None) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError:
-            raise InputError("running ONNX looks needs the onnx extra: pip install 'lookgan[onnx]'") from None
+        ort = require("onnx", "onnxruntime")
         self.path = Path(path)
         options = ort.SessionOptions()
         if threads:

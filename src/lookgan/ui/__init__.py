@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..extras import require
 from .workspace import Workspace
 
 DEFAULT_WORKDIR = Path("~/.lookgan/ui")
@@ -52,10 +53,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
     existing ``.look`` folders to choose from. On any address other than this computer's own it warns that
     everyone who can reach it can use it (and reading folders by path is switched off); ``auth`` (``USER:PASS``)
     asks for a login. Uploads over ``max_upload_mb`` are refused with a message."""
-    try:
-        import gradio  # noqa: F401
-    except ImportError:
-        raise InputError("the web app needs the ui extra: pip install 'lookgan[ui]'") from None
+    require("ui")  # a missing or broken gradio: a message saying which, before anything else loads it
     from .actions import Actions  # after the check above: needs gradio (the ui extra)
     from .app import CSS, build_app, theme  # needs gradio (the ui extra)
 
