@@ -1,7 +1,6 @@
 """Portrait masks on real portraits, feathering, the blend maths, and apply with per-region strengths."""
 from __future__ import annotations
 
-import builtins
 
 import numpy as np
 import pytest
@@ -145,14 +144,19 @@ def test_protect_faces_keeps_the_photo_detail_inside_faces():
 
 
 def test_clear_message_without_the_faces_extra(monkeypatch):
-    real_import = builtins.__import__
+    import importlib
+
+    from lookgan import extras
+
+    real_import, real_version = importlib.import_module, extras._version
 
     def no_mediapipe(name, *args, **kwargs):
         if name == "mediapipe" or name.startswith("mediapipe."):
             raise ImportError("No module named 'mediapipe'")
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_mediapipe)
+    monkeypatch.setattr(importlib, "import_module", no_mediapipe)
+    monkeypatch.setattr(extras, "_version", lambda dist: None if dist == "mediapipe" else real_version(dist))
     from lookgan.portrait import PortraitMasker
 
     with pytest.raises(InputError, match=r"pip install 'lookgan\[faces\]'"):
