@@ -97,3 +97,15 @@ def test_extras_stack_in_any_order(tmp_path, order):
     for i, extra in enumerate(order):
         _pip(python, "install", "-e", f"{ROOT}[{extra}]")
         _check(python, list(order[:i + 1]))
+
+
+def test_heic_without_its_extra_says_which(tmp_path, monkeypatch):
+    from lookgan.data import images
+    from lookgan.errors import UnreadableImageError
+
+    monkeypatch.setattr(images, "_HEIF_REGISTERED", None)
+    monkeypatch.setitem(extras.EXTRAS, "heic", (("no-such-dist-lookgan",), ("no_such_module_lookgan",),
+                                                "reading HEIC/HEIF photos"))
+    (tmp_path / "p.heic").write_bytes(b"\0" * 64)
+    with pytest.raises(UnreadableImageError, match=r"p\.heic: reading HEIC/HEIF photos needs the heic extra"):
+        images.read_image(tmp_path / "p.heic")

@@ -25,7 +25,7 @@ EXTRAS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     "faces": (("mediapipe",), ("mediapipe",),
               "portrait mode (--person-strength, --protect-skin/faces), eval's face metrics, --per-region"),
     "video": (("av",), ("av",), "video in apply, generate --interpolate ... --animation mp4"),
-    "heic": (("pillow-heif",), ("pillow_heif",), "reading .heic/.heif photos"),
+    "heic": (("pillow-heif",), ("pillow_heif",), "reading HEIC/HEIF photos"),
     "tensorboard": (("tensorboard",), ("tensorboard",), "train --tensorboard"),
 }
 

@@ -154,18 +154,20 @@ def test_nan_in_data_is_skipped(style_dir, tmp_path):
 
 
 def test_tensorboard_missing_is_a_clear_error(style_dir, tmp_path, monkeypatch):
-    import builtins
+    import importlib
 
+    from lookgan import extras
     from lookgan.errors import InputError
 
-    real_import = builtins.__import__
+    real_import, real_version = importlib.import_module, extras._version
 
     def no_tensorboard(name, *args, **kwargs):
         if name.startswith("torch.utils.tensorboard"):
             raise ImportError("No module named 'tensorboard'")
         return real_import(name, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "__import__", no_tensorboard)
+    monkeypatch.setattr(importlib, "import_module", no_tensorboard)
+    monkeypatch.setattr(extras, "_version", lambda dist: None if dist == "tensorboard" else real_version(dist))
     m, stream = _method_and_stream(style_dir)
     with pytest.raises(InputError, match=r"lookgan\[tensorboard\]"):
         run_training(m, stream, train=TrainConfig(steps=1, tensorboard=True), out=tmp_path / "t.look",

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
 from ..errors import ImageTooLargeError, InputError, UnreadableImageError
+from ..extras import require
 from ..io_utils import atomic_write_bytes
 
 #: Default pixel limit: about 180 megapixels, the same order as Pillow's own bomb limit (2 × 89.5 MP).
@@ -31,21 +32,20 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, TypeError, KeyErro
                   struct.error)
 
 _HEIF_REGISTERED: bool | None = None
+_HEIF_PROBLEM = ""  # why HEIC cannot be read: the heic extra missing or broken (extras.require's message)
 _OPEN_LOCK = threading.Lock()
 _SRGB = ImageCms.createProfile("sRGB")
 
 
 def _register_heif() -> bool:
     """Register pillow-heif's opener once, when the optional package is installed."""
-    global _HEIF_REGISTERED
+    global _HEIF_REGISTERED, _HEIF_PROBLEM
     if _HEIF_REGISTERED is None:
         try:
-            from pillow_heif import register_heif_opener  # type: ignore[import-not-found]
-
-            register_heif_opener()
+            require("heic", "pillow_heif").register_heif_opener()
             _HEIF_REGISTERED = True
-        except ImportError:
-            _HEIF_REGISTERED = False
+        except InputError as e:
+            _HEIF_REGISTERED, _HEIF_PROBLEM = False, str(e)
     return _HEIF_REGISTERED
 
 
@@ -79,7 +79,7 @@ def list_images(folder: str | Path, *, recursive: bool = True) -> list[Path]:
 def _open(path: Path, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and refuse images above ``max_pixels`` before any pixel is decoded."""
     if path.suffix.lower() in (".heic", ".heif") and not _register_heif():
-        raise UnreadableImageError(f"{path}: HEIC/HEIF needs the optional package pillow-heif (pip install pillow-heif)")
+        raise UnreadableImageError(f"{path}: {_HEIF_PROBLEM}")
     try:
         # Pillow's own bomb check runs inside open() with a fixed global limit; we apply ours instead, so that the
         # limit is configurable. The lock keeps the temporary change from leaking into other threads.

@@ -24,7 +24,8 @@ from ..config import TrainConfig, to_dict
 from ..data.dataset import BatchStream, MultiStream
 from ..data.images import save_image
 from ..distributed import SINGLE, World
-from ..errors import InputError, TrainingDivergedError
+from ..errors import TrainingDivergedError
+from ..extras import require
 from ..eval.swd import swd
 from ..io_utils import remove_stale_temps
 from ..look import versions, write_look
@@ -156,12 +157,7 @@ class _SignalStop:
 
 
 def _tensorboard(out: Path) -> Any:
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError:
-
-        raise InputError("TensorBoard logging needs the tensorboard package: pip install 'lookgan[tensorboard]'")
-    return SummaryWriter(str(out / "tensorboard"))
+    return require("tensorboard", "torch.utils.tensorboard").SummaryWriter(str(out / "tensorboard"))
 
 
 #: Name of the periodic SWD curve in the history, the loss plot and TensorBoard.
