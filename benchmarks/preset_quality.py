@@ -32,8 +32,9 @@ import lookgan  # noqa: E402
 from lookgan.capabilities import ApplyOptions  # noqa: E402
 from lookgan.data.images import as_float, list_images, read_image  # noqa: E402
 from lookgan.look import as_restyler  # noqa: E402
+from lookgan.eval.frame import lab_profile  # noqa: E402
 from lookgan.methods.preset_fit import fit_grain, grain_stats  # noqa: E402
-from lookgan.ops.color import delta_e2000_rgb, rgb_to_lab  # noqa: E402
+from lookgan.ops.color import delta_e2000_rgb  # noqa: E402
 
 VARIANTS = {"preset": {}, "no-critic": {"critic": 0.0}, "frozen-lut": {"lr_lut": 1e-8},
             "anchor": {"anchor": 100.0}, "overlay-first": {"order": "overlay_first"},
@@ -42,12 +43,7 @@ VARIANTS = {"preset": {}, "no-critic": {"critic": 0.0}, "frozen-lut": {"lr_lut":
 
 def l_profile(image: np.ndarray, rings: int = 8) -> np.ndarray:
     """Mean L* per ring (equal-area rings of the normalised distance, corners at 1), minus the centre ring's."""
-    lab = rgb_to_lab(torch.from_numpy(as_float(image)))[..., 0].numpy()
-    h, w = lab.shape
-    y, x = np.mgrid[0:h, 0:w]
-    d = np.sqrt((((x + 0.5) / w * 2 - 1) ** 2 + ((y + 0.5) / h * 2 - 1) ** 2) / 2)
-    idx = np.minimum((d**2 * rings).astype(int), rings - 1)
-    prof = np.array([lab[idx == r].mean() for r in range(rings)])
+    prof = lab_profile(image, rings)[:, 0]
     return prof - prof[0]
 
 

@@ -13,7 +13,7 @@ from ..capabilities import (ApplyOptions, CapabilityError, EditorLayers, Grader,
                             finish_lut)
 from ..data.images import as_float, like
 from ..look import Look
-from ..models.preset import PresetNet, frame_grid, grain_amount_map, grain_field, luma, photo_seed
+from ..models.preset import PresetNet, frame_grid, grain_field, photo_seed, with_grain
 from .preset_ffmpeg import filter_graph
 
 
@@ -41,7 +41,7 @@ class _PresetGraph(torch.nn.Module):
             out = self.net.overlay(self.net.colour(image), x, y, aspect=aspect)
         if noise is None:
             return out
-        return (out + grain_amount_map(luma(out), self.net.grain[:3]) * noise).clamp(0.0, 1.0)
+        return with_grain(out, noise, self.net.grain[:3])
 
 
 #: Rows per band when grading a large photo (bounds the memory of the overlay's temporaries).
@@ -79,7 +79,7 @@ class PresetRestyler:
             g = self.net.grain
             if options.strength and float(g[:3].max()) > 0:
                 noise = grain_field(h, w, size=float(g[3]), mono=float(g[4]), seed=seed)
-                out = (out + options.strength * grain_amount_map(luma(out), g[:3]) * noise).clamp(0.0, 1.0)
+                out = with_grain(out, noise, g[:3], options.strength)
         return like(out[0].permute(1, 2, 0).numpy(), image)
 
     def grader(self, options: ApplyOptions, *, video: bool = False) -> Grader:

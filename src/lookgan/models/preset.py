@@ -114,6 +114,13 @@ def grain_amount_map(lum: torch.Tensor, amounts: torch.Tensor) -> torch.Tensor:
     return amounts[0] * (1 - lum) ** 2 + amounts[1] * 2 * lum * (1 - lum) + amounts[2] * lum**2
 
 
+def with_grain(images: torch.Tensor, noise: torch.Tensor, amounts: torch.Tensor,
+               strength: float = 1.0) -> torch.Tensor:
+    """``images`` plus unit-variance ``noise`` scaled by the grain strength at each pixel's luma (the one grain
+    formula: training, photos, the ONNX graph)."""
+    return (images + strength * grain_amount_map(luma(images), amounts) * noise).clamp(0.0, 1.0)
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-4), 1 - 1e-4)
     return math.log(p / (1 - p))
@@ -231,7 +238,7 @@ class PresetNet(nn.Module):
             return images
         h, w = images.shape[-2:]
         noise = grain_field(h, w, size=float(g[3]), mono=float(g[4]), seed=seed, device=images.device)
-        return (images + strength * grain_amount_map(luma(images), g[:3]) * noise).clamp(0.0, 1.0)
+        return with_grain(images, noise, g[:3], strength)
 
     def forward(self, images: torch.Tensor, x: torch.Tensor | None = None, y: torch.Tensor | None = None, *,
                 aspect: float | torch.Tensor | None = None, lut: torch.Tensor | None = None, grain_seed: int | None = None,
