@@ -9,7 +9,7 @@ from lookgan.look import as_restyler
 from lookgan.errors import InputError, NotEnoughImagesError
 from lookgan.eval.truth import truth_metrics
 from lookgan.look import load_look
-from lookgan.methods.lut import LUTConfig
+from lookgan.methods.lut import LUTConfig, TransferConfig
 from lookgan.models.lut import AdaptiveLUT
 from lookgan.training.checkpoint import load_latest_checkpoint
 from tests.helpers import warm_grade, write_colour_case
@@ -114,3 +114,9 @@ def test_misaligned_pairs_are_named(case, tmp_path):
         Image.fromarray(np.zeros((48, 64 if i == 1 else 48, 3), np.uint8)).save(after / f"p{i}.png")
     with pytest.raises(InputError, match="p1.png.*differ in size"):
         lookgan.train("lut", after, pairs=before, out=tmp_path / "x.look", config={"method": TINY})
+
+
+def test_ot_space_is_checked_and_recorded():
+    with pytest.raises(ValueError, match="space must be one of auto, rgb, lab"):
+        TransferConfig(space="hsv")
+    assert TransferConfig().space == "auto" and TransferConfig(space="lab").space == "lab"

@@ -16,7 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Literal
+from typing import Any, ClassVar, Iterator, Literal, get_args
 
 import torch
 import torch.nn.functional as F
@@ -29,7 +29,7 @@ from ..models.lut import AdaptiveLUT, ConvEncoder, thumbnail
 from ..ops.color import rgb_to_lab
 from ..ops.diffaugment import parse_policy
 from ..ops.lut3d import apply_lut, identity_lut
-from ..ops.transfer import ot_lut, reinhard_lut, sample_pixels
+from ..ops.transfer import OtSpace, ot_lut, reinhard_lut, sample_pixels
 from .base import DataSpec, Method
 from .lut_look import LUTRestyler, fit_reference_lut, reference_result, write_global_lut_look
 
@@ -88,8 +88,8 @@ class LUTConfig:
     """Penalty on the predictor's deviation from equal mixing weights."""
     lab_weight: float = 0.5
     """Paired mode: weight of the L1 loss in Lab (/100) beside the RGB L1 loss."""
-    ot_iterations: int = 20
-    """Rotations of the optimal-transport initialisation."""
+    ot_iterations: int = 40
+    """Rotations of the optimal-transport initialisation (:func:`~lookgan.ops.transfer.ot_lut`)."""
     pixels: int = 200_000
     """Pixels sampled from each image set for the colour-transfer fits."""
     n_samples: int = 4
@@ -340,13 +340,18 @@ class TransferConfig:
     load_size: int = 256
     pixels: int = 200_000
     """Pixels sampled from each image set."""
-    iterations: int = 20
+    iterations: int = 40
     """``ot`` only: random rotations of the iterative distribution transfer."""
+    space: OtSpace = "auto"
+    """``ot`` only: colour space of the matching: ``rgb``, ``lab``, or ``auto`` (CIELAB for a black-and-white
+    style set, sRGB otherwise: the best measured space for each, see :func:`~lookgan.ops.transfer.ot_lut`)."""
     n_samples: int = 4
 
     def __post_init__(self) -> None:
         if not 2 <= self.lut_size <= 129 or self.pixels < 100 or self.iterations < 1:
             raise ValueError("lut_size must be in 2..129, pixels >= 100, iterations >= 1")
+        if self.space not in get_args(OtSpace):
+            raise ValueError(f"space must be one of {', '.join(get_args(OtSpace))}, got {self.space!r}")
 
     def model_kwargs(self) -> dict[str, Any]:
         return dict(lut_size=self.lut_size, n_luts=1, adaptive=False)
@@ -375,4 +380,5 @@ class OptimalTransport(_Transfer):
     time_here = "seconds"
 
     def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return ot_lut(content, style, n=self.config.lut_size, iterations=self.config.iterations)
+        return ot_lut(content, style, n=self.config.lut_size, iterations=self.config.iterations,
+                      space=self.config.space)

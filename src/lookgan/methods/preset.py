@@ -83,7 +83,7 @@ class PresetConfig:
     lr_d: float = 1e-4
     disc_width: int = 32
     gan_loss: GanLoss = "lsgan"
-    ot_iterations: int = 20
+    ot_iterations: int = 40
     pixels: int = 200_000
     """Pixels sampled from each set for the optimal-transport start."""
     auto_steps: int = 60
