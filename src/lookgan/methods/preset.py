@@ -83,7 +83,10 @@ class PresetConfig:
     lr_d: float = 1e-4
     disc_width: int = 32
     gan_loss: GanLoss = "lsgan"
-    ot_iterations: int = 40
+    ot_iterations: int = 20
+    """Rotations of the optimal-transport start. 20, not ``ot``'s 40: with 40 one run of the preset demo ended at
+    ΔE2000 6.96 (5.89 with 20) and a 4.40 centre-to-corner error (2.09); one run each cannot tell the start from
+    noise, so the preset keeps the start it was tuned with."""
     pixels: int = 200_000
     """Pixels sampled from each set for the optimal-transport start."""
     auto_steps: int = 60
