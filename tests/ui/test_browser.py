@@ -36,9 +36,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-features=MediaRouter,OptimizationHints"]
 
 
-#: Loaded into the server process: records the address of every socket connect() it makes.
+#: Loaded into the server process: records the address of every socket connect() it makes (and dumps its
+#: threads on SIGUSR1).
 SOCKET_WATCH = """
-import os, socket
+import faulthandler, os, signal, socket
+faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test asks a server that will not stop where it is
 _log = os.environ.get("LOOKGAN_CONNECTIONS_LOG")
 if _log:
     _connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
@@ -114,7 +116,7 @@ def server(tmp_path_factory):
     (hooks / "sitecustomize.py").write_text(SOCKET_WATCH)
     connections = root / "connections.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), os.environ.get("PYTHONPATH", "")]),
-           "LOOKGAN_CONNECTIONS_LOG": str(connections)}
+           "LOOKGAN_CONNECTIONS_LOG": str(connections), "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "lookgan", "ui", "--workdir", str(work), "--port", str(port),
                              "--max-upload-mb", "5"], stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -132,10 +134,15 @@ def server(tmp_path_factory):
     try:
         proc.wait(60)
     except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)  # every Python thread's stack into the log, then stop it
+        time.sleep(2)
         proc.kill()
-        raise
+        log.close()
+        pytest.fail(f"lookgan ui did not stop within 60 s of Ctrl-C: {(root / 'server.log').read_text()[-6000:]}")
     log.close()
-    # Ctrl-C stops it cleanly and the temporary uploads go with it; looks stay.
+    # Ctrl-C stops it cleanly (status 0, not the exit guard's 1) and the temporary uploads go with it; looks stay.
+    assert proc.returncode == 0 and "lookgan ui: stopped" in (root / "server.log").read_text(), \
+        (root / "server.log").read_text()[-6000:]
     assert not (work / "uploads").exists() or not any((work / "uploads").iterdir())
     assert (work / "looks" / "warm.look" / "look.json").exists()
     # No outbound connection during the whole browser session: only loopback addresses were connected to.

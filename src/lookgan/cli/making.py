@@ -190,5 +190,9 @@ def ui_cmd(host: str, port: int, workdir: Path, looks: tuple[Path, ...], auth: s
     from .. import ui  # gradio: the ui extra, only for this command
 
     click.echo(f"lookgan ui: work folder {workdir.expanduser()}; Ctrl-C to stop")
-    ui.launch(host, port, workdir=workdir, looks=list(looks), auth=auth, max_upload_mb=max_upload_mb,
-              open_browser=open_browser)
+    try:
+        ui.launch(host, port, workdir=workdir, looks=list(looks), auth=auth, max_upload_mb=max_upload_mb,
+                  open_browser=open_browser)
+    finally:  # stopped and cleaned up: the process exits now, whatever a library's threads think
+        ui.exit_guard()
+    click.echo("lookgan ui: stopped")

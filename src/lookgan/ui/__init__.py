@@ -6,6 +6,7 @@ thread (:mod:`lookgan.ui.jobs`) and makes no outbound connection.
 """
 from __future__ import annotations
 
+import faulthandler
 import importlib
 import ipaddress
 import logging
@@ -97,6 +98,25 @@ def close(app: Any) -> None:
 
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+#: Seconds the process may take to exit after the app has stopped and cleaned up.
+EXIT_GRACE_S = 20.0
+
+
+def exit_guard(grace_s: float = EXIT_GRACE_S) -> None:
+    """Make sure the process ends soon, even when a library keeps it alive after the app has stopped.
+
+    For ``lookgan ui``, which exits once :func:`launch` returns (never call it where code runs on after). By then
+    training has saved and the uploads are gone, so nothing is lost by ending the process: if the
+    interpreter is still running ``grace_s`` seconds later (a non-daemon thread or an exit handler that never
+    returns), every Python thread's stack goes to stderr — where it hung, for a bug report — and the process
+    exits with status 1; should it hang later still, in a native library's teardown after Python has stopped,
+    an alarm ends it ``grace_s`` seconds after that."""
+    faulthandler.dump_traceback_later(grace_s, exit=True)
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.alarm(int(2 * grace_s))
 
 
 def _close(actions: Any, ws: Any) -> None:
