@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from lookgan.ops import lut3d
 from lookgan.ops.color import rgb_to_lab
 from lookgan.ops.lut3d import (FastLUT, apply_lut, apply_lut_image, blend_lut, identity_lut, keep_colour_lut,
                                lattice_colours, lut_from_function, reference_apply, resample_lut)
@@ -43,12 +44,30 @@ def test_interpolation_is_reference_apply(n):
 
 
 @pytest.mark.parametrize("n", [2, 17, 33, 64])
-def test_fast_apply_within_one_level_of_exact(n):
+def test_fast_apply_within_one_level_of_exact(n, monkeypatch):
+    monkeypatch.setattr(lut3d, "_CHUNK", 7001)  # many work chunks on all threads, the last one partial
     lut = random_lut(n, seed=n)  # a rough random LUT is the worst case for fixed-point interpolation
-    img = np.random.default_rng(0).integers(0, 256, (300, 301, 3), dtype=np.uint8)  # > one work chunk
+    img = np.random.default_rng(0).integers(0, 256, (300, 301, 3), dtype=np.uint8)
     out = FastLUT(lut)(img)
     assert out.dtype == np.uint8 and out.shape == img.shape
     assert np.abs(out.astype(np.float64) - reference_apply(img, lut)).max() <= 1.0
+
+
+@pytest.mark.parametrize("make", [
+    lambda img: img[:, ::2],  # a strided view
+    lambda img: img[:1, :1],  # one pixel: its 4-byte read must not run past the image
+    lambda img: torch.from_numpy(img.copy()),  # a tensor
+    lambda img: np.flipud(img),  # a negative stride
+], ids=["strided", "one-pixel", "tensor", "flipped"])
+def test_fast_apply_takes_any_uint8_layout(make):
+    lut = random_lut(9, seed=3)
+    img = np.random.default_rng(2).integers(0, 256, (31, 40, 3), dtype=np.uint8)
+    src = make(img)
+    out = FastLUT(lut)(src)
+    as_np = src.numpy() if isinstance(src, torch.Tensor) else src
+    assert out.shape == as_np.shape and out.flags.c_contiguous
+    assert np.abs(out.astype(np.float64) - reference_apply(np.ascontiguousarray(as_np), lut)).max() <= 1.0
+    assert np.array_equal(out, FastLUT(lut)(np.ascontiguousarray(as_np)))
 
 
 def test_float_path_for_16_bit_sources():
