@@ -1,0 +1,117 @@
+"""Video grading speed: frames per second of `lookgan apply` on a clip with a colour look, decode and encode
+included, at 1080p and 4K; with the share of each stage so that a slow number says where the time goes.
+
+    python benchmarks/video_grade.py [--frames 48] [--sizes 1920x1080 3840x2160] [--json out.json]
+
+The clip is made here (a slow pan and zoom across one of the bundled demo photos, H.264) so that every
+frame differs; the look is the colour demo's film grade imported as a ``lut`` look, applied through
+``lookgan.apply`` exactly as the CLI does (H.264 CRF 18, preset medium, audio copied). For each size:
+
+- ``fps``: frames / seconds of the whole apply (decode, grade, encode, mux);
+- ``decode_fps``: decoding to RGB alone; ``grade_fps``: the look's video grader alone on decoded frames;
+  ``encode_fps``: encoding the (ungraded) frames alone with the same settings.
+
+The last line printed is the JSON: ``{"1920x1080": {"fps": ..., ...}, "3840x2160": {...}, "threads": ...}``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+from PIL import Image
+
+import lookgan
+from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
+from lookgan.capabilities import ApplyOptions
+from lookgan.look import as_restyler
+
+ASSETS = Path(lookgan.__file__).parent / "assets" / "colour_demo"
+
+
+def make_clip(path: Path, width: int, height: int, frames: int) -> None:
+    """A pan and zoom across a bundled photo: every frame different, like real footage."""
+    photo = Image.open(sorted((ASSETS / "photos").iterdir())[0]).convert("RGB")
+    big = photo.resize((int(width * 1.3), int(height * 1.3)), Image.Resampling.BICUBIC)
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=24, options={"crf": "18", "preset": "ultrafast"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            t = i / max(1, frames - 1)
+            x, y = int(t * (big.width - width)), int(t * (big.height - height) / 2)
+            frame = np.asarray(big.crop((x, y, x + width, y + height)))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+
+
+def decoded(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as inp:
+        inp.streams.video[0].thread_type = "AUTO"
+        return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
+
+
+def encode_seconds(frames: list[np.ndarray], path: Path) -> float:
+    h, w = frames[0].shape[:2]
+    t0 = time.perf_counter()
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=24, options={"crf": "18", "preset": "medium"})
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        for frame in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return time.perf_counter() - t0
+
+
+def measure(size: str, frames: int, look: Path, work: Path) -> dict:
+    width, height = (int(v) for v in size.split("x"))
+    clip = work / f"clip-{size}.mp4"
+    make_clip(clip, width, height, frames)
+    t0 = time.perf_counter()
+    rgb = decoded(clip)
+    decode_s = time.perf_counter() - t0
+    grade = as_restyler(lookgan.load_look(look)).grader(ApplyOptions(), video=True)
+    grade(rgb[0])  # builds the table once, as the first frame of a real run does
+    t0 = time.perf_counter()
+    for frame in rgb:
+        grade(frame)
+    grade_s = time.perf_counter() - t0
+    encode_s = encode_seconds(rgb, work / f"encoded-{size}.mp4")
+    t0 = time.perf_counter()
+    lookgan.apply(look, clip, out=work / f"graded-{size}", progress=False)
+    total_s = time.perf_counter() - t0
+    n = len(rgb)
+    row = {"frames": n, "fps": round(n / total_s, 2), "decode_fps": round(n / decode_s, 1),
+           "grade_fps": round(n / grade_s, 1), "encode_fps": round(n / encode_s, 2),
+           "grade_ms_per_frame": round(1000 * grade_s / n, 1)}
+    print(f"{size}: {row['fps']} fps whole apply; decode {row['decode_fps']} fps, grade {row['grade_fps']} fps "
+          f"({row['grade_ms_per_frame']} ms), encode {row['encode_fps']} fps")
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--frames", type=int, default=48)
+    ap.add_argument("--sizes", nargs="+", default=["1920x1080", "3840x2160"])
+    ap.add_argument("--json", type=Path)
+    a = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="lookgan-video-bench-") as tmp:
+        work = Path(tmp)
+        look = lookgan.import_lut(ASSETS / "grade.png", out=work / "film.look")
+        result: dict = {size: measure(size, a.frames, look, work) for size in a.sizes}
+    result.update({"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "torch": torch.__version__,
+                   "pyav": av.__version__, "machine": platform.machine(), "encoder": "libx264 crf 18 medium"})
+    emit(result, a.json)
+
+
+if __name__ == "__main__":
+    main()
