@@ -10,7 +10,9 @@ and the final checkpoint are left out. "minimal" is the textbook CycleGAN step w
 (two generators, two PatchGANs, LSGAN + cycle + identity losses, Adam) on the same tensors. DiffAugment is off
 in both, so the comparison is of the engine, not of extra augmentation work. Rounds alternate ours/minimal so
 that a noisy machine hurts both alike; medians are reported. The last line is the JSON, with
-``ratio = ours_cyclegan_s / minimal_cyclegan_s`` (target <= 1.1).
+``ratio = ours_cyclegan_s / minimal_cyclegan_s`` (target <= 1.1). CUT runs three ways in every round: with the
+kind's default settings (``ours_cut_s``), in float32 and in bf16 autocast (``cut_bf16_over_fp32``); and
+``cut_default_vs_reference`` is the default step over the reference implementation's (issue 20: at most 0.5).
 """
 from __future__ import annotations
 
@@ -86,6 +88,12 @@ def minimal_cyclegan(args: argparse.Namespace) -> list[float]:
     return times[1:]
 
 
+#: The reference CUT implementation's own train step (taesungp/contrastive-unpaired-translation's model code, its
+#: defaults: 256 px, ngf 64, 9 blocks, batch 1), measured on this machine type with torch 2.13 CPU, 2 threads
+#: (issue 20). Not re-run here (its code is not part of lookgan): ``cut_default_vs_reference`` divides by it.
+REFERENCE_CUT_S = 11.05
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=256)
@@ -95,8 +103,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    runs: dict[str, list[float]] = {k: [] for k in ("ours_cyclegan", "minimal_cyclegan", "ours_cut",
-                                                     "ours_cyclegan_bf16", "ours_cyclegan_channels_last")}
+    runs: dict[str, list[float]] = {k: [] for k in ("ours_cyclegan", "minimal_cyclegan", "ours_cut", "ours_cut_fp32",
+                                                     "ours_cut_bf16", "ours_cyclegan_bf16",
+                                                     "ours_cyclegan_channels_last")}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _images(root / "style", 4, args.size, 0)
@@ -105,12 +114,16 @@ def main() -> None:
             print(f"round {r + 1}/{args.rounds}", flush=True)
             runs["ours_cyclegan"] += ours("cyclegan", root, args)
             runs["minimal_cyclegan"] += minimal_cyclegan(args)
-            runs["ours_cut"] += ours("cut", root, args)
+            runs["ours_cut"] += ours("cut", root, args)  # the kind's default settings, whatever they are
+            runs["ours_cut_fp32"] += ours("cut", root, args, amp="none")
+            runs["ours_cut_bf16"] += ours("cut", root, args, amp="bf16")
             runs["ours_cyclegan_bf16"] += ours("cyclegan", root, args, amp="bf16")
             runs["ours_cyclegan_channels_last"] += ours("cyclegan", root, args, channels_last=True)
     med = {f"{k}_s": round(statistics.median(v), 4) for k, v in runs.items()}
     result = {**med, "ratio": round(med["ours_cyclegan_s"] / med["minimal_cyclegan_s"], 3),
               "bf16_speedup": round(med["ours_cyclegan_s"] / med["ours_cyclegan_bf16_s"], 3),
+              "cut_bf16_over_fp32": round(med["ours_cut_bf16_s"] / med["ours_cut_fp32_s"], 3),
+              "cut_default_vs_reference": round(med["ours_cut_s"] / REFERENCE_CUT_S, 3),
               "channels_last_speedup": round(med["ours_cyclegan_s"] / med["ours_cyclegan_channels_last_s"], 3),
               "size": args.size, "ngf": args.ngf, "blocks": args.blocks, "steps_per_run": args.steps,
               "rounds": args.rounds, "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "

@@ -31,6 +31,20 @@ def test_resume_is_bit_exact(style_dir, tiny_config, tmp_path):
                        load_file(tmp_path / "b.look/weights.safetensors")["generator.net.0.weight"])
 
 
+def test_bf16_resume_is_bit_exact_and_keeps_its_precision(style_dir, tiny_config, tmp_path):
+    """bf16 autocast runs keep float32 weights, optimiser state and checkpoints, resume bit-exactly, and a resume
+    cannot switch precision (that would make it a different run): it keeps the checkpoint's, with a warning."""
+    api.train("dcgan", style_dir, out=tmp_path / "a.look", steps=6, amp="bf16", config=tiny_config)
+    api.train("dcgan", style_dir, out=tmp_path / "b.look", steps=3, amp="bf16", config=tiny_config)
+    with pytest.warns(UserWarning, match="--amp none ignored: resuming keeps the checkpoint's amp bf16"):
+        api.train("dcgan", style_dir, out=tmp_path / "b.look", steps=6, resume=True, amp="none")
+    a = load_file(tmp_path / "a.look/checkpoints/ckpt-00000006.safetensors")
+    b = load_file(tmp_path / "b.look/checkpoints/ckpt-00000006.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert {t.dtype for t in a.values() if t.is_floating_point()} == {torch.float32}
+    assert api.info(tmp_path / "b.look")["train"]["amp"] == "bf16"
+
+
 def test_different_seed_differs(style_dir, tiny_config, tmp_path):
     api.train("dcgan", style_dir, out=tmp_path / "a.look", steps=2, config=tiny_config, seed=1)
     api.train("dcgan", style_dir, out=tmp_path / "b.look", steps=2, config=tiny_config, seed=2)

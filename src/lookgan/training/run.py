@@ -57,6 +57,7 @@ def train(
     resume: bool = False,
     overwrite: bool = False,
     device: str | None = None,
+    amp: str | None = None,
     config: str | Path | dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -66,7 +67,8 @@ def train(
     """Learn a look of ``kind`` from the images in ``style_dir`` and write it to ``out`` (``NAME.look``).
 
     ``config`` (a YAML path or a dict with ``method:`` and ``train:`` sections) sets defaults; the explicit
-    arguments override it. With ``resume=True`` the newest valid checkpoint in ``out/checkpoints`` is continued
+    arguments override it (``amp``: ``none`` for float32 or ``bf16`` autocast; each kind has its measured default).
+    With ``resume=True`` the newest valid checkpoint in ``out/checkpoints`` is continued
     with its saved configuration (``steps``, ``minutes`` and ``device`` may change; starts fresh if there is none).
     ``method_options`` override the method config (the CLI's kind-specific flags, e.g. ``--global``).
 
@@ -95,7 +97,7 @@ def train(
         _prepare_out(out, resume=resume, overwrite=overwrite)
 
     cli_train = {k: v for k, v in {"steps": steps, "minutes": minutes, "batch": batch, "seed": seed,
-                                   "device": device}.items() if v is not None}
+                                   "device": device, "amp": amp}.items() if v is not None}
     start = None
     if resume:
         start = load_latest_checkpoint(out / "checkpoints")
@@ -112,7 +114,8 @@ def train(
         if size is not None and size != getattr(method_config, "size", size):
             warnings.warn(f"--size {size} ignored: resuming keeps the checkpoint's size {method_config.size}",
                           stacklevel=2)
-        fixed = {k: cli_train.pop(k) for k in ("batch", "seed") if k in cli_train}
+        # what makes a resumed run the same run (bit-exact): batch, seed and precision stay the checkpoint's
+        fixed = {k: cli_train.pop(k) for k in ("batch", "seed", "amp") if k in cli_train}
         saved_train = dict(start.meta["train"])
         for k, v in fixed.items():
             if v != saved_train.get(k):
