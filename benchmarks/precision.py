@@ -8,7 +8,9 @@ Every kind trains with its defaults except ``amp``, for ``--minutes`` of wall cl
 photos, their last 40 held out); ``lookgan.evaluate`` then scores the held-out results against the style set
 (SWD, colour SWD: lower is closer to the style; content SSIM). Generator kinds (``--generators``) train on the
 first 100 portraits of ../shared/data/faces at 64 px, as ``fewshot.py`` does, and as many images as there are
-held-out portraits are generated (seed 0) and scored against them (SWD, colour SWD). Runs alternate float32 / bf16 within each seed, so a noisy machine hurts
+held-out portraits are generated (seed 0) and scored against them (SWD, colour SWD). ``--speed-kinds`` only
+counts steps: each kind trains twice per setting for ``--speed-seconds`` on 30 + 30 photos of photos256 (for
+kinds whose default stops at a step count, where a faster step shortens the run rather than lengthening it). Runs alternate float32 / bf16 within each seed, so a noisy machine hurts
 both alike. Per kind: steps per minute in each setting (the speed-up) and the mean of each score over seeds,
 with ``bf16_ok`` = bf16's mean SWD at most float32's (the rule for making it a kind's default). The last line
 printed is the JSON.
@@ -28,7 +30,7 @@ import lookgan
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 from fewshot import split_faces
 from lookgan.eval.evaluation import EvalOptions, load_image_set, set_metrics
-from translate_quality import prepare
+from translate_quality import SHARED, prepare
 
 TRANSLATOR_SCORES = ("swd", "color_swd", "content_ssim")
 GENERATOR_SCORES = ("swd", "color_swd")
@@ -62,6 +64,26 @@ def run_generator(kind: str, amp: str, seed: int, minutes: float, faces: Path, h
     return row
 
 
+def speed(kind: str, seconds: float, work: Path) -> dict:
+    """Steps in ``seconds`` of training, float32 and bf16 alternating, twice each."""
+    photos = sorted((SHARED / "photos256").iterdir())
+    for name, chosen in (("style", photos[:30]), ("photos", photos[30:60])):
+        (work / name).mkdir(parents=True, exist_ok=True)
+        for path in chosen:
+            (work / name / path.name).write_bytes(path.read_bytes())
+    steps: dict[str, list[int]] = {"none": [], "bf16": []}
+    for _ in range(2):
+        for amp in steps:
+            trained = lookgan.train(kind, work / "style", photos=work / "photos", out=work / f"{kind}-{amp}.look",
+                                    steps=1_000_000, minutes=seconds / 60, overwrite=True,
+                                    config={"train": {"amp": amp, "sample_every": 0}})
+            steps[amp].append(trained.step)
+    row = {"steps": steps, "seconds": seconds,
+           "speedup": round(statistics.mean(steps["bf16"]) / statistics.mean(steps["none"]), 2)}
+    print(kind, row, flush=True)
+    return row
+
+
 def summarise(rows: dict[str, list[dict]], minutes: float) -> dict:
     out: dict = {}
     for amp, runs in rows.items():
@@ -79,6 +101,8 @@ def main() -> None:
     ap.add_argument("--generators", nargs="*", default=[], help="generator kinds")
     ap.add_argument("--minutes", type=float, default=1.5)
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    ap.add_argument("--speed-kinds", nargs="*", default=[], help="kinds whose steps are only counted")
+    ap.add_argument("--speed-seconds", type=float, default=45.0)
     ap.add_argument("--set", dest="name", default="vangogh")
     ap.add_argument("--work", type=Path, default=Path("benchmarks/out/precision"))
     ap.add_argument("--json", type=Path)
@@ -94,6 +118,8 @@ def main() -> None:
         held, _ = load_image_set(held_dir, 64, what="held-out portraits", progress=False)
         runners.update({kind: partial(run_generator, kind, faces=faces, held=held, work=a.work / "faces")
                         for kind in a.generators})
+    for kind in a.speed_kinds:
+        result["kinds"][kind] = speed(kind, a.speed_seconds, a.work / "speed")
     for kind, train_and_score in runners.items():
         rows: dict[str, list[dict]] = {"none": [], "bf16": []}
         for seed in a.seeds:

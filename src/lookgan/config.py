@@ -147,8 +147,12 @@ class TrainConfig:
     0: never. Cheap (about 0.2 s for 64 images at 64 px) and leaves the run's random state alone."""
     ema_decay: float = 0.999
     """Decay of the exponential moving average of generator weights (ramped up over the first steps)."""
-    amp: typing.Literal["none", "bf16"] = "none"
-    """Mixed precision: ``bf16`` autocast (CPU and CUDA); ``none`` keeps float32."""
+    amp: typing.Literal["none", "bf16", "auto"] = "none"
+    """Mixed precision: ``bf16`` autocast (CPU and CUDA); ``none`` keeps float32; ``auto``: bf16 where the device
+    computes it natively (:func:`resolve_amp`), else float32. Weights, losses, EMA, optimiser state and
+    checkpoints stay float32 either way. A run records what ``auto`` became, so a resume is the same run. Every
+    built-in kind defaults to ``none``: at equal CPU minutes bf16 was not at least as good on any of them
+    (docs/results/precision.md)."""
     channels_last: bool = False
     """Use channels-last memory format for networks and batches (faster convolutions on some CPUs)."""
     tensorboard: bool = False
@@ -182,3 +186,28 @@ def resolve_device(device: str) -> str:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"--device {device} was asked for but this torch has no CUDA device; use --device cpu")
     return device
+
+
+def resolve_amp(amp: str, device: str) -> str:
+    """``auto`` -> ``bf16`` where ``device`` runs bf16 natively, else ``none``; other values unchanged.
+
+    Why not always bf16: on CPUs without bf16 instructions (most laptops before 2023: AVX2 only) PyTorch
+    emulates it, and a bf16 step can be slower than a float32 one; the kinds that chose ``auto`` did so because
+    equal-time runs on a CPU with native bf16 kept their quality (docs/results/precision.md)."""
+    if amp != "auto":
+        return amp
+    return "bf16" if native_bf16(device) else "none"
+
+
+def native_bf16(device: str) -> bool:
+    """Whether ``device`` has bf16 arithmetic in hardware: a CUDA GPU that supports it, or a CPU with
+    AVX512-BF16 or AMX-BF16 (read from /proc/cpuinfo; elsewhere unknown, so no)."""
+    import torch
+
+    if device.startswith("cuda"):
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags

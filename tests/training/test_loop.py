@@ -7,7 +7,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from lookgan import api
+from lookgan import api, config
 from lookgan.config import TrainConfig
 from lookgan.data import BatchStream, ImageFolder
 from lookgan.errors import TrainingDivergedError
@@ -43,6 +43,15 @@ def test_bf16_resume_is_bit_exact_and_keeps_its_precision(style_dir, tiny_config
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert {t.dtype for t in a.values() if t.is_floating_point()} == {torch.float32}
     assert api.info(tmp_path / "b.look")["train"]["amp"] == "bf16"
+
+
+@pytest.mark.parametrize("native,expected", [(True, "bf16"), (False, "none")])
+def test_auto_precision_follows_the_hardware_and_is_recorded(native, expected, style_dir, tiny_config, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setattr(config, "native_bf16", lambda device: native)
+    api.train("dcgan", style_dir, out=tmp_path / "a.look", steps=2, amp="auto", config=tiny_config)
+    assert api.info(tmp_path / "a.look")["train"]["amp"] == expected  # a resume repeats what ran
+    assert config.resolve_amp("none", "cpu") == "none" and config.resolve_amp("bf16", "cpu") == "bf16"
 
 
 def test_different_seed_differs(style_dir, tiny_config, tmp_path):

@@ -56,9 +56,10 @@ a checkpoint first; --resume continues exactly where it stopped.
 @click.option("--resume", is_flag=True, help="Continue from the newest valid checkpoint in --out.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing look in --out instead of refusing.")
 @click.option("--device", help="cpu or cuda [default: cpu].")
-@click.option("--amp", type=click.Choice(["none", "bf16"]), help="Precision: bf16 autocast (about 1.6-1.9x the steps "
-              "on a CPU; weights, losses and checkpoints stay float32) or none (float32) [default: the kind's "
-              "measured choice: README, Speed].")
+@click.option("--amp", type=click.Choice(["none", "bf16", "auto"]), help="Precision: bf16 autocast (1.6-1.9x the "
+              "steps on a CPU with native bf16; weights, losses and checkpoints stay float32), none (float32) or "
+              "auto (bf16 where the CPU or GPU has it natively) [default: the kind's measured choice: README, "
+              "Speed].")
 @click.option("--config", type=PathArg, help="YAML file with 'method:' and 'train:' sections (see configs/).")
 @click.option("--dry-run", is_flag=True, help="Check the inputs, then stop before training.")
 def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None, pairs: Path | None,

@@ -20,7 +20,7 @@ from typing import Any, Callable, Literal, Union
 import torch
 
 from .. import distributed
-from ..config import TrainConfig, to_dict
+from ..config import TrainConfig, resolve_amp, to_dict
 from ..data.dataset import BatchStream, MultiStream
 from ..data.images import save_image
 from ..distributed import SINGLE, World
@@ -197,8 +197,8 @@ def run_training(
     method.train_mode(True)
     if train.channels_last:
         method.to_channels_last()
-    autocast = (torch.autocast(device_type=device.type, dtype=torch.bfloat16) if train.amp == "bf16"
-                else contextlib.nullcontext())
+    bf16 = resolve_amp(train.amp, str(device)) == "bf16"  # lookgan.train has resolved "auto" already
+    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
     writer = _tensorboard(out) if train.tensorboard and world.main else None
     stopped: StopReason = "done"
     window: dict[str, list[float]] = {}

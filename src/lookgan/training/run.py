@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import distributed
-from ..config import TrainConfig, from_dict, load_yaml, merge, resolve_device
+from ..config import TrainConfig, from_dict, load_yaml, merge, resolve_amp, resolve_device
 from ..data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
 from ..data.images import DEFAULT_MAX_PIXELS
 from ..errors import CheckpointError, InputError
@@ -67,7 +67,8 @@ def train(
     """Learn a look of ``kind`` from the images in ``style_dir`` and write it to ``out`` (``NAME.look``).
 
     ``config`` (a YAML path or a dict with ``method:`` and ``train:`` sections) sets defaults; the explicit
-    arguments override it (``amp``: ``none`` for float32 or ``bf16`` autocast; each kind has its measured default).
+    arguments override it (``amp``: ``none`` for float32, ``bf16`` autocast, or ``auto``: bf16 where the device
+    has it natively; each kind has its measured default).
     With ``resume=True`` the newest valid checkpoint in ``out/checkpoints`` is continued
     with its saved configuration (``steps``, ``minutes`` and ``device`` may change; starts fresh if there is none).
     ``method_options`` override the method config (the CLI's kind-specific flags, e.g. ``--global``).
@@ -137,6 +138,7 @@ def train(
         train_config = from_dict(TrainConfig, {**method_cls.train_defaults, **(file_cfg.get("train") or {}),
                                                **cli_train})
     resolve_device(train_config.device)
+    train_config = merge(train_config, {"amp": resolve_amp(train_config.amp, train_config.device)})
     world, device = distributed.init(train_config.device)
     if world.distributed:
         train_config = merge(train_config, {"device": device})
