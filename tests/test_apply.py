@@ -144,6 +144,17 @@ def test_video_keeps_frames_rate_and_audio(look, tmp_path):
     assert max(errors) < 4  # H.264 4:2:0 at CRF 18 on a noisy 64-px picture
 
 
+def test_video_encoder_speed_is_the_users_choice(look, tmp_path):
+    rng = np.random.default_rng(3)
+    _write_video(tmp_path / "clip.mp4", [colourful_image(rng, 32) for _ in range(3)], audio=False)
+    for preset, subme in (("medium", b"subme=7"), ("ultrafast", b"subme=0")):
+        [out] = lookgan.apply(look, tmp_path / "clip.mp4", out=tmp_path / preset, progress=False,
+                              batch=lookgan.api.BatchOptions(video_preset=preset))
+        assert subme in out.read_bytes()  # x264 writes its settings into the stream
+    with pytest.raises(InputError, match="--video-preset must be one of ultrafast"):
+        lookgan.api.BatchOptions(video_preset="quick")
+
+
 def test_adaptive_weights_are_smoothed_over_time():
     from lookgan.capabilities import ApplyOptions
     from lookgan.methods.lut_look import FrameGrader

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ..errors import InputError
+from ..video import X264_PRESETS
 from .common import PathArg, api, app, parse_settings
 
 
@@ -28,6 +29,9 @@ from .common import PathArg, api, app, parse_settings
               help="Leave outputs that already exist (restart a big batch) [default: on under torchrun].")
 @click.option("--manifest/--no-manifest", default=None,
               help="Write OUT/manifest.json: every input, its output and status [default: on under torchrun].")
+@click.option("--video-preset", type=click.Choice(X264_PRESETS), default="medium", show_default=True,
+              help="Videos: the H.264 encoder's speed (CRF 18 either way); on a 2-core laptop encoding is most of "
+                   "the time, and veryfast cuts it a few times over for a larger file.")
 @click.option("--person-strength", type=click.FloatRange(0, 1),
               help="Portraits: strength of the look on people (0..1) [default: --strength]; needs the faces extra.")
 @click.option("--background-strength", type=click.FloatRange(0, 1),
@@ -42,7 +46,8 @@ from .common import PathArg, api, app, parse_settings
               help="Change one of the look's settings for this run (repeatable; `lookgan info LOOK` lists them, "
                    "e.g. --set grain.midtones=0 --set overlay.opacity_out=0.3).")
 def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, keep_colour: bool, tile: int,
-              backend: str, skip_existing: bool | None, manifest: bool | None, person_strength: float | None,
+              backend: str, skip_existing: bool | None, manifest: bool | None, video_preset: str,
+              person_strength: float | None,
               background_strength: float | None, protect_skin: float, protect_faces: float,
               settings: tuple[str, ...]) -> None:
     """Apply LOOK to photos, folders of photos or videos (INPUTS), at full resolution.
@@ -59,7 +64,7 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
     portrait = api.PortraitOptions.from_flags(person_strength, background_strength, protect_skin, protect_faces)
     files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile,
                       portrait=portrait, batch=api.BatchOptions(backend=backend, skip_existing=skip_existing,
-                                                                manifest=manifest),
+                                                                manifest=manifest, video_preset=video_preset),
                       settings=parse_settings(settings))
     world = world_from_env()
     if world.main:
