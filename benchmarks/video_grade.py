@@ -7,7 +7,8 @@ The clip is made here (a slow pan and zoom across one of the bundled demo photos
 frame differs; the look is the colour demo's film grade imported as a ``lut`` look, applied through
 ``lookgan.apply`` exactly as the CLI does (H.264 CRF 18, preset medium, audio copied). For each size:
 
-- ``fps``: frames / seconds of the whole apply (decode, grade, encode, mux);
+- ``fps``: frames / seconds of the whole apply (decode, grade, encode, mux); ``fps_veryfast``: the same with
+  ``--video-preset veryfast`` (same CRF, larger file: ``size_ratio_veryfast`` = its bytes / medium's);
 - ``decode_fps``: decoding to RGB alone; ``grade_fps``: the look's video grader alone on decoded frames;
   ``encode_fps``: encoding the (ungraded) frames alone with the same settings.
 
@@ -86,14 +87,20 @@ def measure(size: str, frames: int, look: Path, work: Path) -> dict:
         grade(frame)
     grade_s = time.perf_counter() - t0
     encode_s = encode_seconds(rgb, work / f"encoded-{size}.mp4")
-    t0 = time.perf_counter()
-    lookgan.apply(look, clip, out=work / f"graded-{size}", progress=False)
-    total_s = time.perf_counter() - t0
+    seconds, sizes = {}, {}
+    for preset in ("medium", "veryfast"):
+        t0 = time.perf_counter()
+        [graded] = lookgan.apply(look, clip, out=work / f"graded-{size}-{preset}", progress=False,
+                                 batch=lookgan.api.BatchOptions(video_preset=preset))
+        seconds[preset], sizes[preset] = time.perf_counter() - t0, graded.stat().st_size
+    total_s = seconds["medium"]
     n = len(rgb)
-    row = {"frames": n, "fps": round(n / total_s, 2), "decode_fps": round(n / decode_s, 1),
+    row = {"frames": n, "fps": round(n / total_s, 2), "fps_veryfast": round(n / seconds["veryfast"], 2),
+           "size_ratio_veryfast": round(sizes["veryfast"] / sizes["medium"], 2), "decode_fps": round(n / decode_s, 1),
            "grade_fps": round(n / grade_s, 1), "encode_fps": round(n / encode_s, 2),
            "grade_ms_per_frame": round(1000 * grade_s / n, 1)}
-    print(f"{size}: {row['fps']} fps whole apply; decode {row['decode_fps']} fps, grade {row['grade_fps']} fps "
+    print(f"{size}: {row['fps']} fps whole apply ({row['fps_veryfast']} with veryfast, "
+          f"{row['size_ratio_veryfast']}x the bytes); decode {row['decode_fps']} fps, grade {row['grade_fps']} fps "
           f"({row['grade_ms_per_frame']} ms), encode {row['encode_fps']} fps")
     return row
 

@@ -139,8 +139,8 @@ def _axis_matrix(n: int) -> torch.Tensor:
 def _codes(raw: np.ndarray) -> torch.Tensor:
     """``r | g << 8 | b << 16`` (int32) for the pixels in ``raw``, their uint8 bytes plus one more: read as
     overlapping unaligned 4-byte words three bytes apart (one pass, no unpacking), the fourth byte masked off."""
-    words = np.ndarray(((raw.shape[0] - 1) // 3,), dtype=np.int32, buffer=raw, strides=(3,))
-    return torch.from_numpy(np.bitwise_and(words, 0xFFFFFF))
+    words = np.ndarray(((raw.shape[0] - 1) // 3,), dtype="<i4", buffer=raw, strides=(3,))  # r in the low byte
+    return torch.from_numpy(np.bitwise_and(words, 0xFFFFFF, dtype=np.int32))
 
 
 class FastLUT:
