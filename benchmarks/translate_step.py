@@ -2,7 +2,7 @@
 CycleGAN step with the same layers, in the same run; plus bf16 autocast and channels-last.
 
     python benchmarks/translate_step.py [--size 256] [--ngf 64] [--blocks 9] [--steps 6] [--rounds 2]
-                                        [--json benchmarks/out/translate_step.json]
+                                        [--json benchmarks/out/translate_step.json] [--reference-cut DIR]
 
 "ours" is a full ``lookgan.train`` run (the one loop: data stream, NaN guard, BatchNorm-buffer snapshot, EMA
 update, history), timed per step from its progress callback; the first step of each run (allocation warm-up)
@@ -12,13 +12,18 @@ in both, so the comparison is of the engine, not of extra augmentation work. Rou
 that a noisy machine hurts both alike; medians are reported. The last line is the JSON, with
 ``ratio = ours_cyclegan_s / minimal_cyclegan_s`` (target <= 1.1). CUT runs three ways in every round: with the
 kind's default settings (``ours_cut_s``), in float32 and in bf16 autocast (``cut_bf16_over_fp32``); and
-``cut_default_vs_reference`` is the default step over the reference implementation's (issue 20: at most 0.5).
+``cut_default_vs_reference`` is the default step over the reference implementation's (issue 20: at most 0.5):
+timed in every round from a checkout given with ``--reference-cut DIR`` (its own model code and option defaults,
+in a subprocess; nothing of it ships with lookgan), else issue 20's figure from another run.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -89,9 +94,49 @@ def minimal_cyclegan(args: argparse.Namespace) -> list[float]:
 
 
 #: The reference CUT implementation's own train step (taesungp/contrastive-unpaired-translation's model code, its
-#: defaults: 256 px, ngf 64, 9 blocks, batch 1), measured on this machine type with torch 2.13 CPU, 2 threads
-#: (issue 20). Not re-run here (its code is not part of lookgan): ``cut_default_vs_reference`` divides by it.
+#: defaults: 256 px, ngf 64, 9 blocks, batch 1) as issue 20 measured it, on another day: used only when
+#: ``--reference-cut`` is not given (then ``cut_default_vs_reference`` compares across runs and says so).
 REFERENCE_CUT_S = 11.05
+
+#: Runs in a subprocess with the reference checkout on sys.path: builds its CUTModel from its own option parser
+#: (defaults, CPU) and times ``optimize_parameters`` on random 256-px batches. torchvision (which fails to import
+#: beside this torch wheel) is stubbed: the model code does not use it, only its data and utility modules import it.
+_REFERENCE_HARNESS = """
+import json, sys, tempfile, time
+from unittest import mock
+sys.modules["torchvision"] = mock.MagicMock()
+sys.modules["torchvision.transforms"] = mock.MagicMock()
+checkout, steps = sys.argv[1], int(sys.argv[2])
+sys.path.insert(0, checkout)
+import torch
+from options.train_options import TrainOptions
+from models import create_model
+tmp = tempfile.mkdtemp()
+sys.argv = ["train.py", "--dataroot", tmp, "--name", "bench", "--gpu_ids", "-1", "--checkpoints_dir", tmp, "--model", "cut"]
+opt = TrainOptions().parse()
+model = create_model(opt)
+g = torch.Generator().manual_seed(0)
+def batch():
+    return {"A": torch.rand(1, 3, 256, 256, generator=g) * 2 - 1, "B": torch.rand(1, 3, 256, 256, generator=g) * 2 - 1,
+            "A_paths": ["a"], "B_paths": ["b"]}
+model.data_dependent_initialize(batch())
+model.setup(opt)
+times = []
+for _ in range(steps + 1):
+    model.set_input(batch())
+    t0 = time.perf_counter()
+    model.optimize_parameters()
+    times.append(time.perf_counter() - t0)
+print("STEP_SECONDS " + json.dumps(times[1:]))
+"""
+
+
+def reference_cut(checkout: Path, steps: int) -> list[float]:
+    """Per-step seconds of the reference CUT implementation at ``checkout`` (warm-up step dropped)."""
+    done = subprocess.run([sys.executable, "-c", _REFERENCE_HARNESS, str(checkout), str(steps)],
+                          capture_output=True, text=True, check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("STEP_SECONDS "))
+    return json.loads(line.split(" ", 1)[1])
 
 
 def main() -> None:
@@ -102,6 +147,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--reference-cut", type=Path, help="a checkout of taesungp/contrastive-unpaired-translation: "
+                        "its CUT step is timed in every round, beside lookgan's (nothing of it is shipped)")
     args = parser.parse_args()
     runs: dict[str, list[float]] = {k: [] for k in ("ours_cyclegan", "minimal_cyclegan", "ours_cut", "ours_cut_fp32",
                                                      "ours_cut_bf16", "ours_cyclegan_bf16",
@@ -117,13 +164,16 @@ def main() -> None:
             runs["ours_cut"] += ours("cut", root, args)  # the kind's default settings, whatever they are
             runs["ours_cut_fp32"] += ours("cut", root, args, amp="none")
             runs["ours_cut_bf16"] += ours("cut", root, args, amp="bf16")
+            if args.reference_cut:
+                runs.setdefault("reference_cut", []).extend(reference_cut(args.reference_cut, args.steps))
             runs["ours_cyclegan_bf16"] += ours("cyclegan", root, args, amp="bf16")
             runs["ours_cyclegan_channels_last"] += ours("cyclegan", root, args, channels_last=True)
     med = {f"{k}_s": round(statistics.median(v), 4) for k, v in runs.items()}
     result = {**med, "ratio": round(med["ours_cyclegan_s"] / med["minimal_cyclegan_s"], 3),
               "bf16_speedup": round(med["ours_cyclegan_s"] / med["ours_cyclegan_bf16_s"], 3),
               "cut_bf16_over_fp32": round(med["ours_cut_bf16_s"] / med["ours_cut_fp32_s"], 3),
-              "cut_default_vs_reference": round(med["ours_cut_s"] / REFERENCE_CUT_S, 3),
+              "cut_default_vs_reference": round(med["ours_cut_s"] / med.get("reference_cut_s", REFERENCE_CUT_S), 3),
+              "reference": "measured in this run" if args.reference_cut else f"issue 20's {REFERENCE_CUT_S} s, another run",
               "channels_last_speedup": round(med["ours_cyclegan_s"] / med["ours_cyclegan_channels_last_s"], 3),
               "size": args.size, "ngf": args.ngf, "blocks": args.blocks, "steps_per_run": args.steps,
               "rounds": args.rounds, "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
