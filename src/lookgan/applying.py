@@ -27,7 +27,7 @@ from .exporting.onnx import OnnxLook, export_onnx
 from .io_utils import atomic_write_json
 from .look import Look, adjusted_look, as_restyler
 from .portrait import PortraitMasker, PortraitOptions, portrait_blend
-from .video import X264_PRESETS, apply_video
+from .video import apply_video, check_preset
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"})
 _OUTPUT_SUFFIX = {".jpg": ".jpg", ".jpeg": ".jpg", ".jpe": ".jpg", ".png": ".png", ".webp": ".webp",
@@ -52,15 +52,13 @@ class BatchOptions:
     on_file: Callable[[Path, Path], None] | None = None
     """Called with (input, output) after each written file (the web app's progress)."""
     video_preset: str = "medium"
-    """libx264 speed preset for videos (:data:`lookgan.video.X264_PRESETS`): ``veryfast`` encodes a few times
-    quicker than ``medium`` at the same CRF 18, for a larger file."""
+    """libx264 speed preset for videos (:data:`lookgan.video.X264_PRESETS`): ``veryfast`` makes a whole grading
+    run about 1.6-1.7x faster than ``medium`` on 2 cores, at the same CRF 18."""
 
     def __post_init__(self) -> None:
         if self.backend not in ("torch", "onnx"):
             raise InputError(f"--backend must be torch or onnx, got {self.backend!r}")
-        if self.video_preset not in X264_PRESETS:
-            raise InputError(f"--video-preset must be one of {', '.join(X264_PRESETS)}, got "
-                             f"{self.video_preset!r}")
+        check_preset(self.video_preset)
 
 
 def _expand_inputs(inputs: Iterable[str | Path]) -> list[Path]:

@@ -192,8 +192,9 @@ def resolve_amp(amp: str, device: str) -> str:
     """``auto`` -> ``bf16`` where ``device`` runs bf16 natively, else ``none``; other values unchanged.
 
     Why not always bf16: on CPUs without bf16 instructions (most laptops before 2023: AVX2 only) PyTorch
-    emulates it, and a bf16 step can be slower than a float32 one; the kinds that chose ``auto`` did so because
-    equal-time runs on a CPU with native bf16 kept their quality (docs/results/precision.md)."""
+    emulates it: limited to AVX2, a CUT step in bf16 is dozens of times slower than in float32
+    (docs/results/precision.md). A kind would default to ``auto`` only where equal-time runs on a CPU with
+    native bf16 kept its quality; none does today."""
     if amp != "auto":
         return amp
     return "bf16" if native_bf16(device) else "none"

@@ -22,9 +22,17 @@ def _av() -> Any:
     return require("video")
 
 
-#: libx264's speed presets, fastest first: faster ones encode several times quicker at the same CRF (same
-#: perceived quality) for a larger file. On 2 cores the encoder takes about two thirds of a grading run at medium.
+#: libx264's speed presets, fastest first: faster ones encode quicker at the same CRF 18 (the same target
+#: quality), trading compression efficiency; on 2 cores the encoder is most of a grading run at ``medium``
+#: (benchmarks/video_grade.py: veryfast 1.6-1.7x the whole run's speed; on that clip its file was even smaller).
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
+
+def check_preset(preset: str) -> str:
+    """``preset`` if libx264 knows it, else an :class:`InputError` listing the ones it does."""
+    if preset not in X264_PRESETS:
+        raise InputError(f"--video-preset must be one of {', '.join(X264_PRESETS)}, got {preset!r}")
+    return preset
 
 
 def apply_video(frames: Callable[[np.ndarray], np.ndarray], src: str | Path, dst: str | Path, *,
@@ -38,8 +46,7 @@ def apply_video(frames: Callable[[np.ndarray], np.ndarray], src: str | Path, dst
     import numpy as np  # here, not at the top: the CLI reads X264_PRESETS from this module for its --help
     from tqdm.auto import tqdm
 
-    if preset not in X264_PRESETS:
-        raise InputError(f"--video-preset must be one of {', '.join(X264_PRESETS)}, got {preset!r}")
+    check_preset(preset)
     av = _av()
     src, dst = Path(src), Path(dst)
     tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}.mp4")
