@@ -21,6 +21,7 @@ import os
 import platform
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import av
@@ -40,13 +41,18 @@ def make_clip(path: Path, width: int, height: int, frames: int) -> None:
     """A pan and zoom across a bundled photo: every frame different, like real footage."""
     photo = Image.open(sorted((ASSETS / "photos").iterdir())[0]).convert("RGB")
     big = photo.resize((int(width * 1.3), int(height * 1.3)), Image.Resampling.BICUBIC)
+    steps = [i / max(1, frames - 1) for i in range(frames)]
+    pan = ((int(t * (big.width - width)), int(t * (big.height - height) / 2)) for t in steps)
+    encode((np.asarray(big.crop((x, y, x + width, y + height))) for x, y in pan), path, width, height,
+           preset="ultrafast")
+
+
+def encode(frames: Iterable[np.ndarray], path: Path, width: int, height: int, *, preset: str) -> None:
+    """H.264 at CRF 18, as `lookgan apply` writes it, with the given x264 speed preset."""
     with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=24, options={"crf": "18", "preset": "ultrafast"})
+        stream = out.add_stream("libx264", rate=24, options={"crf": "18", "preset": preset})
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        for i in range(frames):
-            t = i / max(1, frames - 1)
-            x, y = int(t * (big.width - width)), int(t * (big.height - height) / 2)
-            frame = np.asarray(big.crop((x, y, x + width, y + height)))
+        for frame in frames:
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode():
@@ -57,20 +63,6 @@ def decoded(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as inp:
         inp.streams.video[0].thread_type = "AUTO"
         return [f.to_ndarray(format="rgb24") for f in inp.decode(video=0)]
-
-
-def encode_seconds(frames: list[np.ndarray], path: Path) -> float:
-    h, w = frames[0].shape[:2]
-    t0 = time.perf_counter()
-    with av.open(str(path), "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=24, options={"crf": "18", "preset": "medium"})
-        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return time.perf_counter() - t0
 
 
 def measure(size: str, frames: int, look: Path, work: Path) -> dict:
@@ -86,7 +78,9 @@ def measure(size: str, frames: int, look: Path, work: Path) -> dict:
     for frame in rgb:
         grade(frame)
     grade_s = time.perf_counter() - t0
-    encode_s = encode_seconds(rgb, work / f"encoded-{size}.mp4")
+    t0 = time.perf_counter()
+    encode(rgb, work / f"encoded-{size}.mp4", width, height, preset="medium")
+    encode_s = time.perf_counter() - t0
     seconds, sizes = {}, {}
     for preset in ("medium", "veryfast"):
         t0 = time.perf_counter()
