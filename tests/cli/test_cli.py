@@ -72,6 +72,22 @@ def test_bad_inputs_exit_2_with_the_fix(capsys, tmp_path, style_dir):
     assert (tmp_path / "notalook" / "holiday.jpg").exists()
 
 
+def test_a_run_killed_before_its_first_checkpoint_json_resumes(capsys, tmp_path, style_dir):
+    """SIGKILL between a checkpoint's tensor file and its JSON leaves checkpoints/ with no complete checkpoint
+    (and no look.json): that folder is still ours to resume or to start in, not a stranger's folder."""
+    out = tmp_path / "k.look"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "checkpoints" / "ckpt-00000002.safetensors").write_bytes(b"half")
+    (out / "samples").mkdir()
+    (out / ".look.json.x1y2.tmp").write_text("{")  # atomic_write's temporary, left by the kill
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(TINY_DCGAN))
+    code, text = run(capsys, "train", "dcgan", str(style_dir), "--out", str(out), "--steps", "2", "--config",
+                     str(config), "--resume")
+    assert code == 0 and "finished at step 2" in text, text
+    assert not list(out.rglob("*.tmp"))
+
+
 def test_config_file_errors(capsys, tmp_path, style_dir):
     bad = tmp_path / "bad.yaml"
     bad.write_text("train: {stepz: 3}\n")

@@ -22,6 +22,15 @@ from .checkpoint import list_checkpoints, load_latest_checkpoint
 from .loop import Progress, TrainResult, fit_closed_form, run_training, seed_everything, split_stream_state
 
 
+# what a training run writes into --out; a folder holding only these is a run of ours (perhaps killed before its
+# first complete checkpoint: a checkpoints/ with a tensor file but no JSON yet), not somebody else's folder
+_RUN_FILES = frozenset({"checkpoints", "samples", "tensorboard", "loss.png", LOOK_JSON, WEIGHTS, PREVIEW})
+
+
+def _only_run_files(out: Path) -> bool:
+    return all(p.name in _RUN_FILES or (p.name.startswith(".") and p.name.endswith(".tmp")) for p in out.iterdir())
+
+
 def _prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
     """Refuse to write into a folder that is not a look, or over a look's checkpoints without --resume."""
     if out.exists() and not out.is_dir():
@@ -30,7 +39,7 @@ def _prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
         return
     has_ckpts = bool(list_checkpoints(out / "checkpoints"))
     is_look = has_ckpts or (out / LOOK_JSON).exists()
-    if not is_look and any(out.iterdir()):
+    if not is_look and not _only_run_files(out):
         raise InputError(f"--out {out} exists and is not a look folder; choose a new name (e.g. {out.name}.look)")
     if is_look and not resume:
         if not overwrite:
