@@ -68,6 +68,22 @@ def test_patch_nce_matches_a_direct_softmax():
     assert float(patch_nce(k, k, batch=2)) < float(patch_nce(k.flip(0), k, batch=2))
 
 
+def test_patch_nce_and_its_heads_stay_float32_under_bf16_autocast():
+    """bf16 similarities divided by T = 0.07 are noisy logits; the heads and the loss must ignore autocast."""
+    from lookgan.models.translator import PatchSampler
+
+    torch.manual_seed(0)
+    sampler = PatchSampler([8, 16], dim=32)
+    feats = [torch.randn(2, 8, 6, 6), torch.randn(2, 16, 3, 3)]
+    plain, ids = sampler(feats, 5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        under, _ = sampler(feats, 5, ids)
+        loss = patch_nce(under[0], plain[0].flip(0), batch=2)
+    assert all(t.dtype == torch.float32 for t in under) and loss.dtype == torch.float32
+    assert all(torch.equal(a, b) for a, b in zip(under, plain))
+    assert float(loss) == pytest.approx(float(patch_nce(plain[0], plain[0].flip(0), batch=2)), rel=1e-6)
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_trains_writes_a_look_and_needs_photos(kind, domains, tmp_path):
     style, photos = domains

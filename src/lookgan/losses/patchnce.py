@@ -17,8 +17,16 @@ def patch_nce(queries: torch.Tensor, keys: torch.Tensor, *, batch: int, temperat
 
     Unlike the reference, the number of images is passed explicitly from the actual tensors: the reference uses
     the configured batch size, which silently mixes images when a batch is smaller (the last one, or the
-    identity pass)."""
-    keys = keys.detach()
+    identity pass).
+
+    Computed in float32 even under bf16 autocast: the similarities are divided by a temperature of 0.07, so
+    bf16's 8-bit mantissa (cosines off by up to ~0.004) would put noise of ~0.06 on every logit. That noise is
+    what made CUT's style distance worse in bf16 at equal minutes (docs/results/precision.md)."""
+    with torch.autocast(queries.device.type, enabled=False):
+        return _patch_nce(queries.float(), keys.detach().float(), batch, temperature)
+
+
+def _patch_nce(queries: torch.Tensor, keys: torch.Tensor, batch: int, temperature: float) -> torch.Tensor:
     n, dim = queries.shape
     positives = (queries * keys).sum(dim=1, keepdim=True)  # (n, 1)
     q = queries.view(batch, -1, dim)  # (B, P, D)

@@ -157,7 +157,15 @@ class PatchSampler(nn.Module):
 
     def forward(self, feats: list[torch.Tensor], num_patches: int,
                 patch_ids: list[torch.Tensor] | None = None) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
-        """``feats``: ``(B, C, H, W)`` per layer -> ``(B * P, dim)`` per layer, and the location ids used."""
+        """``feats``: ``(B, C, H, W)`` per layer -> ``(B * P, dim)`` per layer, and the location ids used.
+
+        The heads run in float32 under bf16 autocast (a few hundred rows per layer: cheap), so that PatchNCE's
+        embeddings carry full precision into its temperature-scaled similarities."""
+        with torch.autocast(feats[0].device.type, enabled=False):
+            return self._sample([f.float() for f in feats], num_patches, patch_ids)
+
+    def _sample(self, feats: list[torch.Tensor], num_patches: int,
+                patch_ids: list[torch.Tensor] | None) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         out, ids = [], []
         for i, (f, mlp) in enumerate(zip(feats, self.mlps)):
             b, c, h, w = f.shape
