@@ -19,6 +19,8 @@ same photos graded (content matched). Levers:
   bank unweighted (more photos);
 * ``cells``: pixel reweighting so that the user's pixels have the feed's mix of grade-invariant cells (height in
   the frame x texture quantile x luminance rank in the image);
+* ``cells_auto``: the best ``cells`` setting, as shipped, with texture binned per set or by fixed edges, against
+  ``ot`` as shipped (CIELAB for B&W feeds);
 * ``generic``: the user's photos mixed with a generic set (../shared/data/photos, other content) at 25 / 50 %;
 * ``sinkhorn``: entropic OT between 2000 pixels a side in CIELAB (blur 2 ΔE), balanced or unbalanced (KL reach
   10), its barycentric map fitted as a correction of OT's LUT.
@@ -43,6 +45,7 @@ from colour_prior import SHARED, mean_de, pixels  # noqa: E402
 from lookgan.exporting.cube import read_hald  # noqa: E402
 from lookgan.losses.regularizers import lut_smoothness  # noqa: E402
 from lookgan.ops.color import lab_to_rgb, linear_to_srgb, rgb_to_lab, srgb_to_linear  # noqa: E402
+from lookgan.ops.content_match import TEXTURE_EDGES, content_matched_pixels  # noqa: E402
 from lookgan.ops.lut3d import FastLUT, apply_lut, lattice_colours  # noqa: E402
 from lookgan.ops.transfer import _distribution_transfer, _random_rotation, ot_lut  # noqa: E402
 
@@ -247,6 +250,21 @@ def lever_cells(case: Case) -> dict[str, float]:
     return r
 
 
+def lever_cells_auto(case: Case) -> dict[str, float]:
+    """The candidates for the default, as shipped (:func:`lookgan.ops.content_match.content_matched_pixels`, 3
+    heights x 6 texture bins x 8 luminance ranks; texture binned by each set's quantiles or by fixed edges)
+    against ``ot`` as shipped (``space="auto"``), for all 40 grades."""
+    def tensors(images: list[np.ndarray]) -> list[torch.Tensor]:
+        return [torch.from_numpy(np.array(im)).permute(2, 0, 1).contiguous() for im in images]
+
+    user, feed = tensors(case.content), tensors(case.style)
+    r = {"ot": case.score(ot_lut(case.c_px, case.s_px))}
+    for key, edges in (("cells3x6x8", None), ("cells_fixed_texture", TEXTURE_EDGES)):
+        matched, style = content_matched_pixels(user, feed, 150000, seed=0, texture_edges=edges)
+        r[key] = case.score(ot_lut(matched.float(), style.float()))
+    return r
+
+
 def lever_generic(case: Case) -> dict[str, float]:
     generic = []
     for p in sorted((SHARED / "photos").glob("*.*")):
@@ -299,7 +317,8 @@ def lever_sinkhorn(case: Case) -> dict[str, float]:
 
 
 LEVERS = {"iterations": lever_iterations, "spaces": lever_spaces, "local": lever_local,
-          "retrieval": lever_retrieval, "cells": lever_cells, "generic": lever_generic, "sinkhorn": lever_sinkhorn}
+          "retrieval": lever_retrieval, "cells": lever_cells, "cells_auto": lever_cells_auto,
+          "generic": lever_generic, "sinkhorn": lever_sinkhorn}
 
 
 def main() -> None:

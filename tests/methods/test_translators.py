@@ -133,3 +133,26 @@ def test_content_losses_go_down_on_a_tiny_domain_pair(kind, loss, tmp_path):
     curve = [r["losses"][loss] for r in result.history if loss in r["losses"]]
     assert len(curve) == steps // 10
     assert np.mean(curve[-3:]) < 0.8 * np.mean(curve[:2]), curve
+
+
+def test_patch_nce_keys_from_the_translation_pass_equal_a_second_encoding():
+    """CUT reuses the sources' features from the translation pass as PatchNCE keys: the loss and every gradient
+    must be what a separate encoding of the sources gives."""
+    from lookgan.methods.cut import CUT
+
+    torch.manual_seed(0)
+    method = CUT(CUTConfig(size=32, ngf=8, ndf=8, n_blocks=2, num_patches=16))
+    g = method.nets["generator"]
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    grads = []
+    for reuse in (True, False):
+        g.zero_grad()
+        out, feats = g(x, also_taps=method.taps)
+        assert torch.equal(out, g(x))
+        torch.manual_seed(1)  # the same patch locations
+        loss = method.nce(x, out, False, feats if reuse else None)
+        loss.backward()
+        grads.append((float(loss), [p.grad.clone() for p in g.parameters()]))
+    (a, ga), (b, gb) = grads
+    assert a == pytest.approx(b, rel=1e-6)
+    assert all(torch.allclose(p, q, atol=1e-7) for p, q in zip(ga, gb))

@@ -82,15 +82,19 @@ class CUT(TranslatorMethod):
         self.nets["sampler"] = sampler.to(self.device)
         self.optimizers["sampler"] = self._adam(sampler)
 
-    def nce(self, source: torch.Tensor, translated: torch.Tensor, flipped: bool) -> torch.Tensor:
-        """PatchNCE between ``source`` and ``translated``, averaged over the tapped layers."""
+    def nce(self, source: torch.Tensor, translated: torch.Tensor, flipped: bool,
+            feats_k: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """PatchNCE between ``source`` and ``translated``, averaged over the tapped layers. ``feats_k``: the
+        source's tapped features if already computed (the translation pass made them; keys carry no gradient)."""
         g, sampler = self.nets["generator"], self.nets["sampler"]
         c = self.config
         feats_q = g(translated, taps=self.taps)
         if flipped:  # translated came from the mirrored source: mirror its features back into place
             feats_q = [f.flip(-1) for f in feats_q]
-        feats_k = g(source, taps=self.taps)
-        keys, ids = sampler(feats_k, c.num_patches)
+        if feats_k is None:
+            with torch.no_grad():
+                feats_k = g(source, taps=self.taps)
+        keys, ids = sampler([f.detach() for f in feats_k], c.num_patches)
         queries, _ = sampler(feats_q, c.num_patches, ids)
         batch = source.shape[0]
         losses = [patch_nce(q, k, batch=batch, temperature=c.nce_temperature) for q, k in zip(queries, keys)]
@@ -101,14 +105,18 @@ class CUT(TranslatorMethod):
         x, y = batch["content"], batch["style"]  # (B, 3, S, S) in [-1, 1]
         both = torch.cat([x, y]) if c.nce_idt else x
         flipped = c.flip_equivariance and bool(torch.rand(()) < 0.5)
-        out = self.nets["generator"](both.flip(-1) if flipped else both)
+        # Unmirrored, the translation pass has already encoded the sources: its features are PatchNCE's keys
+        # (the reference encodes them a second time). Mirrored, the keys are the unmirrored source's own.
+        out, feats = self.nets["generator"](both.flip(-1) if flipped else both, also_taps=self.taps)
+        keys_x = None if flipped else [f[: len(x)] for f in feats]
+        keys_y = None if flipped else [f[len(x):] for f in feats]
         fake_y = out[: len(x)]
         loss_d = self.discriminator_step("discriminator", y, fake_y)  # D does not care which way G saw it
         adv = self.adversarial("discriminator", fake_y)
-        nce = self.nce(x, fake_y, flipped) if c.lambda_nce > 0 else x.new_zeros(())
+        nce = self.nce(x, fake_y, flipped, keys_x) if c.lambda_nce > 0 else x.new_zeros(())
         losses = {"g": adv.detach(), "nce": nce.detach(), "d": loss_d}
         if c.nce_idt and c.lambda_nce > 0:
-            nce_y = self.nce(y, out[len(x):], flipped)
+            nce_y = self.nce(y, out[len(x):], flipped, keys_y)
             losses["nce_idt"] = nce_y.detach()
             nce = 0.5 * (nce + nce_y)
         total = c.lambda_gan * adv + c.lambda_nce * nce

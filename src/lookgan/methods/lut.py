@@ -27,6 +27,7 @@ from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..losses.regularizers import lut_monotonicity, lut_smoothness
 from ..models.lut import AdaptiveLUT, ConvEncoder, thumbnail
 from ..ops.color import rgb_to_lab
+from ..ops.content_match import content_matched_pixels
 from ..ops.diffaugment import parse_policy
 from ..ops.lut3d import apply_lut, identity_lut
 from ..ops.transfer import OtSpace, ot_lut, reinhard_lut, sample_pixels
@@ -92,6 +93,9 @@ class LUTConfig:
     """Rotations of the optimal-transport initialisation (:func:`~lookgan.ops.transfer.ot_lut`)."""
     pixels: int = 200_000
     """Pixels sampled from each image set for the colour-transfer fits."""
+    match_content: bool = True
+    """Unpaired: fit the start on your photos' pixels reweighted to the style set's mix of grade-invariant
+    cells (:mod:`~lookgan.ops.content_match`), so that a feed with more sky does not tint your photos blue."""
     n_samples: int = 4
     """Rows in each sample grid (content | graded | nearest style image)."""
     source: str = ""
@@ -184,8 +188,11 @@ class _LUTMethod(Method):
         self.buffers["sample_style"] = beside.to(self.device)
         if fresh:
             seed = int(torch.initial_seed()) % 2**31
-            px_c = sample_pixels(content, self.config.pixels, seed=seed)
-            px_s = sample_pixels(style, self.config.pixels, seed=seed + 1)
+            if self.config.match_content and "pairs" not in data:
+                px_c, px_s = content_matched_pixels(content, style, self.config.pixels, seed=seed)
+            else:
+                px_c = sample_pixels(content, self.config.pixels, seed=seed)
+                px_s = sample_pixels(style, self.config.pixels, seed=seed + 1)
             init = self.fit_lut(px_c, px_s).to(self.device)
             self.buffers["init_lut"] = init
             with torch.no_grad():
@@ -345,6 +352,8 @@ class TransferConfig:
     space: OtSpace = "auto"
     """``ot`` only: colour space of the matching: ``rgb``, ``lab``, or ``auto`` (CIELAB for a black-and-white
     style set, sRGB otherwise: the best measured space for each, see :func:`~lookgan.ops.transfer.ot_lut`)."""
+    match_content: bool = True
+    """As :attr:`LUTConfig.match_content`; ``reinhard`` keeps the paper's plain statistics."""
     n_samples: int = 4
 
     def __post_init__(self) -> None:
@@ -363,9 +372,15 @@ class _Transfer(_LUTMethod):
     closed_form = True
 
 
+@dataclass
+class ReinhardConfig(TransferConfig):
+    match_content: bool = False
+
+
 class Reinhard(_Transfer):
     """Baseline: Lab mean/std matching (Reinhard et al. 2001) as one global LUT."""
 
+    Config = ReinhardConfig
     learns = "baseline: Lab mean/std colour transfer baked into one LUT"
     time_here = "seconds"
 

@@ -98,15 +98,22 @@ class ResnetGenerator(nn.Module):
             if isinstance(m, StatsInstanceNorm):
                 m.mode = mode
 
-    def forward(self, x: torch.Tensor, taps: tuple[int, ...] | None = None) -> Any:
+    def forward(self, x: torch.Tensor, taps: tuple[int, ...] | None = None, *,
+                also_taps: tuple[int, ...] | None = None) -> Any:
         """The translated image; with ``taps``, :meth:`encode`'s features instead (through ``forward`` so that a
-        DistributedDataParallel wrapper sees every use of the network)."""
+        DistributedDataParallel wrapper sees every use of the network); with ``also_taps``, ``(image, those
+        features)`` from the same pass (CUT's PatchNCE keys: the source's features cost no second encoding)."""
         if taps is not None:
             return self.encode(x, taps)
-        h = self.down2(self.down1(self.stem(x)))  # (B, 4 ngf, H/4, W/4)
-        for block in self.blocks:
-            h = block(h)
-        return self.head(self.up(h))
+        wanted = also_taps or ()
+        feats = [x] if 0 in wanted else []
+        h = x
+        for i, stage in enumerate([self.stem, self.down1, self.down2, *self.blocks], start=1):
+            h = stage(h)
+            if i in wanted:
+                feats.append(h)
+        out = self.head(self.up(h))
+        return out if also_taps is None else (out, feats)
 
     def encode(self, x: torch.Tensor, taps: tuple[int, ...]) -> list[torch.Tensor]:
         """Features at the tap indices (into :attr:`tap_names`), stopping after the last one needed."""
