@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lookgan.ops.content_match import TEXTURE_EDGES, cell_weights, content_matched_pixels, invariant_features
+from lookgan.ops.content_match import MIN_IMAGES, TEXTURE_EDGES, cell_weights, content_matched_pixels, invariant_features
 from lookgan.ops.lut3d import apply_lut
 from lookgan.ops.transfer import ot_lut, sample_pixels
 from tests.helpers import mean_delta_e, warm_grade
@@ -52,10 +52,11 @@ def test_weights_follow_the_feeds_share_of_each_cell():
     assert float(cell_weights(content, style, bins=(2, 1, 1), clip=5.0).max()) == 5.0
 
 
-def _mismatched_sets(rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
-    """The user's photos: 6 landscapes and 6 close-ups of the ground; the feed: 12 landscapes, graded."""
-    user = [_landscape(rng, 0.5) for _ in range(6)] + [_landscape(rng, 0.0) for _ in range(6)]
-    feed = [warm_grade(_landscape(rng, 0.5)) for _ in range(12)]
+def _mismatched_sets(rng: np.random.Generator, n: int = 12) -> tuple[list[np.ndarray], list[np.ndarray],
+                                                                     list[np.ndarray]]:
+    """The user's photos: n/2 landscapes and n/2 close-ups of the ground; the feed: n landscapes, graded."""
+    user = [_landscape(rng, 0.5) for _ in range(n // 2)] + [_landscape(rng, 0.0) for _ in range(n // 2)]
+    feed = [warm_grade(_landscape(rng, 0.5)) for _ in range(n)]
     return user, feed, [_landscape(rng, 0.5) for _ in range(4)]
 
 
@@ -73,7 +74,7 @@ def test_a_known_grade_is_recovered_better_than_plain_transfer_when_the_sets_sho
     user, feed, held = _mismatched_sets(np.random.default_rng(seed))
     user_t, feed_t = [_tensor(i) for i in user], [_tensor(i) for i in feed]
     plain = ot_lut(sample_pixels(user_t, 40000, seed=0).float(), sample_pixels(feed_t, 40000, seed=1).float())
-    matched_c, matched_s = content_matched_pixels(user_t, feed_t, 40000, seed=0)
+    matched_c, matched_s = content_matched_pixels(user_t, feed_t, 40000, seed=0, min_images=12)
     e_plain, e_matched = _error(plain, held), _error(ot_lut(matched_c.float(), matched_s.float()), held)
     print(f"ΔE2000 plain OT {e_plain:.2f}, content-matched {e_matched:.2f}")
     assert e_matched < 0.92 * e_plain
@@ -86,7 +87,7 @@ def test_the_ot_kind_matches_content_by_default_and_can_be_told_not_to(tmp_path)
     from lookgan.capabilities import ApplyOptions
     from lookgan.look import as_restyler
 
-    user, feed, held = _mismatched_sets(np.random.default_rng(1))
+    user, feed, held = _mismatched_sets(np.random.default_rng(1), n=MIN_IMAGES)
     for name, images in (("photos", user), ("feed", feed)):
         (tmp_path / name).mkdir()
         for i, img in enumerate(images):
@@ -101,3 +102,13 @@ def test_the_ot_kind_matches_content_by_default_and_can_be_told_not_to(tmp_path)
         grade = as_restyler(look).grader(ApplyOptions())
         errors[match] = float(np.mean([mean_delta_e(grade(h), warm_grade(h)) for h in held]))
     assert errors[True] < 0.92 * errors[False], errors
+
+
+def test_few_images_are_not_reweighted():
+    """Below MIN_IMAGES a set's cell shares are mostly chance: the pixels are the plain samples."""
+    user, feed, _ = _mismatched_sets(np.random.default_rng(3), n=8)
+    user_t, feed_t = [_tensor(i) for i in user], [_tensor(i) for i in feed]
+    c, s = content_matched_pixels(user_t, feed_t, 4000, seed=5)
+    assert torch.equal(c, sample_pixels(user_t, 4000, seed=5)) and torch.equal(s, sample_pixels(feed_t, 4000, seed=6))
+    c, _ = content_matched_pixels(user_t, feed_t, 4000, seed=5, min_images=8)
+    assert not torch.equal(c, sample_pixels(user_t, 4000, seed=5))

@@ -63,8 +63,8 @@ def _train_cmd(style: Path, out: Path, steps: int, config: Path, *extra: str) ->
 
 
 def test_kill9_at_random_moments_then_resume_reaches_the_step_count(tmp_path):
-    """10 trials: SIGKILL after a random delay (before, during or between checkpoint writes), then --resume
-    must continue from the newest complete checkpoint and finish exactly at the requested step."""
+    """10 trials: SIGKILL after a random delay (before, during or between checkpoint writes; every other trial
+    only once a checkpoint exists, however slow the machine), then --resume must continue from the newest complete checkpoint and finish exactly at the requested step."""
     style = write_image_folder(tmp_path / "style", 8)
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump({**TINY_DCGAN, "train": {**TINY_DCGAN["train"], "checkpoint_every": 2,
@@ -75,7 +75,13 @@ def test_kill9_at_random_moments_then_resume_reaches_the_step_count(tmp_path):
         out = tmp_path / f"t{trial}.look"
         proc = subprocess.Popen(_train_cmd(style, out, 1_000_000, config), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(1.5, 4.0))  # import takes ~1.5 s: some kills land before the first checkpoint
+        if trial % 2:  # once training runs: wait for its first checkpoint, then kill at a random moment after
+            deadline = time.monotonic() + 120  # polled, not slept: a slow or busy machine still gets here
+            while not list_checkpoints(out / "checkpoints") and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(rng.uniform(0.0, 1.0))
+        else:  # import takes ~1.5 s: these kills land before, at or soon after the first checkpoint
+            time.sleep(rng.uniform(1.5, 4.0))
         proc.kill()
         proc.wait(30)
         before = max((s for s, _ in list_checkpoints(out / "checkpoints")), default=0)

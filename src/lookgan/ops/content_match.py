@@ -18,6 +18,12 @@ import torch
 import torch.nn.functional as F
 
 from ..data.transforms import unit_range
+from .transfer import sample_pixels
+
+#: Fewer images than this in either set and the user's pixels are used as they are: the cell shares of a few
+#: images are mostly chance (a synthetic case of 8 + 8 small random pictures got 19 % worse, 6.00 -> 7.14 ΔE2000);
+#: the gain was measured with 60 + 60 photos.
+MIN_IMAGES = 40
 
 #: Cells: heights in the frame x texture quantiles x luminance-rank bins (the best of 3x4x1 ... 4x8x8 measured).
 DEFAULT_BINS = (3, 6, 8)
@@ -93,9 +99,13 @@ def cell_weights(content: torch.Tensor, style: torch.Tensor, bins: tuple[int, in
 
 def content_matched_pixels(content: list[torch.Tensor], style: list[torch.Tensor], n: int, *, seed: int = 0,
                            bins: tuple[int, int, int] = DEFAULT_BINS,
-                           texture_edges: tuple[float, ...] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                           texture_edges: tuple[float, ...] | None = None,
+                           min_images: int = MIN_IMAGES) -> tuple[torch.Tensor, torch.Tensor]:
     """``(user pixels, feed pixels)`` for a distribution fit, the user's resampled (with replacement, ``n`` of
-    them) so that their mix of grade-invariant cells is the feed's (:func:`cell_weights`)."""
+    them) so that their mix of grade-invariant cells is the feed's (:func:`cell_weights`); plain samples when
+    either set has fewer than ``min_images`` images."""
+    if min(len(content), len(style)) < min_images:
+        return sample_pixels(content, n, seed=seed), sample_pixels(style, n, seed=seed + 1)
     px_c, f_c = sample_with_features(content, n, seed=seed)
     px_s, f_s = sample_with_features(style, n, seed=seed + 1)
     weights = cell_weights(f_c, f_s, bins, texture_edges=texture_edges)
