@@ -80,7 +80,7 @@ def test_a_known_grade_is_recovered_better_than_plain_transfer_when_the_sets_sho
     assert e_matched < 0.92 * e_plain
 
 
-def test_the_ot_kind_matches_content_by_default_and_can_be_told_not_to(tmp_path):
+def test_the_ot_kind_matches_content_when_asked(tmp_path):
     from PIL import Image
 
     import lookgan
@@ -95,7 +95,7 @@ def test_the_ot_kind_matches_content_by_default_and_can_be_told_not_to(tmp_path)
     errors = {}
     for match in (True, False):
         out = tmp_path / f"{match}.look"
-        options = {"pixels": 40000, **({} if match else {"match_content": False})}
+        options = {"pixels": 40000, **({"match_content": True} if match else {})}
         lookgan.train("ot", tmp_path / "feed", photos=tmp_path / "photos", out=out, method_options=options)
         look = lookgan.load_look(out)
         assert look.config.match_content is match

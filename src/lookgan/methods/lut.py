@@ -93,9 +93,9 @@ class LUTConfig:
     """Rotations of the optimal-transport initialisation (:func:`~lookgan.ops.transfer.ot_lut`)."""
     pixels: int = 200_000
     """Pixels sampled from each image set for the colour-transfer fits."""
-    match_content: bool = True
+    match_content: bool = False
     """Unpaired: fit the start on your photos' pixels reweighted to the style set's mix of grade-invariant
-    cells (:mod:`~lookgan.ops.content_match`), so that a feed with more sky does not tint your photos blue."""
+    cells (:mod:`~lookgan.ops.content_match`). Off: over 40 grades it was a wash (docs/results/colour_ot.md)."""
     n_samples: int = 4
     """Rows in each sample grid (content | graded | nearest style image)."""
     source: str = ""
@@ -352,8 +352,8 @@ class TransferConfig:
     space: OtSpace = "auto"
     """``ot`` only: colour space of the matching: ``rgb``, ``lab``, or ``auto`` (CIELAB for a black-and-white
     style set, sRGB otherwise: the best measured space for each, see :func:`~lookgan.ops.transfer.ot_lut`)."""
-    match_content: bool = True
-    """As :attr:`LUTConfig.match_content`; ``reinhard`` keeps the paper's plain statistics."""
+    match_content: bool = False
+    """As :attr:`LUTConfig.match_content`."""
     n_samples: int = 4
 
     def __post_init__(self) -> None:
@@ -372,15 +372,9 @@ class _Transfer(_LUTMethod):
     closed_form = True
 
 
-@dataclass
-class ReinhardConfig(TransferConfig):
-    match_content: bool = False
-
-
 class Reinhard(_Transfer):
     """Baseline: Lab mean/std matching (Reinhard et al. 2001) as one global LUT."""
 
-    Config = ReinhardConfig
     learns = "baseline: Lab mean/std colour transfer baked into one LUT"
     time_here = "seconds"
 

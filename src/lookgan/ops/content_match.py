@@ -7,10 +7,11 @@ about a pixel survive any colour grade: its height in the frame, how textured it
 its image set, so a contrast change does not move it) and its luminance rank within its image (a grade's tone
 curve is monotone). Counting pixels in cells of those three, the user's pixels are resampled so that each cell
 holds the feed's share (say, the user's close-ups of grass count less at the top of the frame when the feed's
-tops are smooth sky). Measured over the 40 development grades (docs/results/colour_ot.md): OT's mean ΔE2000
-3.29 -> 3.22, median 0.98x, better on 37 of 40. Small, because every cell marginal is uniform by construction
-(ranks and quantiles), so only the *joint* mix of height, texture and tone is matched; fixed texture edges that
-keep each set's share of smooth pixels were better on 27 of 40 only (median 0.98x, mean 3.25).
+tops are smooth sky). Opt-in (``match_content``), because over the 40 development grades it did not clearly win
+(docs/results/colour_ot.md): scored on pixels of held-out photos, OT's mean ΔE2000 3.29 -> 3.22 (better on 37 of
+40); through ``lookgan train ot`` and the full table's protocol, 3.175 -> 3.165 (better on 22 of 40, a wash).
+Every cell marginal is uniform by construction (ranks and quantiles), so only the *joint* mix of height, texture
+and tone is matched; fixed texture edges, which keep each set's share of smooth pixels, were better on 27 of 40.
 """
 from __future__ import annotations
 
