@@ -20,8 +20,9 @@ def patch_nce(queries: torch.Tensor, keys: torch.Tensor, *, batch: int, temperat
     identity pass).
 
     Computed in float32 even under bf16 autocast: the similarities are divided by a temperature of 0.07, so
-    bf16's 8-bit mantissa (cosines off by up to ~0.004) would put noise of ~0.06 on every logit. That noise is
-    what made CUT's style distance worse in bf16 at equal minutes (docs/results/precision.md)."""
+    bf16's 8-bit mantissa (cosines off by up to ~0.004) would put noise of ~0.06 on every logit. (It was the
+    first suspect for CUT's worse style distance in bf16 at equal minutes; it did not explain it:
+    docs/results/precision.md.)"""
     with torch.autocast(queries.device.type, enabled=False):
         return _patch_nce(queries.float(), keys.detach().float(), batch, temperature)
 
