@@ -173,16 +173,17 @@ def main() -> None:
                 runs["ours_cyclegan_bf16"] += ours("cyclegan", root, args, amp="bf16")
                 runs["ours_cyclegan_channels_last"] += ours("cyclegan", root, args, channels_last=True)
     med = {f"{k}_s": round(statistics.median(v), 4) for k, v in runs.items()}
+    reference = med.get("reference_cut_s", REFERENCE_CUT_S)
     result = {**med, "cut_bf16_over_fp32": round(med["ours_cut_bf16_s"] / med["ours_cut_fp32_s"], 3),
-              "cut_default_vs_reference": round(med["ours_cut_s"] / med.get("reference_cut_s", REFERENCE_CUT_S), 3),
-              "reference": "measured in this run" if args.reference_cut else f"issue 20's {REFERENCE_CUT_S} s, another run"}
+              "cut_default_vs_reference": round(med["ours_cut_s"] / reference, 3),
+              "reference": ("measured in this run" if args.reference_cut
+                            else f"issue 20's {REFERENCE_CUT_S} s, another run")}
     if not args.cut_only:
         result.update(ratio=round(med["ours_cyclegan_s"] / med["minimal_cyclegan_s"], 3),
                       bf16_speedup=round(med["ours_cyclegan_s"] / med["ours_cyclegan_bf16_s"], 3),
                       channels_last_speedup=round(med["ours_cyclegan_s"] / med["ours_cyclegan_channels_last_s"], 3))
-    result.update({"size": args.size, "ngf": args.ngf, "blocks": args.blocks, "steps_per_run": args.steps,
-              "rounds": args.rounds, "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, "
-                                                 f"torch {torch.__version__}"})
+    result.update(size=args.size, ngf=args.ngf, blocks=args.blocks, steps_per_run=args.steps, rounds=args.rounds,
+                  machine=f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
     emit(result, args.json)
 
 

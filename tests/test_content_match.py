@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from lookgan.ops.content_match import MIN_IMAGES, TEXTURE_EDGES, cell_weights, content_matched_pixels, invariant_features
+from lookgan.ops.content_match import (MIN_IMAGES, TEXTURE_EDGES, cell_weights, content_matched_pixels,
+                                        invariant_features)
 from lookgan.ops.lut3d import apply_lut
 from lookgan.ops.transfer import ot_lut, sample_pixels
 from tests.helpers import mean_delta_e, warm_grade

@@ -63,8 +63,9 @@ def _train_cmd(style: Path, out: Path, steps: int, config: Path, *extra: str) ->
 
 
 def test_kill9_at_random_moments_then_resume_reaches_the_step_count(tmp_path):
-    """10 trials: SIGKILL after a random delay (before, during or between checkpoint writes; every other trial
-    only once a checkpoint exists, however slow the machine), then --resume must continue from the newest complete checkpoint and finish exactly at the requested step."""
+    """10 trials: SIGKILL after a random delay (before, during or between checkpoint writes; every other
+    trial only once a checkpoint exists, however slow the machine), then --resume must continue from the
+    newest complete checkpoint and finish exactly at the requested step."""
     style = write_image_folder(tmp_path / "style", 8)
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump({**TINY_DCGAN, "train": {**TINY_DCGAN["train"], "checkpoint_every": 2,

@@ -105,28 +105,27 @@ class ResnetGenerator(nn.Module):
         features)`` from the same pass (CUT's PatchNCE keys: the source's features cost no second encoding)."""
         if taps is not None:
             return self.encode(x, taps)
-        wanted = also_taps or ()
-        feats = [x] if 0 in wanted else []
-        h = x
-        for i, stage in enumerate([self.stem, self.down1, self.down2, *self.blocks], start=1):
-            h = stage(h)
-            if i in wanted:
-                feats.append(h)
+        h, feats = self._trunk(x, also_taps or ())
         out = self.head(self.up(h))
         return out if also_taps is None else (out, feats)
 
     def encode(self, x: torch.Tensor, taps: tuple[int, ...]) -> list[torch.Tensor]:
         """Features at the tap indices (into :attr:`tap_names`), stopping after the last one needed."""
+        return self._trunk(x, taps, stop_after=max(taps))[1]
+
+    def _trunk(self, x: torch.Tensor, taps: tuple[int, ...],
+               stop_after: int | None = None) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Stem, downsamplings and residual blocks (up to stage ``stop_after``): the last activation and the
+        features at ``taps``."""
         feats = [x] if 0 in taps else []
         h = x
-        stages = [self.stem, self.down1, self.down2, *self.blocks]
-        for i, stage in enumerate(stages, start=1):
-            if i > max(taps):
+        for i, stage in enumerate([self.stem, self.down1, self.down2, *self.blocks], start=1):
+            if stop_after is not None and i > stop_after:
                 break
             h = stage(h)
             if i in taps:
                 feats.append(h)
-        return feats
+        return h, feats
 
 
 class PatchDiscriminator(nn.Module):

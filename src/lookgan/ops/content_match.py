@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from ..data.transforms import unit_range
-from .transfer import sample_pixels
+from .transfer import pixel_draws, sample_pixels
 
 #: Fewer images than this in either set and the user's pixels are used as they are: the cell shares of a few
 #: images are mostly chance (a synthetic case of 8 + 8 small random pictures got 19 % worse, 6.00 -> 7.14 ΔE2000);
@@ -51,16 +51,11 @@ def invariant_features(image: torch.Tensor) -> torch.Tensor:
 
 
 def sample_with_features(images: list[torch.Tensor], n: int, *, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    """Up to ``n`` pixels drawn evenly from the images (float64 ``(N, 3)`` in [0, 1]) and their
+    """The pixels :func:`~lookgan.ops.transfer.sample_pixels` draws (float64 ``(N, 3)`` in [0, 1]) and their
     :func:`invariant_features`."""
-    rng = torch.Generator().manual_seed(seed)
-    per = max(1, n // max(1, len(images)))
-    colours, features = [], []
-    for img in images:
-        flat = img.reshape(3, -1).T
-        idx = torch.randint(0, flat.shape[0], (min(per, flat.shape[0]),), generator=rng)
-        colours.append(unit_range(flat[idx], torch.float64))
-        features.append(invariant_features(img)[idx])
+    draws = pixel_draws(images, n, seed=seed)
+    colours = [unit_range(img.reshape(3, -1).T[idx], torch.float64) for img, idx in zip(images, draws)]
+    features = [invariant_features(img)[idx] for img, idx in zip(images, draws)]
     return torch.cat(colours), torch.cat(features)
 
 

@@ -26,16 +26,18 @@ from .color import lab_to_rgb, rgb_to_lab
 from .lut3d import apply_lut, identity_lut, lattice_colours
 
 
-def sample_pixels(images: list[torch.Tensor], n: int, *, seed: int = 0) -> torch.Tensor:
-    """Up to ``n`` pixels drawn evenly from uint8/float ``(3, H, W)`` images, as float64 ``(N, 3)`` in [0, 1]."""
+def pixel_draws(images: list[torch.Tensor], n: int, *, seed: int = 0) -> list[torch.Tensor]:
+    """Per image, the flat indices of the pixels :func:`sample_pixels` draws (evenly, ``n`` in all at most)."""
     rng = torch.Generator().manual_seed(seed)
     per = max(1, n // max(1, len(images)))
-    out = []
-    for img in images:
-        flat = img.reshape(3, -1).T  # (H*W, 3)
-        idx = torch.randint(0, flat.shape[0], (min(per, flat.shape[0]),), generator=rng)
-        out.append(unit_range(flat[idx], torch.float64))
-    return torch.cat(out)
+    sizes = [img.shape[-2] * img.shape[-1] for img in images]
+    return [torch.randint(0, size, (min(per, size),), generator=rng) for size in sizes]
+
+
+def sample_pixels(images: list[torch.Tensor], n: int, *, seed: int = 0) -> torch.Tensor:
+    """Up to ``n`` pixels drawn evenly from uint8/float ``(3, H, W)`` images, as float64 ``(N, 3)`` in [0, 1]."""
+    draws = pixel_draws(images, n, seed=seed)
+    return torch.cat([unit_range(img.reshape(3, -1).T[idx], torch.float64) for img, idx in zip(images, draws)])
 
 
 def reinhard_lut(content: torch.Tensor, style: torch.Tensor, *, n: int = 33) -> torch.Tensor:
