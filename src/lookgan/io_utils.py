@@ -100,13 +100,18 @@ def write_tensors(path: str | Path, tensors: dict[str, Any]) -> str:
     return sha256_file(path)
 
 
+def is_temp_name(name: str) -> bool:
+    """Whether ``name`` is one of :func:`atomic_write`'s temporary files (``.NAME.XXXX.tmp``)."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
 def remove_stale_temps(folder: str | Path) -> int:
     """Delete temporary files that :func:`atomic_write` left behind when its process was killed (``kill -9``
     mid-write). Only for folders with a single writer, such as a look being trained. Returns how many."""
     folder = Path(folder)
     if not folder.is_dir():
         return 0
-    stale = [p for p in folder.glob(".*.tmp") if p.is_file()]
+    stale = [p for p in folder.iterdir() if is_temp_name(p.name) and p.is_file()]
     for p in stale:
         p.unlink(missing_ok=True)
     return len(stale)

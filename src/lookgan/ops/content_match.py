@@ -66,7 +66,9 @@ def sample_with_features(images: list[torch.Tensor], n: int, *, seed: int = 0) -
 TEXTURE_EDGES = (0.056, 0.13, 0.26, 0.42, 0.62)
 
 
-def _cells(features: torch.Tensor, bins: tuple[int, int, int], texture_edges: tuple[float, ...] | None) -> torch.Tensor:
+def _cells(features: torch.Tensor, bins: tuple[int, int, int],
+           texture_edges: tuple[float, ...] | None) -> tuple[torch.Tensor, int]:
+    """Each pixel's cell index, and the number of cells."""
     n_height, n_texture, n_rank = bins
     if texture_edges is None:  # quantiles per set: contrast-free, but every set then has as much of each texture
         edges = torch.quantile(features[:, 0], torch.linspace(0, 1, n_texture + 1, dtype=torch.float64)[1:-1])
@@ -75,7 +77,7 @@ def _cells(features: torch.Tensor, bins: tuple[int, int, int], texture_edges: tu
     texture = torch.searchsorted(edges, features[:, 0].contiguous())
     height = (features[:, 1] * n_height).long().clamp(max=n_height - 1)
     rank = (features[:, 2] * n_rank).long().clamp(max=n_rank - 1)
-    return (height * n_texture + texture) * n_rank + rank
+    return (height * n_texture + texture) * n_rank + rank, n_height * n_texture * n_rank
 
 
 def cell_weights(content: torch.Tensor, style: torch.Tensor, bins: tuple[int, int, int] = DEFAULT_BINS,
@@ -85,9 +87,7 @@ def cell_weights(content: torch.Tensor, style: torch.Tensor, bins: tuple[int, in
     ``bins``: heights x texture bins x luminance-rank bins; with ``texture_edges`` (fixed edges, one bin more
     than edges) the texture count of ``bins`` is ignored, with ``None`` texture is binned by each set's own
     quantiles."""
-    n_texture = bins[1] if texture_edges is None else len(texture_edges) + 1
-    size = bins[0] * n_texture * bins[2]
-    c_cells, s_cells = _cells(content, bins, texture_edges), _cells(style, bins, texture_edges)
+    (c_cells, size), (s_cells, _) = _cells(content, bins, texture_edges), _cells(style, bins, texture_edges)
     pc = torch.bincount(c_cells, minlength=size).double() + 1.0
     ps = torch.bincount(s_cells, minlength=size).double() + 1.0
     return ((ps / ps.sum()) / (pc / pc.sum()))[c_cells].clamp(max=clip)

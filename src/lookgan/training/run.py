@@ -16,19 +16,23 @@ from ..config import TrainConfig, from_dict, load_yaml, merge, resolve_amp, reso
 from ..data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
 from ..data.images import DEFAULT_MAX_PIXELS
 from ..errors import CheckpointError, InputError
+from ..io_utils import is_temp_name
 from ..look import LOOK_JSON, PREVIEW, WEIGHTS
 from ..registry import get_method
 from .checkpoint import list_checkpoints, load_latest_checkpoint
 from .loop import Progress, TrainResult, fit_closed_form, run_training, seed_everything, split_stream_state
 
 
-# what a training run writes into --out; a folder holding only these is a run of ours (perhaps killed before its
-# first complete checkpoint: a checkpoints/ with a tensor file but no JSON yet), not somebody else's folder
-_RUN_FILES = frozenset({"checkpoints", "samples", "tensorboard", "loss.png", LOOK_JSON, WEIGHTS, PREVIEW})
+# What a training run writes into --out (folders, then files): a folder holding only these is a run of ours
+# (perhaps killed before its first complete checkpoint: a checkpoints/ with a tensor file but no JSON yet), not
+# somebody else's folder; --overwrite removes exactly these.
+_RUN_FOLDERS = ("checkpoints", "samples", "tensorboard")
+_RUN_FILES = (LOOK_JSON, WEIGHTS, PREVIEW, "loss.png")
 
 
 def _only_run_files(out: Path) -> bool:
-    return all(p.name in _RUN_FILES or (p.name.startswith(".") and p.name.endswith(".tmp")) for p in out.iterdir())
+    ours = {*_RUN_FOLDERS, *_RUN_FILES}
+    return all(p.name in ours or is_temp_name(p.name) for p in out.iterdir())
 
 
 def _prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
@@ -45,9 +49,9 @@ def _prepare_out(out: Path, *, resume: bool, overwrite: bool) -> None:
         if not overwrite:
             raise InputError(f"{out} already holds a look; pass --resume to continue training it, --overwrite to "
                              "start again from scratch, or choose another --out")
-        for sub in ("checkpoints", "samples", "tensorboard"):
+        for sub in _RUN_FOLDERS:
             shutil.rmtree(out / sub, ignore_errors=True)
-        for name in (LOOK_JSON, WEIGHTS, PREVIEW, "loss.png"):
+        for name in _RUN_FILES:
             (out / name).unlink(missing_ok=True)
 
 
