@@ -35,6 +35,7 @@ from PIL import Image
 
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 import lookgan
+from lookgan.config import native_bf16
 from lookgan.models.translator import PatchDiscriminator, ResnetGenerator, init_weights
 
 
@@ -139,6 +140,14 @@ def reference_cut(checkout: Path, steps: int) -> list[float]:
     return json.loads(line.split(" ", 1)[1])
 
 
+def _cpu_model() -> str:
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or "unknown"
+    return next((x.split(":", 1)[1].strip() for x in lines if x.startswith("model name")), "unknown")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=256)
@@ -151,7 +160,10 @@ def main() -> None:
                         "its CUT step is timed in every round, beside lookgan's (nothing of it is shipped)")
     parser.add_argument("--cut-only", action="store_true", help="time only the CUT rows (and the reference)")
     args = parser.parse_args()
-    keys = ("ours_cut", "ours_cut_fp32", "ours_cut_bf16")
+    bf16 = native_bf16("cpu")  # emulated bf16 is dozens of times slower (precision.md): not worth timing
+    if not bf16:
+        print("this CPU has no bf16 instructions (AVX512-BF16/AMX): the bf16 rows are skipped", flush=True)
+    keys = ("ours_cut", "ours_cut_fp32") + (("ours_cut_bf16",) if bf16 else ())
     if not args.cut_only:
         keys += ("ours_cyclegan", "minimal_cyclegan", "ours_cyclegan_bf16", "ours_cyclegan_channels_last")
     runs: dict[str, list[float]] = {k: [] for k in keys}
@@ -166,24 +178,29 @@ def main() -> None:
                 runs["minimal_cyclegan"] += minimal_cyclegan(args)
             runs["ours_cut"] += ours("cut", root, args)  # the kind's default settings, whatever they are
             runs["ours_cut_fp32"] += ours("cut", root, args, amp="none")
-            runs["ours_cut_bf16"] += ours("cut", root, args, amp="bf16")
+            if bf16:
+                runs["ours_cut_bf16"] += ours("cut", root, args, amp="bf16")
             if args.reference_cut:
                 runs.setdefault("reference_cut", []).extend(reference_cut(args.reference_cut, args.steps))
             if not args.cut_only:
-                runs["ours_cyclegan_bf16"] += ours("cyclegan", root, args, amp="bf16")
+                if bf16:
+                    runs["ours_cyclegan_bf16"] += ours("cyclegan", root, args, amp="bf16")
                 runs["ours_cyclegan_channels_last"] += ours("cyclegan", root, args, channels_last=True)
     med = {f"{k}_s": round(statistics.median(v), 4) for k, v in runs.items()}
     reference = med.get("reference_cut_s", REFERENCE_CUT_S)
-    result = {**med, "cut_bf16_over_fp32": round(med["ours_cut_bf16_s"] / med["ours_cut_fp32_s"], 3),
+    result = {**med, "cut_bf16_over_fp32": (round(med["ours_cut_bf16_s"] / med["ours_cut_fp32_s"], 3) if bf16
+                                            else "not timed: no bf16 instructions on this CPU"),
               "cut_default_vs_reference": round(med["ours_cut_s"] / reference, 3),
               "reference": ("measured in this run" if args.reference_cut
                             else f"issue 20's {REFERENCE_CUT_S} s, another run")}
     if not args.cut_only:
         result.update(ratio=round(med["ours_cyclegan_s"] / med["minimal_cyclegan_s"], 3),
-                      bf16_speedup=round(med["ours_cyclegan_s"] / med["ours_cyclegan_bf16_s"], 3),
+                      bf16_speedup=(round(med["ours_cyclegan_s"] / med["ours_cyclegan_bf16_s"], 3) if bf16
+                                    else "not timed: no bf16 instructions on this CPU"),
                       channels_last_speedup=round(med["ours_cyclegan_s"] / med["ours_cyclegan_channels_last_s"], 3))
     result.update(size=args.size, ngf=args.ngf, blocks=args.blocks, steps_per_run=args.steps, rounds=args.rounds,
-                  machine=f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}")
+                  machine=f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+                  cpu=_cpu_model(), bf16_native=bf16)
     emit(result, args.json)
 
 

@@ -150,9 +150,50 @@ def test_patch_nce_keys_from_the_translation_pass_equal_a_second_encoding():
         out, feats = g(x, also_taps=method.taps)
         assert torch.equal(out, g(x))
         torch.manual_seed(1)  # the same patch locations
-        loss = method.nce(x, out, False, feats if reuse else None)
+        loss = method.nce(x, out, False, feats if reuse else None)[0]
         loss.backward()
         grads.append((float(loss), [p.grad.clone() for p in g.parameters()]))
     (a, ga), (b, gb) = grads
     assert a == pytest.approx(b, rel=1e-6)
     assert all(torch.allclose(p, q, atol=1e-7) for p, q in zip(ga, gb))
+
+
+def test_patch_nce_of_two_parts_in_one_pass_equals_two_separate_calls():
+    """CUT encodes the photos' and the look images' translations in one batched pass (its identity NCE): each
+    part must get the loss and gradients that a call of its own gives, with its own patch locations."""
+    from lookgan.methods.cut import CUT
+
+    torch.manual_seed(0)
+    method = CUT(CUTConfig(size=32, ngf=8, ndf=8, n_blocks=2, num_patches=16))
+    g = method.nets["generator"]
+    both = torch.rand(2, 3, 32, 32) * 2 - 1
+    results = []
+    for batched in (True, False):
+        g.zero_grad()
+        out = g(both)
+        torch.manual_seed(1)
+        if batched:
+            parts = method.nce(both, out, False, parts=2)
+        else:
+            parts = torch.cat([method.nce(both[i:i + 1], out[i:i + 1], False) for i in range(2)])
+        parts.mean().backward()
+        results.append((parts.detach(), [p.grad.clone() for p in g.parameters()]))
+    (a, ga), (b, gb) = results
+    assert a.shape == (2,) and a[0] != a[1]
+    assert torch.allclose(a, b, rtol=1e-5)
+    # float32 sums in another order: agreement to ~1e-6 of the largest gradient (conv biases before an instance
+    # norm have a gradient that is zero up to rounding)
+    scale = max(float(q.abs().max()) for q in gb)
+    assert all(float((p - q).abs().max()) < 1e-5 * scale for p, q in zip(ga, gb))
+
+
+def test_the_discriminator_judges_each_image_alone_so_its_step_can_batch_real_and_fake():
+    """discriminator_step scores real and translated images in one batched pass: that equals two passes only
+    because the PatchGAN's norms are per image (no batch statistics)."""
+    from lookgan.models.translator import PatchDiscriminator
+
+    torch.manual_seed(0)
+    d = PatchDiscriminator(ndf=8)
+    real, fake = torch.rand(2, 3, 64, 64), torch.rand(2, 3, 64, 64)
+    together = d(torch.cat([real, fake]))
+    assert torch.allclose(together, torch.cat([d(real), d(fake)]), atol=1e-6)

@@ -83,9 +83,12 @@ class CUT(TranslatorMethod):
         self.optimizers["sampler"] = self._adam(sampler)
 
     def nce(self, source: torch.Tensor, translated: torch.Tensor, flipped: bool,
-            feats_k: list[torch.Tensor] | None = None) -> torch.Tensor:
-        """PatchNCE between ``source`` and ``translated``, averaged over the tapped layers. ``feats_k``: the
-        source's tapped features if already computed (the translation pass made them; keys carry no gradient)."""
+            feats_k: list[torch.Tensor] | None = None, *, parts: int = 1) -> torch.Tensor:
+        """PatchNCE between ``source`` and ``translated``, averaged over the tapped layers: one loss per part of
+        the batch (``parts`` equal groups of rows, e.g. photos and images of the look; each part draws its own
+        patch locations, as separate calls would), shape ``(parts,)``. All parts are encoded in one pass (batched
+        convolutions are cheaper per image). ``feats_k``: the source's tapped features if already computed (the
+        translation pass made them; keys carry no gradient)."""
         g, sampler = self.nets["generator"], self.nets["sampler"]
         c = self.config
         feats_q = g(translated, taps=self.taps)
@@ -94,11 +97,15 @@ class CUT(TranslatorMethod):
         if feats_k is None:
             with torch.no_grad():
                 feats_k = g(source, taps=self.taps)
-        keys, ids = sampler([f.detach() for f in feats_k], c.num_patches)
-        queries, _ = sampler(feats_q, c.num_patches, ids)
-        batch = source.shape[0]
-        losses = [patch_nce(q, k, batch=batch, temperature=c.nce_temperature) for q, k in zip(queries, keys)]
-        return torch.stack(losses).mean()
+        n = source.shape[0] // parts
+        out = []
+        for part in range(parts):
+            rows = slice(part * n, (part + 1) * n)
+            keys, ids = sampler([f[rows].detach() for f in feats_k], c.num_patches)
+            queries, _ = sampler([f[rows] for f in feats_q], c.num_patches, ids)
+            losses = [patch_nce(q, k, batch=n, temperature=c.nce_temperature) for q, k in zip(queries, keys)]
+            out.append(torch.stack(losses).mean())
+        return torch.stack(out)
 
     def train_step(self, batch: dict[str, torch.Tensor], step: int) -> dict[str, torch.Tensor]:
         c = self.config
@@ -108,17 +115,20 @@ class CUT(TranslatorMethod):
         # Unmirrored, the translation pass has already encoded the sources: its features are PatchNCE's keys
         # (the reference encodes them a second time). Mirrored, the keys are the unmirrored source's own.
         out, feats = self.nets["generator"](both.flip(-1) if flipped else both, also_taps=self.taps)
-        keys_x = None if flipped else [f[: len(x)] for f in feats]
-        keys_y = None if flipped else [f[len(x):] for f in feats]
         fake_y = out[: len(x)]
         loss_d = self.discriminator_step("discriminator", y, fake_y)  # D does not care which way G saw it
         adv = self.adversarial("discriminator", fake_y)
-        nce = self.nce(x, fake_y, flipped, keys_x) if c.lambda_nce > 0 else x.new_zeros(())
-        losses = {"g": adv.detach(), "nce": nce.detach(), "d": loss_d}
-        if c.nce_idt and c.lambda_nce > 0:
-            nce_y = self.nce(y, out[len(x):], flipped, keys_y)
-            losses["nce_idt"] = nce_y.detach()
-            nce = 0.5 * (nce + nce_y)
+        losses = {"g": adv.detach(), "d": loss_d}
+        nce = x.new_zeros(())
+        if c.lambda_nce > 0:
+            # identity NCE: G(y) should keep y; both parts' queries come from one encoding of ``out``
+            per_part = self.nce(both, out, flipped, None if flipped else feats, parts=2 if c.nce_idt else 1)
+            nce = per_part.mean()
+            losses["nce"] = per_part[0].detach()
+            if c.nce_idt:
+                losses["nce_idt"] = per_part[1].detach()
+        else:
+            losses["nce"] = nce
         total = c.lambda_gan * adv + c.lambda_nce * nce
         # G and the projection heads learn from the same loss: one backward, two optimiser steps.
         self.optimize(("generator", "sampler"), total)
