@@ -23,7 +23,13 @@ same photos graded (content matched). Levers:
   ``ot`` as shipped (CIELAB for B&W feeds);
 * ``generic``: the user's photos mixed with a generic set (../shared/data/photos, other content) at 25 / 50 %;
 * ``sinkhorn``: entropic OT between 2000 pixels a side in CIELAB (blur 2 ΔE), balanced or unbalanced (KL reach
-  10), its barycentric map fitted as a correction of OT's LUT.
+  10), its barycentric map fitted as a correction of OT's LUT;
+* ``structured``: a ~70-parameter family (tone curves, 3x3 matrix, hue-dependent saturation and hue shift;
+  ``colour_family.py``) fitted by sliced W2, with and without the hue part, unpaired and oracle; ``family_truth``
+  is the family member closest to the true grade (what the family can represent at best);
+* ``null`` (no grade names): no grade at all, the feed being other plain photos. OT, Reinhard and the family
+  between random 60 + 60 splits of photos256 (and 120 + 60), scored against the identity on 60 held-out photos:
+  the error the two sets' own difference puts into an unpaired fit.
 """
 from __future__ import annotations
 
@@ -40,14 +46,15 @@ from scipy.ndimage import sobel, uniform_filter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _emit import emit  # noqa: E402
+from colour_family import GradeFamily, fit_least_squares, fit_sliced_w2  # noqa: E402
 from colour_prior import SHARED, mean_de, pixels  # noqa: E402
 
 from lookgan.exporting.cube import read_hald  # noqa: E402
 from lookgan.losses.regularizers import lut_smoothness  # noqa: E402
 from lookgan.ops.color import lab_to_rgb, linear_to_srgb, rgb_to_lab, srgb_to_linear  # noqa: E402
 from lookgan.ops.content_match import TEXTURE_EDGES, content_matched_pixels  # noqa: E402
-from lookgan.ops.lut3d import FastLUT, apply_lut, lattice_colours  # noqa: E402
-from lookgan.ops.transfer import _distribution_transfer, _random_rotation, ot_lut  # noqa: E402
+from lookgan.ops.lut3d import FastLUT, apply_lut, identity_lut, lattice_colours  # noqa: E402
+from lookgan.ops.transfer import _distribution_transfer, _random_rotation, ot_lut, reinhard_lut  # noqa: E402
 
 DEV = ["Fuji_Velvia_50", "Kodak_Portra_160_2", "Creative_TealOrange1", "Fuji_Provia_400X", "Agfa_Vista_200",
        "Kodak_Elite_Chrome_400"]
@@ -316,9 +323,36 @@ def lever_sinkhorn(case: Case) -> dict[str, float]:
     return r
 
 
+def lever_structured(case: Case) -> dict[str, float]:
+    c, s, o = case.c_px, case.s_px, case.o_px
+    truth = apply_lut(c.T.reshape(3, 1, -1), case.truth.float()).reshape(3, -1).T
+    return {"ot": case.score(ot_lut(c, s)), "oracle": case.score(ot_lut(c, o)),
+            "family_truth": case.score(fit_least_squares(GradeFamily(), c, truth).lut()),
+            "family": case.score(fit_sliced_w2(GradeFamily(), c, s).lut()),
+            "family_no_hue": case.score(fit_sliced_w2(GradeFamily(hue=False), c, s).lut()),
+            "family_oracle": case.score(fit_sliced_w2(GradeFamily(), c, o).lut())}
+
+
+def lever_null(photos: list[np.ndarray], splits: int = 4) -> dict[str, dict[str, float]]:
+    """No grade: fits between random 60 + 60 splits of plain photos, scored against the identity."""
+    ident, out = identity_lut(33), {}
+    for split in range(splits):
+        order = np.random.default_rng(split).permutation(len(photos))
+        pick = lambda lo, hi: [photos[i] for i in order[lo:hi]]  # noqa: E731
+        held = pixels(pick(180, 240), 40000, 7)
+        user, feed = pixels(pick(0, 60), 150000, 0), pixels(pick(60, 120), 150000, 1)
+        user120 = pixels(pick(0, 60) + pick(120, 180), 150000, 0)
+        fits = {"ot": ot_lut(user, feed), "ot_user_120": ot_lut(user120, feed), "reinhard": reinhard_lut(user, feed),
+                "family": fit_sliced_w2(GradeFamily(), user.float(), feed.float()).lut(),
+                "family_no_hue": fit_sliced_w2(GradeFamily(hue=False), user.float(), feed.float()).lut()}
+        out[f"split{split}"] = {k: round(mean_de(v, ident, held), 3) for k, v in fits.items()}
+        print(f"split{split}", out[f"split{split}"], flush=True)
+    return out
+
+
 LEVERS = {"iterations": lever_iterations, "spaces": lever_spaces, "local": lever_local,
           "retrieval": lever_retrieval, "cells": lever_cells, "cells_auto": lever_cells_auto,
-          "generic": lever_generic, "sinkhorn": lever_sinkhorn}
+          "generic": lever_generic, "sinkhorn": lever_sinkhorn, "structured": lever_structured, "null": None}
 
 
 def main() -> None:
@@ -331,6 +365,12 @@ def main() -> None:
     names = sorted(p.stem for p in (SHARED / "luts").glob("*.png"))
     grades = {"all": names, "half": names[::2]}.get(a.grades[0], a.grades) if a.grades else DEV
     photos = [np.asarray(Image.open(p).convert("RGB")) for p in sorted((SHARED / "photos256").glob("*.jpg"))]
+    if a.lever == "null":
+        results = lever_null(photos)
+        summary = {k: round(float(np.mean([r[k] for r in results.values()])), 3) for k in next(iter(results.values()))}
+        print(summary)
+        emit({"lever": "null", "splits": results, "mean": summary}, a.json)
+        return
     results = {}
     for name in grades:
         results[name] = LEVERS[a.lever](Case(name, photos))

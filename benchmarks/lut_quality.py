@@ -12,7 +12,8 @@ Methods: ``identity`` (no change), ``reinhard``, ``histogram`` (per-channel, sRG
 kind as it was before issue 18: 20 rotations, sRGB), ``ot`` (today's ``ot`` defaults), ``oracle`` (``ot`` fitted
 between the content photos and *those same photos* graded: what is left is the map OT picks, not content
 mismatch), ``gan`` (the ``lut`` kind, ``--steps``/``--minutes``), ``paired`` (the ``lut`` kind from before/after
-pairs). The JSON holds every grade's figures and a summary per method: mean, median and worst grade, median and
+pairs). ``--luts none`` grades nothing: what a method then changes is the floor that the two photo sets' own
+difference puts under it. The JSON holds every grade's figures and a summary per method: mean, median and worst grade, median and
 worst ratio to ``ot_before``, grades better than it, seconds. The last line printed is that JSON.
 """
 from __future__ import annotations
@@ -36,9 +37,14 @@ from lookgan.demos import evaluate_identity
 from lookgan.eval.truth import truth_metrics
 from lookgan.exporting.cube import read_hald
 from lookgan.look import load_look
-from lookgan.ops.lut3d import FastLUT
+from lookgan.ops.lut3d import FastLUT, identity_lut
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+#: ``--luts none``: no grade at all (the feed is 60 other plain photos). Whatever a method changes is then what
+#: the two photo sets' own difference put into its fit: the floor under every unpaired method on this split.
+NO_GRADE = "none"
 
 
 def make_case(lut_name: str, root: Path, n: int = 60) -> Path:
@@ -46,7 +52,7 @@ def make_case(lut_name: str, root: Path, n: int = 60) -> Path:
     case = root / lut_name
     if (case / "truth").is_dir():
         return case
-    grade = FastLUT(read_hald(SHARED / "luts" / f"{lut_name}.png"))
+    grade = FastLUT(identity_lut(33) if lut_name == NO_GRADE else read_hald(SHARED / "luts" / f"{lut_name}.png"))
     photos = sorted((SHARED / "photos256").glob("*.jpg"))
     for sub in ("content", "style", "held", "truth", "paired_after"):
         (case / sub).mkdir(parents=True, exist_ok=True)
@@ -123,7 +129,8 @@ def summarise(results: dict[str, dict[str, dict[str, float]]], base: str = "ot_b
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--luts", nargs="+", default=["Kodak_Portra_400_2", "Fuji_Velvia_50", "Polaroid_669_3",
-                                                  "Creative_TealOrange1"], help="grade names, or 'all'")
+                                                  "Creative_TealOrange1"],
+                    help=f"grade names, 'all', or '{NO_GRADE}' (no grade: the sets' own difference)")
     ap.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS)
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--minutes", type=float, default=10.0)

@@ -135,50 +135,46 @@ def test_content_losses_go_down_on_a_tiny_domain_pair(kind, loss, tmp_path):
     assert np.mean(curve[-3:]) < 0.8 * np.mean(curve[:2]), curve
 
 
-def test_patch_nce_keys_from_the_translation_pass_equal_a_second_encoding():
-    """CUT reuses the sources' features from the translation pass as PatchNCE keys: the loss and every gradient
-    must be what a separate encoding of the sources gives."""
+def _tiny_cut() -> tuple:
+    """A tiny CUT, its generator and two 32-px images (seeded)."""
     from lookgan.methods.cut import CUT
 
     torch.manual_seed(0)
     method = CUT(CUTConfig(size=32, ngf=8, ndf=8, n_blocks=2, num_patches=16))
-    g = method.nets["generator"]
-    x = torch.rand(2, 3, 32, 32) * 2 - 1
-    grads = []
-    for reuse in (True, False):
-        g.zero_grad()
+    return method, method.nets["generator"], torch.rand(2, 3, 32, 32) * 2 - 1
+
+
+def _loss_and_grads(g: torch.nn.Module, loss_fn) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """``loss_fn()`` (patch locations seeded alike for every call), backpropagated into fresh gradients."""
+    g.zero_grad()
+    torch.manual_seed(1)
+    loss = loss_fn()
+    loss.sum().backward()
+    return loss.detach(), [p.grad.clone() for p in g.parameters()]
+
+
+def test_patch_nce_keys_from_the_translation_pass_equal_a_second_encoding():
+    """CUT reuses the sources' features from the translation pass as PatchNCE keys: the loss and every gradient
+    must be what a separate encoding of the sources gives."""
+    method, g, x = _tiny_cut()
+
+    def keys_reused() -> torch.Tensor:
         out, feats = g(x, also_taps=method.taps)
         assert torch.equal(out, g(x))
-        torch.manual_seed(1)  # the same patch locations
-        loss = method.nce(x, out, False, feats if reuse else None)[0]
-        loss.backward()
-        grads.append((float(loss), [p.grad.clone() for p in g.parameters()]))
-    (a, ga), (b, gb) = grads
-    assert a == pytest.approx(b, rel=1e-6)
+        return method.nce(x, out, False, feats)
+    a, ga = _loss_and_grads(g, keys_reused)
+    b, gb = _loss_and_grads(g, lambda: method.nce(x, g(x), False))
+    assert float(a) == pytest.approx(float(b), rel=1e-6)
     assert all(torch.allclose(p, q, atol=1e-7) for p, q in zip(ga, gb))
 
 
 def test_patch_nce_of_two_parts_in_one_pass_equals_two_separate_calls():
     """CUT encodes the photos' and the look images' translations in one batched pass (its identity NCE): each
     part must get the loss and gradients that a call of its own gives, with its own patch locations."""
-    from lookgan.methods.cut import CUT
-
-    torch.manual_seed(0)
-    method = CUT(CUTConfig(size=32, ngf=8, ndf=8, n_blocks=2, num_patches=16))
-    g = method.nets["generator"]
-    both = torch.rand(2, 3, 32, 32) * 2 - 1
-    results = []
-    for batched in (True, False):
-        g.zero_grad()
-        out = g(both)
-        torch.manual_seed(1)
-        if batched:
-            parts = method.nce(both, out, False, parts=2)
-        else:
-            parts = torch.cat([method.nce(both[i:i + 1], out[i:i + 1], False) for i in range(2)])
-        parts.mean().backward()
-        results.append((parts.detach(), [p.grad.clone() for p in g.parameters()]))
-    (a, ga), (b, gb) = results
+    method, g, both = _tiny_cut()
+    a, ga = _loss_and_grads(g, lambda: method.nce(both, g(both), False, parts=2))
+    b, gb = _loss_and_grads(g, lambda: torch.cat([method.nce(both[i:i + 1], g(both[i:i + 1]), False)
+                                                  for i in range(2)]))
     assert a.shape == (2,) and a[0] != a[1]
     assert torch.allclose(a, b, rtol=1e-5)
     # float32 sums in another order: agreement to ~1e-6 of the largest gradient (conv biases before an instance
