@@ -14,7 +14,10 @@ that a noisy machine hurts both alike; medians are reported. The last line is th
 kind's default settings (``ours_cut_s``), in float32 and in bf16 autocast (``cut_bf16_over_fp32``); and
 ``cut_default_vs_reference`` is the default step over the reference implementation's (issue 20: at most 0.5):
 timed in every round from a checkout given with ``--reference-cut DIR`` (its own model code and option defaults,
-in a subprocess; nothing of it ships with lookgan), else issue 20's figure from another run.
+in a subprocess; nothing of it ships with lookgan), else issue 20's figure from another run. With the checkout,
+``cut_work_vs_reference`` is the ratio of their floating-point work per step (one step of each counted by
+``torch.utils.flop_counter``): when it equals the time ratio, both run at the same arithmetic rate. bf16 rows are
+timed only on CPUs with bf16 instructions.
 """
 from __future__ import annotations
 
@@ -129,15 +132,39 @@ for _ in range(steps + 1):
     model.optimize_parameters()
     times.append(time.perf_counter() - t0)
 print("STEP_SECONDS " + json.dumps(times[1:]))
+if len(sys.argv) > 3:  # the work of one more step, counted
+    from torch.utils.flop_counter import FlopCounterMode
+    model.set_input(batch())
+    with FlopCounterMode(display=False) as counter:
+        model.optimize_parameters()
+    print("STEP_GFLOP " + json.dumps(counter.get_total_flops() / 1e9))
 """
 
 
-def reference_cut(checkout: Path, steps: int) -> list[float]:
-    """Per-step seconds of the reference CUT implementation at ``checkout`` (warm-up step dropped)."""
-    done = subprocess.run([sys.executable, "-c", _REFERENCE_HARNESS, str(checkout), str(steps)],
+def reference_cut(checkout: Path, steps: int, *, count: bool = False) -> tuple[list[float], float | None]:
+    """Per-step seconds of the reference CUT implementation at ``checkout`` (warm-up step dropped), and with
+    ``count`` the floating-point work of one step in GFLOP (``torch.utils.flop_counter``)."""
+    done = subprocess.run([sys.executable, "-c", _REFERENCE_HARNESS, str(checkout), str(steps)] + (["count"] * count),
                           capture_output=True, text=True, check=True)
-    line = next(x for x in done.stdout.splitlines() if x.startswith("STEP_SECONDS "))
-    return json.loads(line.split(" ", 1)[1])
+    found = {x.split(" ", 1)[0]: json.loads(x.split(" ", 1)[1]) for x in done.stdout.splitlines()
+             if x.startswith(("STEP_SECONDS ", "STEP_GFLOP "))}
+    return found["STEP_SECONDS"], found.get("STEP_GFLOP")
+
+
+def ours_cut_gflop(args: argparse.Namespace) -> float:
+    """The floating-point work of one lookgan CUT step (default settings, these sizes) in GFLOP."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from lookgan.methods.cut import CUT, CUTConfig
+
+    method = CUT(CUTConfig(size=args.size, load_size=args.size, ngf=args.ngf, n_blocks=args.blocks, augment=""))
+    method.train_mode(True)
+    batch = {"content": torch.rand(1, 3, args.size, args.size) * 2 - 1,
+             "style": torch.rand(1, 3, args.size, args.size) * 2 - 1}
+    method.train_step(batch, 0)
+    with FlopCounterMode(display=False) as counter:
+        method.train_step(batch, 1)
+    return counter.get_total_flops() / 1e9
 
 
 def _cpu_model() -> str:
@@ -167,6 +194,7 @@ def main() -> None:
     if not args.cut_only:
         keys += ("ours_cyclegan", "minimal_cyclegan", "ours_cyclegan_bf16", "ours_cyclegan_channels_last")
     runs: dict[str, list[float]] = {k: [] for k in keys}
+    gflop = {"ours_cut_gflop": ours_cut_gflop(args)}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         _images(root / "style", 4, args.size, 0)
@@ -181,14 +209,18 @@ def main() -> None:
             if bf16:
                 runs["ours_cut_bf16"] += ours("cut", root, args, amp="bf16")
             if args.reference_cut:
-                runs.setdefault("reference_cut", []).extend(reference_cut(args.reference_cut, args.steps))
+                seconds, work = reference_cut(args.reference_cut, args.steps, count=r == 0)
+                runs.setdefault("reference_cut", []).extend(seconds)
+                gflop.setdefault("reference_cut_gflop", work)
             if not args.cut_only:
                 if bf16:
                     runs["ours_cyclegan_bf16"] += ours("cyclegan", root, args, amp="bf16")
                 runs["ours_cyclegan_channels_last"] += ours("cyclegan", root, args, channels_last=True)
     med = {f"{k}_s": round(statistics.median(v), 4) for k, v in runs.items()}
     reference = med.get("reference_cut_s", REFERENCE_CUT_S)
-    result = {**med, "cut_bf16_over_fp32": (round(med["ours_cut_bf16_s"] / med["ours_cut_fp32_s"], 3) if bf16
+    if "reference_cut_gflop" in gflop:
+        gflop["cut_work_vs_reference"] = gflop["ours_cut_gflop"] / gflop["reference_cut_gflop"]
+    result = {**med, **{k: round(v, 3) for k, v in gflop.items()}, "cut_bf16_over_fp32": (round(med["ours_cut_bf16_s"] / med["ours_cut_fp32_s"], 3) if bf16
                                             else "not timed: no bf16 instructions on this CPU"),
               "cut_default_vs_reference": round(med["ours_cut_s"] / reference, 3),
               "reference": ("measured in this run" if args.reference_cut
