@@ -172,7 +172,7 @@ def test_patch_nce_of_two_parts_in_one_pass_equals_two_separate_calls():
     """CUT encodes the photos' and the look images' translations in one batched pass (its identity NCE): each
     part must get the loss and gradients that a call of its own gives, with its own patch locations."""
     method, g, both = _tiny_cut()
-    a, ga = _loss_and_grads(g, lambda: method.nce(both, g(both), False, parts=2))
+    a, ga = _loss_and_grads(g, lambda: method.nce(both, g(both), False, parts=(1, 1)))
     b, gb = _loss_and_grads(g, lambda: torch.cat([method.nce(both[i:i + 1], g(both[i:i + 1]), False)
                                                   for i in range(2)]))
     assert a.shape == (2,) and a[0] != a[1]

@@ -83,12 +83,12 @@ class CUT(TranslatorMethod):
         self.optimizers["sampler"] = self._adam(sampler)
 
     def nce(self, source: torch.Tensor, translated: torch.Tensor, flipped: bool,
-            feats_k: list[torch.Tensor] | None = None, *, parts: int = 1) -> torch.Tensor:
+            feats_k: list[torch.Tensor] | None = None, *, parts: tuple[int, ...] | None = None) -> torch.Tensor:
         """PatchNCE between ``source`` and ``translated``, averaged over the tapped layers: one loss per part of
-        the batch (``parts`` equal groups of rows, e.g. photos and images of the look; each part draws its own
-        patch locations, as separate calls would), shape ``(parts,)``. All parts are encoded in one pass (batched
-        convolutions are cheaper per image). ``feats_k``: the source's tapped features if already computed (the
-        translation pass made them; keys carry no gradient)."""
+        the batch (``parts``: rows per part, e.g. the photos' and the look images'; default one part; each part
+        draws its own patch locations, as separate calls would), shape ``(len(parts),)``. All parts are encoded
+        in one pass (one batched convolution per layer instead of one per part). ``feats_k``: the source's
+        tapped features if already computed (the translation pass made them; keys carry no gradient)."""
         g, sampler = self.nets["generator"], self.nets["sampler"]
         c = self.config
         feats_q = g(translated, taps=self.taps)
@@ -97,10 +97,9 @@ class CUT(TranslatorMethod):
         if feats_k is None:
             with torch.no_grad():
                 feats_k = g(source, taps=self.taps)
-        n = source.shape[0] // parts
-        out = []
-        for part in range(parts):
-            rows = slice(part * n, (part + 1) * n)
+        out, start = [], 0
+        for n in parts or (source.shape[0],):
+            rows, start = slice(start, start + n), start + n
             keys, ids = sampler([f[rows].detach() for f in feats_k], c.num_patches)
             queries, _ = sampler([f[rows] for f in feats_q], c.num_patches, ids)
             losses = [patch_nce(q, k, batch=n, temperature=c.nce_temperature) for q, k in zip(queries, keys)]
@@ -122,7 +121,8 @@ class CUT(TranslatorMethod):
         nce = x.new_zeros(())
         if c.lambda_nce > 0:
             # identity NCE: G(y) should keep y; both parts' queries come from one encoding of ``out``
-            per_part = self.nce(both, out, flipped, None if flipped else feats, parts=2 if c.nce_idt else 1)
+            parts = (len(x), len(y)) if c.nce_idt else (len(x),)
+            per_part = self.nce(both, out, flipped, None if flipped else feats, parts=parts)
             nce = per_part.mean()
             losses["nce"] = per_part[0].detach()
             if c.nce_idt:

@@ -107,7 +107,7 @@ class TranslatorMethod(Method):
     def discriminator_step(self, name: str, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         """One update of discriminator ``name`` on DiffAugmented real and (detached) translated images."""
         d = self.nets[name]
-        # one batched pass (the PatchGAN's norms are per image, so this equals two passes, and costs less)
+        # one batched pass instead of two (the PatchGAN's norms are per image, so the logits are the same)
         logits = d(torch.cat([self.augment(real), self.augment(fake.detach())]))
         loss = d_loss(self.config.gan_loss, logits[: len(real)], logits[len(real):])
         self.optimize(name, loss)
