@@ -47,7 +47,7 @@ from scipy.ndimage import sobel, uniform_filter
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _emit import emit  # noqa: E402
 from colour_family import GradeFamily, fit_least_squares, fit_sliced_w2  # noqa: E402
-from colour_prior import SHARED, mean_de, pixels  # noqa: E402
+from colour_prior import SHARED, lut_pixels, mean_de, pixels  # noqa: E402
 
 from lookgan.exporting.cube import read_hald  # noqa: E402
 from lookgan.losses.regularizers import lut_smoothness  # noqa: E402
@@ -145,7 +145,7 @@ def local_fit(start: torch.Tensor, content: tuple[torch.Tensor, torch.Tensor],
     for _ in range(steps):
         idx, jdx = torch.randint(0, len(c), (m,), generator=gen), torch.randint(0, len(s), (m,), generator=gen)
         x = torch.cat([c[idx], cn[idx]])
-        out = rgb_to_lab(apply_lut(x.T.reshape(3, 1, -1), lut()).reshape(3, -1).T.clamp(0, 1))
+        out = rgb_to_lab(lut_pixels(lut(), x))
         f = torch.cat([out[:m], alpha * (out[m:] - out[:m])], 1)
         u = torch.randn(6, 64, generator=gen)
         u = u / u.norm(dim=0, keepdim=True)
@@ -325,7 +325,7 @@ def lever_sinkhorn(case: Case) -> dict[str, float]:
 
 def lever_structured(case: Case) -> dict[str, float]:
     c, s, o = case.c_px, case.s_px, case.o_px
-    truth = apply_lut(c.T.reshape(3, 1, -1), case.truth.float()).reshape(3, -1).T
+    truth = lut_pixels(case.truth.float(), c)
     return {"ot": case.score(ot_lut(c, s)), "oracle": case.score(ot_lut(c, o)),
             "family_truth": case.score(fit_least_squares(GradeFamily(), c, truth).lut()),
             "family": case.score(fit_sliced_w2(GradeFamily(), c, s).lut()),
@@ -352,12 +352,12 @@ def lever_null(photos: list[np.ndarray], splits: int = 4) -> dict[str, dict[str,
 
 LEVERS = {"iterations": lever_iterations, "spaces": lever_spaces, "local": lever_local,
           "retrieval": lever_retrieval, "cells": lever_cells, "cells_auto": lever_cells_auto,
-          "generic": lever_generic, "sinkhorn": lever_sinkhorn, "structured": lever_structured, "null": None}
+          "generic": lever_generic, "sinkhorn": lever_sinkhorn, "structured": lever_structured}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("lever", choices=sorted(LEVERS))
+    ap.add_argument("lever", choices=sorted(LEVERS) + ["null"], help="a per-grade lever, or null (no grade)")
     ap.add_argument("grades", nargs="*", help="grade names, 'all', or 'half' (every other); default: 6 dev grades")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()

@@ -47,10 +47,13 @@ def pixels(images: list[np.ndarray], n: int, seed: int) -> torch.Tensor:
     return torch.from_numpy(flat[rng.choice(len(flat), min(n, len(flat)), replace=False)])
 
 
+def lut_pixels(lut: torch.Tensor, px: torch.Tensor) -> torch.Tensor:
+    """``(N, 3)`` colours in [0, 1] through a ``(3, n, n, n)`` LUT (trilinear), clipped to [0, 1]."""
+    return apply_lut(px.T.reshape(3, 1, -1), lut).reshape(3, -1).T.clamp(0, 1)
+
+
 def mean_de(lut: torch.Tensor, truth: torch.Tensor, held: torch.Tensor) -> float:
-    x = held.float().T.reshape(3, 1, -1)
-    a = apply_lut(x, lut.float()).reshape(3, -1).T.clamp(0, 1)
-    b = apply_lut(x, truth.float()).reshape(3, -1).T.clamp(0, 1)
+    a, b = lut_pixels(lut.float(), held.float()), lut_pixels(truth.float(), held.float())
     return float(delta_e2000_rgb(a.double(), b.double()).mean())
 
 
@@ -60,7 +63,7 @@ def _sliced_w2(lut: torch.Tensor, content: torch.Tensor, style_lab: torch.Tensor
     CIELAB."""
     idx = torch.randint(0, len(content), (10000,), generator=gen)
     jdx = torch.randint(0, len(style_lab), (10000,), generator=gen)
-    out = apply_lut(content[idx].T.reshape(3, 1, -1), lut).reshape(3, -1).T.clamp(0, 1)
+    out = lut_pixels(lut, content[idx])
     dirs = torch.randn(3, 32, generator=gen)
     dirs = dirs / dirs.norm(dim=0, keepdim=True)
     a, b = rgb_to_lab(out) @ dirs, style_lab[jdx] @ dirs

@@ -13,8 +13,9 @@ kind as it was before issue 18: 20 rotations, sRGB), ``ot`` (today's ``ot`` defa
 between the content photos and *those same photos* graded: what is left is the map OT picks, not content
 mismatch), ``gan`` (the ``lut`` kind, ``--steps``/``--minutes``), ``paired`` (the ``lut`` kind from before/after
 pairs). ``--luts none`` grades nothing: what a method then changes is the floor that the two photo sets' own
-difference puts under it. The JSON holds every grade's figures and a summary per method: mean, median and worst grade, median and
-worst ratio to ``ot_before``, grades better than it, seconds. The last line printed is that JSON.
+difference puts under it. The JSON holds every grade's figures and a summary per method: mean, median and worst
+grade, median and worst ratio to ``ot_before``, grades better than it, seconds. The last line printed is that
+JSON.
 """
 from __future__ import annotations
 
