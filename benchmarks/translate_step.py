@@ -192,7 +192,7 @@ def main() -> None:
         print("this CPU has no bf16 instructions (AVX512-BF16/AMX): the bf16 rows are skipped", flush=True)
     keys = ("ours_cut", "ours_cut_fp32") + (("ours_cut_bf16",) if bf16 else ())
     if not args.cut_only:
-        keys += ("ours_cyclegan", "minimal_cyclegan", "ours_cyclegan_bf16", "ours_cyclegan_channels_last")
+        keys += ("ours_cyclegan", "minimal_cyclegan", "ours_cyclegan_channels_last") + (("ours_cyclegan_bf16",) * bf16)
     runs: dict[str, list[float]] = {k: [] for k in keys}
     gflop = {"ours_cut_gflop": ours_cut_gflop(args)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,15 +220,16 @@ def main() -> None:
     reference = med.get("reference_cut_s", REFERENCE_CUT_S)
     if "reference_cut_gflop" in gflop:
         gflop["cut_work_vs_reference"] = gflop["ours_cut_gflop"] / gflop["reference_cut_gflop"]
-    result = {**med, **{k: round(v, 3) for k, v in gflop.items()}, "cut_bf16_over_fp32": (round(med["ours_cut_bf16_s"] / med["ours_cut_fp32_s"], 3) if bf16
-                                            else "not timed: no bf16 instructions on this CPU"),
+    not_timed = "not timed: no bf16 instructions on this CPU"
+    result = {**med, **{k: round(v, 3) for k, v in gflop.items()},
+              "cut_bf16_over_fp32": round(med["ours_cut_bf16_s"] / med["ours_cut_fp32_s"], 3) if bf16 else not_timed,
               "cut_default_vs_reference": round(med["ours_cut_s"] / reference, 3),
               "reference": ("measured in this run" if args.reference_cut
                             else f"issue 20's {REFERENCE_CUT_S} s, another run")}
     if not args.cut_only:
         result.update(ratio=round(med["ours_cyclegan_s"] / med["minimal_cyclegan_s"], 3),
                       bf16_speedup=(round(med["ours_cyclegan_s"] / med["ours_cyclegan_bf16_s"], 3) if bf16
-                                    else "not timed: no bf16 instructions on this CPU"),
+                                    else not_timed),
                       channels_last_speedup=round(med["ours_cyclegan_s"] / med["ours_cyclegan_channels_last_s"], 3))
     result.update(size=args.size, ngf=args.ngf, blocks=args.blocks, steps_per_run=args.steps, rounds=args.rounds,
                   machine=f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
