@@ -74,6 +74,9 @@ class Method:
         self.ema: EMA | None = None
         self.ema_source: str = ""
         self.buffers: dict[str, torch.Tensor] = {}
+        self.notes: dict[str, Any] = {}
+        """What :meth:`prepare` learnt about the data that a user should see (recorded under look.json's
+        ``data``), e.g. the colour prior's evidence that the feed holds a grade."""
 
     # --- what subclasses implement -------------------------------------------------------------------------
     def data_spec(self) -> DataSpec:

@@ -31,6 +31,7 @@ from ..ops.content_match import content_matched_pixels
 from ..ops.diffaugment import parse_policy
 from ..ops.lut3d import apply_lut, identity_lut
 from ..ops.transfer import OtSpace, ot_lut, reinhard_lut, sample_pixels
+from ..prior.posterior import PriorSettings, gate_ot_fit, wants_prior
 from .base import DataSpec, Method
 from .lut_look import LUTRestyler, fit_reference_lut, reference_result, write_global_lut_look
 
@@ -53,8 +54,9 @@ class LUTConfig:
     """Channels of the predictor's first layer (doubling to 8x)."""
     mode: Literal["unpaired", "paired"] = "unpaired"
     """``unpaired``: style images vs your photos (GAN); ``paired``: before/after pairs (pixel loss)."""
-    init: Literal["ot", "reinhard", "identity"] = "ot"
-    """Where the LUTs start: the optimal-transport fit (best), Reinhard's fit, or the identity."""
+    init: Literal["ot", "prior", "reinhard", "identity"] = "ot"
+    """Where the LUTs start: the OT fit, that fit gated by the grade prior (``prior``: blended towards the identity
+    by the probability that the feed holds no grade, :mod:`lookgan.prior`), Reinhard's fit, or the identity."""
     init_noise: float = 0.002
     """Noise added to each basis LUT at the start, so they can specialise."""
     load_size: int = 256
@@ -91,6 +93,7 @@ class LUTConfig:
     """Paired mode: weight of the L1 loss in Lab (/100) beside the RGB L1 loss."""
     ot_iterations: int = 40
     """Rotations of the optimal-transport initialisation (:func:`~lookgan.ops.transfer.ot_lut`)."""
+    prior_pairs: int = PriorSettings.pairs  # init: prior: bootstrap pairs of your photos (about 0.7 s each)
     pixels: int = 200_000
     """Pixels sampled from each image set for the colour-transfer fits."""
     match_content: bool = False
@@ -193,8 +196,10 @@ class _LUTMethod(Method):
             else:
                 px_c = sample_pixels(content, self.config.pixels, seed=seed)
                 px_s = sample_pixels(style, self.config.pixels, seed=seed + 1)
-            init = self.fit_lut(px_c, px_s).to(self.device)
-            self.buffers["init_lut"] = init
+            init = self.fit_lut(px_c, px_s)
+            if "pairs" not in data and wants_prior(self.config):
+                init, self.notes["colour_prior"] = gate_ot_fit(init, content, style, self.config.prior_pairs, seed)
+            self.buffers["init_lut"] = init = init.to(self.device)
             with torch.no_grad():
                 noise = getattr(self.config, "init_noise", 0.0)
                 gen = torch.Generator().manual_seed(seed)
@@ -272,7 +277,7 @@ class LUTGAN(_LUTMethod):
 
     def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         c = self.config
-        if c.init == "ot":
+        if c.init in ("ot", "prior"):
             return ot_lut(content, style, n=c.lut_size, iterations=c.ot_iterations)
         if c.init == "reinhard":
             return reinhard_lut(content, style, n=c.lut_size)
@@ -354,6 +359,8 @@ class TransferConfig:
     style set, sRGB otherwise: the best measured space for each, see :func:`~lookgan.ops.transfer.ot_lut`)."""
     match_content: bool = False
     """As :attr:`LUTConfig.match_content`."""
+    prior: bool = False  # ot only: gate the fit by the grade prior, as lut's init: prior (off: the baseline)
+    prior_pairs: int = PriorSettings.pairs
     n_samples: int = 4
 
     def __post_init__(self) -> None:

@@ -344,6 +344,7 @@ def fit_closed_form(method: Method, data: dict[str, Any], *, out: str | Path, tr
     out = Path(out)
     t0 = time.monotonic()
     method.prepare(data, fresh=True)
+    data_summary.update(method.notes)
     method.train_mode(False)
     grid = make_grid(method.sample().float(), nrow=method.sample_nrow)
     sample_path = out / "samples" / "fit.png"

@@ -183,8 +183,10 @@ def _train(method_cls: Any, method_config: Any, train_config: TrainConfig, world
                   if world.main else None)
         return distributed.broadcast(result, world)  # a closed-form fit is rank 0's job; the others wait for it
     method.prepare(data, fresh=start is None)
+    summary.update(method.notes)
     if start is not None:
         saved = start.meta.get("data", {})
+        summary.update({k: v for k, v in saved.items() if k == "colour_prior"})  # prepare ran only on a fresh start
         if saved.get("fingerprint") != summary["fingerprint"]:
             warnings.warn(f"the images in {style_dir} changed since the checkpoint ({saved.get('n_images')} -> "
                           f"{summary['n_images']} images); resuming, but the data order restarts", stacklevel=2)

@@ -1,0 +1,157 @@
+"""Is there a grade at all? The feed's difference from the user's photos, weighed against how much two sets of the
+user's *own* photos differ.
+
+Optimal transport between the feed and the user's photos measures ``y = grade + content difference``. The content
+part is learnt for this user, at ``train`` time: pairs of bootstrap samples of their ``--photos`` (as many as the
+feed and the photos hold, so the sampling noise matches), the second one under a random parametric grade, are
+measured the same way; their error ``y - grade`` along the grade basis gives the noise model (mean and
+covariance). The grade part is the shipped basis (:mod:`lookgan.prior.basis`) with its variances, scaled by an
+unknown strength ``s`` drawn from a grid (a scale mixture: heavy-tailed, so strong grades are not shrunk).
+
+The posterior over ``s`` says how likely it is that the feed holds no grade (``s`` at most :data:`NULL_SCALE`)
+rather than content the user's photos happen not to show. The look is then the OT fit blended towards the
+identity by that probability. Measured (docs/results/grade_prior.md): this leaves plain feeds almost alone and
+keeps OT's figures on real grades; the full posterior-mean estimate shrank real film grades too much (kept as a
+benchmark lever, ``shrink``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import time
+
+import torch
+
+from ..ops.lut3d import apply_lut, blend_lut
+from ..ops.transfer import ot_lut, sample_pixels
+from .basis import GradeBasis, load_basis
+from .grades import sample_grades
+
+#: Grade strengths the posterior weighs (1 = a typical synthetic grade); the first two count as "no grade".
+SCALES = (0.03, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0)
+NULL_SCALE = 0.1
+
+
+@dataclass(frozen=True)
+class PriorSettings:
+    """How the noise model is learnt at ``train`` time."""
+
+    pairs: int = 150
+    """Bootstrap pairs of the user's photos measured (each one OT fit on a 17³ lattice, about 0.7 s). Fewer
+    estimate the noise covariance badly and read plain feeds as graded (30 pairs: p(no grade) 0.19 on a plain
+    feed, 150: 0.80)."""
+    pixels: int = 40_000
+    """Pixels per set in each measurement."""
+    iterations: int = 40
+    """OT rotations per measurement (as the ``ot`` kind)."""
+    seed: int = 0
+
+
+@dataclass
+class NoiseModel:
+    """What two sets of this user's photos' own difference looks like along the grade basis."""
+
+    bias: torch.Tensor  # (K,)
+    covariance: torch.Tensor  # (K, K)
+
+
+@dataclass
+class GradeEvidence:
+    """The posterior over grade strength, and what it means for the look."""
+
+    p_no_grade: float
+    scale_weights: list[float]
+    strength: float
+    """The posterior mean strength (1 = a typical synthetic grade)."""
+    sigmas: float
+    """How far the feed is from the user's photos, in units of the two photo sets' own difference (about 1 when
+    the feed is just other photos)."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        return {"p_no_grade": round(self.p_no_grade, 3), "grade_strength": round(self.strength, 3),
+                "difference_in_noise_units": round(self.sigmas, 2), **self.extra}
+
+
+def measure(basis: GradeBasis, content: torch.Tensor, style: torch.Tensor, settings: PriorSettings) -> torch.Tensor:
+    """OT between two pixel sets (``(N, 3)``), on the basis' lattice, as a weighted residual vector."""
+    return basis.vector(ot_lut(content, style, n=basis.lattice, iterations=settings.iterations))
+
+
+def noise_residuals(basis: GradeBasis, photos: list[torch.Tensor], n_style: int, settings: PriorSettings,
+                    progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+    """``(pairs, D)`` measurement errors on bootstrap pairs of ``photos`` (uint8/float ``(3, H, W)``; ``n_style``
+    images on the graded side, as many as the feed holds), in the basis' weighted residual space."""
+    gen = torch.Generator().manual_seed(settings.seed)
+    errors = []
+    for k in range(settings.pairs):
+        a = [photos[i] for i in torch.randint(0, len(photos), (len(photos),), generator=gen).tolist()]
+        b = [photos[i] for i in torch.randint(0, len(photos), (n_style,), generator=gen).tolist()]
+        grade = sample_grades(1, basis.lattice, gen, None, identity=0.2, film_share=0.0)[0]
+        pa = sample_pixels(a, settings.pixels, seed=settings.seed + 2 * k)
+        pb = sample_pixels(b, settings.pixels, seed=settings.seed + 2 * k + 1)
+        pb = apply_lut(pb.T.reshape(3, 1, -1).float(), grade).reshape(3, -1).T.double().clamp(0, 1)
+        errors.append(measure(basis, pa, pb, settings) - basis.vector(grade))
+        if progress is not None:
+            progress(k + 1, settings.pairs)
+    return torch.stack(errors)
+
+
+def noise_model(basis: GradeBasis, residuals: torch.Tensor) -> NoiseModel:
+    """Mean and covariance of the residuals along the basis (covariance shrunk towards its diagonal: the basis
+    has about as many directions as there are pairs)."""
+    e = residuals @ basis.components.T
+    bias = e.mean(0)
+    cov = (e - bias).T @ (e - bias) / max(1, len(e) - 1)
+    cov = 0.7 * cov + 0.3 * torch.diag(torch.diag(cov))
+    return NoiseModel(bias, cov + 1e-9 * torch.eye(len(bias), dtype=cov.dtype))
+
+
+def posterior(basis: GradeBasis, noise: NoiseModel, y: torch.Tensor) -> tuple[GradeEvidence, torch.Tensor]:
+    """The evidence for a grade in the measurement ``y``, and the posterior-mean grade coefficients."""
+    c = basis.components @ y - noise.bias
+    logp, means = [], []
+    for s in SCALES:
+        prior = torch.diag(s * s * basis.variances)
+        chol = torch.linalg.cholesky(prior + noise.covariance)
+        sol = torch.cholesky_solve(c[:, None], chol)[:, 0]
+        logp.append(-0.5 * (c @ sol) - torch.log(torch.diag(chol)).sum())
+        means.append(prior @ sol)
+    p = torch.softmax(torch.stack(logp), 0)
+    nulls = sum(1 for s in SCALES if s <= NULL_SCALE)
+    chol_n = torch.linalg.cholesky(noise.covariance)
+    sigmas = float(torch.sqrt((c @ torch.cholesky_solve(c[:, None], chol_n)[:, 0]) / len(c)))
+    evidence = GradeEvidence(float(p[:nulls].sum()), [round(float(v), 4) for v in p],
+                             float(p @ torch.tensor(SCALES, dtype=p.dtype)), sigmas)
+    return evidence, (p[:, None] * torch.stack(means)).sum(0)
+
+
+def gated_lut(ot: torch.Tensor, evidence: GradeEvidence) -> torch.Tensor:
+    """The OT look blended towards the identity by the probability that the feed holds no grade."""
+    return blend_lut(ot, 1.0 - evidence.p_no_grade).clamp(0, 1)
+
+
+def weigh_feed(basis: GradeBasis, photos: list[torch.Tensor], style: list[torch.Tensor], settings: PriorSettings,
+               progress: Callable[[int, int], None] | None = None) -> tuple[GradeEvidence, torch.Tensor]:
+    """Learn the noise model on ``photos`` and weigh the feed ``style`` against it; returns the evidence and the
+    posterior-mean grade as a 33³ LUT."""
+    noise = noise_model(basis, noise_residuals(basis, photos, len(style), settings, progress))
+    y = measure(basis, sample_pixels(photos, settings.pixels, seed=settings.seed + 10_001),
+                sample_pixels(style, settings.pixels, seed=settings.seed + 10_002), settings)
+    evidence, coef = posterior(basis, noise, y)
+    return evidence, basis.lut(coef @ basis.components)
+
+
+def gate_ot_fit(ot: torch.Tensor, content: list[torch.Tensor], style: list[torch.Tensor], pairs: int,
+                seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
+    """A kind's OT fit blended towards the identity by the shipped prior's probability that ``style`` holds no
+    grade against ``content`` (the user's photos), and what the prior found, for look.json."""
+    t0 = time.monotonic()
+    evidence, _ = weigh_feed(load_basis(), content, style, PriorSettings(pairs=pairs, seed=seed))
+    return gated_lut(ot, evidence), {**evidence.summary(), "seconds": round(time.monotonic() - t0, 1)}
+
+
+def wants_prior(config: Any) -> bool:
+    """Whether a colour kind's config asks for the prior (``lut``: ``init: prior``; ``ot``: ``prior: true``)."""
+    return bool(getattr(config, "prior", False)) or getattr(config, "init", "") == "prior"
