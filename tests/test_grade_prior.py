@@ -142,3 +142,18 @@ def test_kinds_use_the_prior_record_it_and_resume(tmp_path):
     lookgan.train("lut", style, photos=user, out=tmp_path / "lut.look", steps=4, resume=True, config=cfg)
     meta = json.loads((tmp_path / "lut.look" / "look.json").read_text())
     assert meta["steps"] == 4 and meta["data"]["colour_prior"] == first
+
+
+def test_train_and_info_say_what_the_prior_found(tmp_path, capsys):
+    from tests.cli.test_cli import run
+
+    photos = _photos()
+    user = _write(tmp_path / "photos", photos[:10])
+    style = _write(tmp_path / "style", photos[10:20])  # no grade
+    cfg = tmp_path / "ot.yaml"
+    cfg.write_text("method:\n  prior: true\n  prior_pairs: 6\n  pixels: 4000\n")
+    code, out = run(capsys, "train", "ot", str(style), "--photos", str(user), "--out", str(tmp_path / "x.look"),
+                    "--config", str(cfg))
+    assert code == 0 and "feed:" in out and "p(no grade)" in out
+    code, out = run(capsys, "info", str(tmp_path / "x.look"))
+    assert code == 0 and "feed " in out and "your photos' own" in out

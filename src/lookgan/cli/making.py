@@ -11,7 +11,7 @@ import click
 from ..errors import InputError
 from ..kinds import kinds_help
 from ..registry import get_method
-from .common import PathArg, TqdmProgress, api, app
+from .common import PathArg, TqdmProgress, api, app, prior_verdict
 
 
 class _TrainCommand(click.Command):
@@ -106,6 +106,9 @@ def _report(result: Any, kind: str, style_dir: Path, out: Path, processes: int) 
     on = f" on {processes} processes" if processes > 1 else ""
     click.echo(f"{why[result.stopped]} at step {result.step} after {result.elapsed_s:.0f} s{on}")
     click.echo(f"look:        {result.look}")
+    note = api.info(result.look)["data"].get("colour_prior")
+    if note:
+        click.echo(f"feed:        {prior_verdict(note)}")
     if result.sample_path:
         click.echo(f"samples:     {result.sample_path}")
     if result.loss_plot:

@@ -9,7 +9,7 @@ import click
 
 from ..errors import InputError
 from ..video import X264_PRESETS
-from .common import PathArg, api, app, parse_settings
+from .common import PathArg, api, app, parse_settings, prior_verdict
 
 
 @app.command("apply")
@@ -240,6 +240,8 @@ def info_cmd(look: Path | None, as_json: bool, deps: bool) -> None:
         if d.get("photos"):
             p = d["photos"]
             click.echo(f"  photos      {p.get('n_images')} images from {p.get('folder')}")
+        if d.get("colour_prior"):
+            click.echo(f"  feed        {prior_verdict(d['colour_prior'])}")
     click.echo(f"  parameters  {data['parameters']:,}")
     click.echo(f"  config      {json.dumps(data['config'])}")
     if data["metrics"]:
