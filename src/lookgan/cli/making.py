@@ -1,6 +1,7 @@
 """``lookgan train``, ``generate``, ``demo`` and ``ui``: the commands that make looks and images."""
 from __future__ import annotations
 
+import json
 import signal
 import sys
 from pathlib import Path
@@ -100,13 +101,21 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
         sys.exit(128 + int(result.signal or signal.SIGINT))
 
 
+def _look_data(look: Path) -> dict[str, Any]:
+    """The ``data`` section of a look's look.json, or nothing when there is no (readable) look yet."""
+    try:
+        return json.loads((Path(look) / "look.json").read_text()).get("data", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
 def _report(result: Any, kind: str, style_dir: Path, out: Path, processes: int) -> None:
     """What a finished run prints (rank 0 only under torchrun)."""
     why = {"done": "finished", "minutes": "time budget reached", "signal": "interrupted", "abort": "stopped"}
     on = f" on {processes} processes" if processes > 1 else ""
     click.echo(f"{why[result.stopped]} at step {result.step} after {result.elapsed_s:.0f} s{on}")
     click.echo(f"look:        {result.look}")
-    note = api.info(result.look)["data"].get("colour_prior")
+    note = _look_data(result.look).get("colour_prior")
     if note:
         click.echo(f"feed:        {prior_verdict(note)}")
     if result.sample_path:
