@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+from safetensors.torch import load_file, save_file
 
 from _emit import emit
 
@@ -51,12 +52,12 @@ def fold_bases(names: list[str], luts: dict[str, torch.Tensor], cache: Path) -> 
     allowed = leave_group_out(names, FOLDS)
     bases = []
     for f in range(FOLDS):
-        path = cache / f"basis-fold{f}.pt"
+        path = cache / f"basis-fold{f}.safetensors"
         if not path.exists():
             films = torch.stack([resample_lut(luts[n], LATTICE) for n in allowed[names[f]]])
             b = build_basis(weights, films=films)
-            torch.save({"c": b.components, "v": b.variances, "w": b.weights}, path)
-        t = torch.load(path)
+            save_file({"c": b.components, "v": b.variances, "w": b.weights}, str(path))
+        t = load_file(str(path))
         bases.append(GradeBasis(t["c"], t["v"], t["w"]))
     return bases
 
