@@ -16,12 +16,12 @@ benchmark lever, ``shrink``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
-import time
-
 import torch
+from tqdm.auto import tqdm
 
 from ..ops.lut3d import apply_lut, blend_lut
 from ..ops.transfer import ot_lut, sample_pixels
@@ -67,11 +67,10 @@ class GradeEvidence:
     sigmas: float
     """How far the feed is from the user's photos, in units of the two photo sets' own difference (about 1 when
     the feed is just other photos)."""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {"p_no_grade": round(self.p_no_grade, 3), "grade_strength": round(self.strength, 3),
-                "difference_in_noise_units": round(self.sigmas, 2), **self.extra}
+                "difference_in_noise_units": round(self.sigmas, 2)}
 
 
 def measure(basis: GradeBasis, content: torch.Tensor, style: torch.Tensor, settings: PriorSettings) -> torch.Tensor:
@@ -148,7 +147,9 @@ def gate_ot_fit(ot: torch.Tensor, content: list[torch.Tensor], style: list[torch
     """A kind's OT fit blended towards the identity by the shipped prior's probability that ``style`` holds no
     grade against ``content`` (the user's photos), and what the prior found, for look.json."""
     t0 = time.monotonic()
-    evidence, _ = weigh_feed(load_basis(), content, style, PriorSettings(pairs=pairs, seed=seed))
+    with tqdm(total=pairs, desc="colour prior: how your photos differ", unit="pair", leave=False) as bar:
+        evidence, _ = weigh_feed(load_basis(), content, style, PriorSettings(pairs=pairs, seed=seed),
+                                 progress=lambda done, total: bar.update(done - bar.n))
     return gated_lut(ot, evidence), {**evidence.summary(), "seconds": round(time.monotonic() - t0, 1)}
 
 
