@@ -111,6 +111,8 @@ def main() -> None:
     ap.add_argument("--feed", type=int, nargs="+", default=[60, 20])
     ap.add_argument("--grades", nargs="+", default=["all"])
     ap.add_argument("--pairs", type=int, default=PriorSettings.pairs, help="bootstrap pairs of the noise model")
+    ap.add_argument("--pixels", type=int, default=PriorSettings.pixels, help="pixels per set in each measurement")
+    ap.add_argument("--iterations", type=int, default=PriorSettings.iterations, help="OT rotations per measurement")
     ap.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / "out" / "grade_prior")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
@@ -123,7 +125,7 @@ def main() -> None:
               for p in sorted((SHARED / "photos256").glob("*.jpg"))]
     t0 = time.monotonic()
     bases = fold_bases(names, luts, a.work)
-    settings = PriorSettings(pairs=a.pairs)
+    settings = PriorSettings(pairs=a.pairs, pixels=a.pixels, iterations=a.iterations)
     results = {f"split{s}-feed{f}": run_split(s, f, names, grades, luts, bases, photos, settings)
                for f in a.feed for s in a.splits}
     summary = {k: summarise(v) for k, v in results.items()}

@@ -157,3 +157,6 @@ def test_train_and_info_say_what_the_prior_found(tmp_path, capsys):
     assert code == 0 and "feed:" in out and "p(no grade)" in out
     code, out = run(capsys, "info", str(tmp_path / "x.look"))
     assert code == 0 and "feed " in out and "your photos' own" in out
+    code, out = run(capsys, "eval", str(tmp_path / "x.look"), "--photos", str(user), "--out", str(tmp_path / "r.html"),
+                    "--no-faces")
+    assert code == 0 and "The colour prior on the style set" in (tmp_path / "r.html").read_text()

@@ -12,7 +12,8 @@ import click
 from ..errors import InputError
 from ..kinds import kinds_help
 from ..registry import get_method
-from .common import PathArg, TqdmProgress, api, app, prior_verdict
+from ..prior import verdict
+from .common import PathArg, TqdmProgress, api, app
 
 
 class _TrainCommand(click.Command):
@@ -117,7 +118,7 @@ def _report(result: Any, kind: str, style_dir: Path, out: Path, processes: int) 
     click.echo(f"look:        {result.look}")
     note = _look_data(result.look).get("colour_prior")
     if note:
-        click.echo(f"feed:        {prior_verdict(note)}")
+        click.echo(f"feed:        {verdict(note)}")
     if result.sample_path:
         click.echo(f"samples:     {result.sample_path}")
     if result.loss_plot:

@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from ..errors import InputError
+from ..prior import verdict
 from ..video import X264_PRESETS
-from .common import PathArg, api, app, parse_settings, prior_verdict
+from .common import PathArg, api, app, parse_settings
 
 
 @app.command("apply")
@@ -241,7 +242,7 @@ def info_cmd(look: Path | None, as_json: bool, deps: bool) -> None:
             p = d["photos"]
             click.echo(f"  photos      {p.get('n_images')} images from {p.get('folder')}")
         if d.get("colour_prior"):
-            click.echo(f"  feed        {prior_verdict(d['colour_prior'])}")
+            click.echo(f"  feed        {verdict(d['colour_prior'])}")
     click.echo(f"  parameters  {data['parameters']:,}")
     click.echo(f"  config      {json.dumps(data['config'])}")
     if data["metrics"]:

@@ -19,6 +19,7 @@ from ..data.images import save_image
 from ..errors import InputError
 from ..exporting import look_lut
 from ..look import Look, look_settings
+from ..prior import verdict
 from ..viz import lut_preview, make_grid, plot_frame_stats, save_strip
 from .frame import Grain
 from .report import Section, write_report
@@ -131,6 +132,9 @@ def _training_section(look: Look, files: Path) -> Section:
     steps = look.meta.get("steps")
     text = [f"Trained {steps} steps." if steps else "This look was not trained step by step (imported or fitted "
             "in closed form), so there are no training curves."]
+    note = look.meta.get("data", {}).get("colour_prior")
+    if note:
+        text.append(f"The colour prior on the style set: it {verdict(note)}.")
     return Section("Training", text, figure_rows=[[(curves, "losses over training")]] if curves else [])
 
 

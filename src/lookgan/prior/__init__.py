@@ -5,3 +5,12 @@
 - :mod:`~lookgan.prior.posterior`: the evidence that a feed holds a grade at all, against the user's own photos'
   difference from one another, and the look blended accordingly.
 """
+
+
+def verdict(note: dict) -> str:
+    """The grade prior's finding (look.json ``data.colour_prior``) in words; torch-free, for the CLI and reports."""
+    p = note.get("p_no_grade", 0.0)
+    words = ("differs from your photos no more than they differ from one another: probably no grade (the look "
+             "changes little)" if p > 0.5 else "holds a grade" if p < 0.1 else "may hold a subtle grade")
+    return (f"{words}; p(no grade) {p:.2f}, strength {note.get('grade_strength', 0):.2f}, difference "
+            f"{note.get('difference_in_noise_units', 0):.2f}x your photos' own")
