@@ -93,7 +93,7 @@ class LUTConfig:
     """Paired mode: weight of the L1 loss in Lab (/100) beside the RGB L1 loss."""
     ot_iterations: int = 40
     """Rotations of the optimal-transport initialisation (:func:`~lookgan.ops.transfer.ot_lut`)."""
-    prior_pairs: int = PriorSettings.pairs  # init: prior: bootstrap pairs of your photos (about 0.7 s each)
+    prior_pairs: int = PriorSettings.pairs  # init: prior: bootstrap pairs of your photos (150: about 20 s)
     pixels: int = 200_000
     """Pixels sampled from each image set for the colour-transfer fits."""
     match_content: bool = False

@@ -38,13 +38,14 @@ class PriorSettings:
     """How the noise model is learnt at ``train`` time."""
 
     pairs: int = 150
-    """Bootstrap pairs of the user's photos measured (each one OT fit on a 17³ lattice, about 0.7 s). Fewer
-    estimate the noise covariance badly and read plain feeds as graded (30 pairs: p(no grade) 0.19 on a plain
-    feed, 150: 0.80)."""
-    pixels: int = 40_000
+    """Bootstrap pairs of the user's photos measured. Fewer estimate the noise covariance badly and read plain
+    feeds as graded (30 pairs: p(no grade) 0.19 on a plain feed, 150: 0.80)."""
+    pixels: int = 10_000
     """Pixels per set in each measurement."""
-    iterations: int = 40
-    """OT rotations per measurement (as the ``ot`` kind)."""
+    iterations: int = 20
+    """OT rotations per measurement. 10k pixels and 20 rotations take 0.13 s a pair (150 pairs: 20 s) and
+    measured as well as 40k and 40 (0.85 s a pair): 0.921x vs 0.914x OT over 40 grades, no grade 0.53 vs 0.59
+    (docs/results/grade_prior.md)."""
     seed: int = 0
 
 
