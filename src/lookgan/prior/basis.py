@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors.torch import load_file
 
 from ..errors import LookganError
 from ..io_utils import atomic_write_json, sha256_file, write_tensors
@@ -44,7 +45,7 @@ class GradeBasis:
         return (lut.double() - identity_lut(n, dtype=torch.float64)).reshape(3, -1).mul(self.weights).reshape(-1)
 
     def lut(self, vector: torch.Tensor, size: int = 33) -> torch.Tensor:
-        """The ``(3, size³)`` LUT of a weighted residual vector (clipped to [0, 1])."""
+        """The ``(3, size, size, size)`` LUT of a weighted residual vector (clipped to [0, 1])."""
         n = self.lattice
         res = (vector.double().reshape(3, -1) / self.weights).reshape(3, n, n, n)
         lut = (identity_lut(n, dtype=torch.float64) + res).float().clamp(0, 1)
@@ -87,8 +88,6 @@ def build_basis(weights: torch.Tensor, *, films: torch.Tensor | None, grades: in
 
 def load_basis(path: str | Path = SHIPPED) -> GradeBasis:
     """The shipped (or given) basis, after checking its SHA-256 against the JSON beside it."""
-    from safetensors.torch import load_file
-
     path = Path(path)
     meta_path = path.with_suffix(".json")
     try:
