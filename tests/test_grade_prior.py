@@ -14,6 +14,7 @@ from PIL import Image
 import lookgan
 from lookgan.errors import LookganError
 from lookgan.exporting.cube import read_hald
+from lookgan.look import load_look
 from lookgan.ops.color import delta_e2000_rgb
 from lookgan.ops.lut3d import apply_lut, identity_lut
 from lookgan.ops.transfer import ot_lut, sample_pixels
@@ -127,7 +128,27 @@ def _write(folder: Path, images: list[torch.Tensor], grade: torch.Tensor | None 
     return folder
 
 
-def test_kinds_use_the_prior_record_it_and_resume(tmp_path):
+@pytest.fixture
+def small_sets_allowed(monkeypatch):
+    """The prior on the few bundled photos (it stands aside below 60 photos / 20 style images by default)."""
+    from lookgan.prior import posterior as module
+
+    monkeypatch.setattr(module, "MIN_PHOTOS", 5)
+    monkeypatch.setattr(module, "MIN_FEED", 5)
+
+
+def test_below_the_measured_range_the_prior_stands_aside(tmp_path):
+    photos = _photos()
+    user = _write(tmp_path / "photos", photos[:8])
+    style = _write(tmp_path / "style", photos[8:16], read_hald(ASSETS / "grade.png"))
+    ot = lookgan.train("ot", style, photos=user, out=tmp_path / "ot.look", config={"method": {"prior": True}})
+    note = json.loads((ot.look / "look.json").read_text())["data"]["colour_prior"]
+    assert "at least 60" in note["skipped"] and "got 8 and 8" in note["skipped"]
+    plain = lookgan.train("ot", style, photos=user, out=tmp_path / "plain.look")
+    assert torch.equal(load_look(ot.look).tensors["luts"], load_look(plain.look).tensors["luts"])
+
+
+def test_kinds_use_the_prior_record_it_and_resume(tmp_path, small_sets_allowed):
     photos = _photos()
     user = _write(tmp_path / "photos", photos[:12])
     style = _write(tmp_path / "style", photos[12:24], read_hald(ASSETS / "grade.png"))
@@ -144,7 +165,7 @@ def test_kinds_use_the_prior_record_it_and_resume(tmp_path):
     assert meta["steps"] == 4 and meta["data"]["colour_prior"] == first
 
 
-def test_train_and_info_say_what_the_prior_found(tmp_path, capsys):
+def test_train_and_info_say_what_the_prior_found(tmp_path, capsys, small_sets_allowed):
     from tests.cli.test_cli import run
 
     photos = _photos()

@@ -54,9 +54,9 @@ class LUTConfig:
     """Channels of the predictor's first layer (doubling to 8x)."""
     mode: Literal["unpaired", "paired"] = "unpaired"
     """``unpaired``: style images vs your photos (GAN); ``paired``: before/after pairs (pixel loss)."""
-    init: Literal["ot", "prior", "reinhard", "identity"] = "ot"
-    """Where the LUTs start: the OT fit, that fit gated by the grade prior (``prior``: blended towards the identity
-    by the probability that the feed holds no grade, :mod:`lookgan.prior`), Reinhard's fit, or the identity."""
+    init: Literal["ot", "prior", "reinhard", "identity"] = "prior"
+    """Where the LUTs start: ``prior`` (OT gated by the grade prior, :mod:`lookgan.prior`: plain OT below 60 photos
+    or 20 style images), ``ot``, ``reinhard`` or ``identity``. Prior vs OT: 0.92x on 40 grades, 0.53 vs 4.0 if none."""
     init_noise: float = 0.002
     """Noise added to each basis LUT at the start, so they can specialise."""
     load_size: int = 256

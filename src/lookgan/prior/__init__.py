@@ -9,6 +9,8 @@
 
 def verdict(note: dict) -> str:
     """The grade prior's finding (look.json ``data.colour_prior``) in words; torch-free, for the CLI and reports."""
+    if "skipped" in note:
+        return f"was not weighed by the colour prior: it {note['skipped']}"
     p = note.get("p_no_grade", 0.0)
     words = ("differs from your photos no more than they differ from one another: probably no grade (the look "
              "changes little)" if p > 0.5 else "holds a grade" if p < 0.1 else "may hold a subtle grade")

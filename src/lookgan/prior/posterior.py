@@ -28,6 +28,11 @@ from ..ops.transfer import ot_lut, sample_pixels
 from .basis import GradeBasis, load_basis
 from .grades import sample_grades
 
+#: The range the prior was measured in (docs/results/grade_prior.md: 60 of the user's photos, 20 or 60 feed
+#: images). Below it the gate stands aside and the look is plain OT: a bootstrap of a handful of photos says
+#: little about how photo sets differ.
+MIN_PHOTOS, MIN_FEED = 60, 20
+
 #: Grade strengths the posterior weighs (1 = a typical synthetic grade); the first two count as "no grade".
 SCALES = (0.03, 0.1, 0.2, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0)
 NULL_SCALE = 0.1
@@ -147,6 +152,9 @@ def gate_ot_fit(ot: torch.Tensor, content: list[torch.Tensor], style: list[torch
                 seed: int) -> tuple[torch.Tensor, dict[str, Any]]:
     """A kind's OT fit blended towards the identity by the shipped prior's probability that ``style`` holds no
     grade against ``content`` (the user's photos), and what the prior found, for look.json."""
+    if len(content) < MIN_PHOTOS or len(style) < MIN_FEED:
+        return ot, {"skipped": f"needs at least {MIN_PHOTOS} of your photos and {MIN_FEED} style images (the range "
+                               f"it was measured in); got {len(content)} and {len(style)}: plain OT"}
     t0 = time.monotonic()
     with tqdm(total=pairs, desc="colour prior: how your photos differ", unit="pair", leave=False) as bar:
         evidence, _ = weigh_feed(load_basis(), content, style, PriorSettings(pairs=pairs, seed=seed),
