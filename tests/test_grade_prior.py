@@ -26,7 +26,7 @@ ASSETS = Path(lookgan.__file__).parent / "assets" / "colour_demo"
 
 
 def _photos() -> list[torch.Tensor]:
-    return [torch.from_numpy(np.asarray(Image.open(p).convert("RGB").resize((96, 72)))).permute(2, 0, 1).contiguous()
+    return [torch.from_numpy(np.array(Image.open(p).convert("RGB").resize((96, 72)))).permute(2, 0, 1).contiguous()
             for p in sorted((ASSETS / "photos").glob("*.jpg"))]
 
 
