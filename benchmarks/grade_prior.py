@@ -25,10 +25,10 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
+import colour_prior  # benchmarks/colour_prior.py: the colour benchmarks' one ΔE2000-through-a-LUT helper
 from _emit import emit
 
 from lookgan.exporting.cube import read_hald
-from lookgan.ops.color import delta_e2000_rgb
 from lookgan.ops.lut3d import apply_lut, identity_lut, resample_lut
 from lookgan.ops.transfer import ot_lut, sample_pixels
 from lookgan.prior.basis import LATTICE, GradeBasis, build_basis, leave_group_out, load_basis
@@ -38,12 +38,8 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FOLDS = 5
 
 
-def lut_pixels(lut: torch.Tensor, px: torch.Tensor) -> torch.Tensor:
-    return apply_lut(px.T.reshape(3, 1, -1).float(), lut.float()).reshape(3, -1).T.clamp(0, 1)
-
-
 def mean_de(lut: torch.Tensor, truth: torch.Tensor, held: torch.Tensor) -> float:
-    return round(float(delta_e2000_rgb(lut_pixels(lut, held).double(), lut_pixels(truth, held).double()).mean()), 3)
+    return round(colour_prior.mean_de(lut, truth, held), 3)
 
 
 def fold_bases(names: list[str], luts: dict[str, torch.Tensor], cache: Path) -> list[GradeBasis]:

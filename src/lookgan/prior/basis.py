@@ -26,6 +26,17 @@ LATTICE = 17
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "prior" / "grade_basis.safetensors"
 
 
+def lattice_of(weights: torch.Tensor) -> int:
+    """Points per axis of the lattice that ``(n³,)`` weights cover."""
+    return round(weights.numel() ** (1 / 3))
+
+
+def weighted_residual(lut: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """A ``(3, n, n, n)`` LUT on the weights' lattice as its weighted change from the identity, ``(3 * n³,)``."""
+    ident = identity_lut(lattice_of(weights), dtype=torch.float64)
+    return (lut.double() - ident).reshape(3, -1).mul(weights).reshape(-1)
+
+
 @dataclass
 class GradeBasis:
     """Principal directions of grades in the weighted residual space (see the module docstring)."""
@@ -36,13 +47,12 @@ class GradeBasis:
 
     @property
     def lattice(self) -> int:
-        return round(self.weights.numel() ** (1 / 3))
+        return lattice_of(self.weights)
 
     def vector(self, lut: torch.Tensor) -> torch.Tensor:
-        """A ``(3, m, m, m)`` LUT as its weighted change from the identity, ``(3 * n³,)`` float64."""
+        """A ``(3, m, m, m)`` LUT (resampled to the basis' lattice) as its weighted residual, float64."""
         n = self.lattice
-        lut = resample_lut(lut.float(), n) if lut.shape[-1] != n else lut
-        return (lut.double() - identity_lut(n, dtype=torch.float64)).reshape(3, -1).mul(self.weights).reshape(-1)
+        return weighted_residual(resample_lut(lut.float(), n) if lut.shape[-1] != n else lut, self.weights)
 
     def lut(self, vector: torch.Tensor, size: int = 33) -> torch.Tensor:
         """The ``(3, size, size, size)`` LUT of a weighted residual vector (clipped to [0, 1])."""
@@ -77,11 +87,8 @@ def colour_weights(pixels: torch.Tensor, n: int = LATTICE, floor: float = 0.2) -
 def build_basis(weights: torch.Tensor, *, films: torch.Tensor | None, grades: int = 3000, components: int = 64,
                 seed: int = 0) -> GradeBasis:
     """The top ``components`` directions of ``grades`` synthetic grades (``films``: the real LUTs to draw from)."""
-    n = round(weights.numel() ** (1 / 3))
     gen = torch.Generator().manual_seed(seed)
-    ident = identity_lut(n, dtype=torch.float64)
-    rows = torch.stack([(g.double() - ident).reshape(3, -1).mul(weights).reshape(-1)
-                        for g in sample_grades(grades, n, gen, films)])
+    rows = torch.stack([weighted_residual(g, weights) for g in sample_grades(grades, lattice_of(weights), gen, films)])
     _, s, v = torch.linalg.svd(rows, full_matrices=False)  # uncentred: the identity is the origin
     return GradeBasis(v[:components].contiguous(), (s[:components] ** 2 / len(rows)), weights.double())
 

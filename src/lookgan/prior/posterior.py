@@ -138,14 +138,12 @@ def gated_lut(ot: torch.Tensor, evidence: GradeEvidence) -> torch.Tensor:
 
 
 def weigh_feed(basis: GradeBasis, photos: list[torch.Tensor], style: list[torch.Tensor], settings: PriorSettings,
-               progress: Callable[[int, int], None] | None = None) -> tuple[GradeEvidence, torch.Tensor]:
-    """Learn the noise model on ``photos`` and weigh the feed ``style`` against it; returns the evidence and the
-    posterior-mean grade as a 33³ LUT."""
+               progress: Callable[[int, int], None] | None = None) -> GradeEvidence:
+    """Learn the noise model on ``photos`` and weigh the feed ``style`` against it."""
     noise = noise_model(basis, noise_residuals(basis, photos, len(style), settings, progress))
     y = measure(basis, sample_pixels(photos, settings.pixels, seed=settings.seed + 10_001),
                 sample_pixels(style, settings.pixels, seed=settings.seed + 10_002), settings)
-    evidence, coef = posterior(basis, noise, y)
-    return evidence, basis.lut(coef @ basis.components)
+    return posterior(basis, noise, y)[0]
 
 
 def gate_ot_fit(ot: torch.Tensor, content: list[torch.Tensor], style: list[torch.Tensor], pairs: int,
@@ -157,7 +155,7 @@ def gate_ot_fit(ot: torch.Tensor, content: list[torch.Tensor], style: list[torch
                                f"it was measured in); got {len(content)} and {len(style)}: plain OT"}
     t0 = time.monotonic()
     with tqdm(total=pairs, desc="colour prior: how your photos differ", unit="pair", leave=False) as bar:
-        evidence, _ = weigh_feed(load_basis(), content, style, PriorSettings(pairs=pairs, seed=seed),
+        evidence = weigh_feed(load_basis(), content, style, PriorSettings(pairs=pairs, seed=seed),
                                  progress=lambda done, total: bar.update(done - bar.n))
     return gated_lut(ot, evidence), {**evidence.summary(), "seconds": round(time.monotonic() - t0, 1)}
 
