@@ -122,22 +122,27 @@ BUSY_PRESET = {"overlay.opacity_in": 0.25, "overlay.opacity_out": 0.85, "overlay
                "grain.size": 0.004, "grain.mono": 0.6}
 
 
-def write_preset_look(folder: Path, values: dict[str, float], *, order: str = "overlay_first") -> Path:
-    """A ``preset`` look with a warm, contrasty 17³ LUT and the given settings, written without training."""
+def write_preset_look(folder: Path, values: dict[str, float], *, order: str = "overlay_first",
+                      rings: int = 0) -> Path:
+    """A ``preset`` look with a warm, contrasty 17³ LUT and the given settings, written without training;
+    ``rings``: with a radial colour layer, the same LUT darker and bluer ring by ring towards the corners."""
     import torch
 
     from lookgan.look import write_look
     from lookgan.methods.preset import PresetConfig
     from lookgan.models.preset import PresetNet
 
-    net = PresetNet(lut_size=17, order=order)  # type: ignore[arg-type]
+    net = PresetNet(lut_size=17, order=order, rings=rings)  # type: ignore[arg-type]
     with torch.no_grad():
         lut = net.lut.clone()
         lut[0] = lut[0].pow(0.85)
         lut[2] = lut[2].pow(1.2)
         net.lut.copy_(lut)
+        for k in range(rings):
+            tint = torch.tensor([1.0 - 0.2 * k, 1.0 - 0.15 * k, 1.0 - 0.05 * k]).view(3, 1, 1, 1)
+            net.ring_luts[k] = lut * tint
     net.set_values(values)
-    return write_look(folder, kind="preset", config=PresetConfig(lut_size=17),
+    return write_look(folder, kind="preset", config=PresetConfig(lut_size=17, rings=rings),
                       tensors={k: v.detach().clone() for k, v in net.state_dict().items()})
 
 

@@ -119,15 +119,22 @@ def test_grain_is_seeded_and_has_the_requested_statistics():
         assert fit.mono == pytest.approx(mono, abs=0.15)
 
 
-def test_every_trainable_parameter_gets_a_gradient():
-    net = PresetNet(lut_size=9)
+@pytest.mark.parametrize("rings", [0, 3])
+def test_every_trainable_parameter_gets_a_gradient(rings):
+    net = PresetNet(lut_size=9, rings=rings)
+    net.ring_luts.requires_grad_(True)  # fitted by optimal transport in training, but differentiable all the same
     net.set_values({"overlay.opacity_in": 0.3, "overlay.opacity_out": 0.5})
     photos, style = torch.rand(4, 3, 32, 32), torch.rand(4, 3, 32, 32) * 0.8
     x, y = frame_grid(32, 32)
     out = net(photos, x, y, aspect=torch.tensor([1.0, 1.5, 0.75, 1.0]).view(-1, 1, 1, 1))
     ring_loss(out, style, cell_ids(32, 2), 4, generator=torch.Generator().manual_seed(0)).backward()
     for name, p in net.named_parameters():
+        if (name == "lut" and rings) or (name == "ring_luts" and not rings):
+            assert p.grad is None  # with rings, the global LUT is only what exports get; without, no ring tables
+            continue
         assert p.grad is not None and float(p.grad.abs().sum()) > 0, name
+    if rings:  # every ring's table moves the result somewhere in the frame
+        assert all(float(g.abs().sum()) > 0 for g in net.ring_luts.grad)
 
 
 # --- the kind -------------------------------------------------------------------------------------------------

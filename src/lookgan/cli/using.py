@@ -120,7 +120,8 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
     if "resampled" in report:
         click.echo(f"note: the colour table was {report['resampled']}")
     if "not_in_lut" in report:
-        click.echo(f"note: {report['not_in_lut']} are not in a {fmt} file; --format ffmpeg or onnx carry them")
+        carriers = "--format onnx carries" if fmt == "ffmpeg" else "--format ffmpeg or onnx carry"
+        click.echo(f"note: {report['not_in_lut']} are not in a {fmt} file; {carriers} them")
     hints = {"cube": f"ffmpeg: -vf lut3d={path}", "hald": f"ffmpeg: -i IN -i {path} -lavfi haldclut OUT",
              "ffmpeg": f"with {report.get('lut')}; run: ffmpeg -i IN -filter_complex_script {path} OUT "
                        f"(ffmpeg 7.1+: -/filter_complex {path})",

@@ -44,8 +44,8 @@ def export_ffmpeg(look: Look, out: str | Path, *, options: ApplyOptions = ApplyO
     cube = write_cube(lut, out.with_suffix(".cube"), title=look.path.stem)
     lut3d = lut3d_filter(cube)
     if isinstance(runtime, FfmpegFilters):
-        graph = runtime.ffmpeg_filters(options, lut3d=lut3d)
-        report.pop("not_in_lut", None)  # ffmpeg gets all of it
+        report.pop("not_in_lut", None)  # ffmpeg gets all of it, unless the graph says otherwise
+        graph = runtime.ffmpeg_filters(options, lut3d=lut3d, report=report)
     else:
         graph = lut3d
     atomic_write_bytes(out, (graph + "\n").encode())

@@ -19,7 +19,11 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from ..models.preset import frame_grid, grain_field, luma, radial_distance
+from ..models.preset import (frame_grid, grain_field, luma, radial_distance, ring_distance, ring_edges, ring_weights,
+                             with_grain)
+from ..ops.lut3d import apply_lut
+from ..ops.transfer import ot_lut
+
 
 def cell_ids(size: int, grid: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """Cell index ``(size * size,)`` of every pixel of a square frame cut into ``grid`` x ``grid`` equal cells
@@ -32,9 +36,7 @@ def ring_ids(size: int, n_rings: int, device: torch.device | str = "cpu") -> tor
     """Ring index ``(size * size,)`` of every pixel of a square frame: distance from the centre in normalised
     coordinates (corners at 1), cut so that the rings hold equal areas."""
     x, y = frame_grid(size, size, device=device)
-    d = torch.sqrt((x**2 + y**2) / 2).flatten()
-    edges = torch.sqrt(torch.linspace(0, 1, n_rings + 1, device=device))[1:-1]
-    return torch.bucketize(d, edges)
+    return torch.bucketize(ring_distance(x, y).flatten(), ring_edges(n_rings).to(device)[1:-1])
 
 
 def sliced_w2(a: torch.Tensor, b: torch.Tensor, directions: torch.Tensor, *, n: int,
@@ -61,6 +63,40 @@ def ring_loss(output: torch.Tensor, style: torch.Tensor, rings: torch.Tensor, n_
         total = total + sliced_w2(out_px[:, sel].reshape(-1, 3), sty_px[:, sel].reshape(-1, 3), directions,
                                   n=n_points, generator=generator)
     return total
+
+
+def ring_pixels(frames: torch.Tensor, sel: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """Up to ``n`` pixels ``(N, 3)`` (float64) of squashed frames ``(B, 3, S, S)`` where the flat mask ``sel`` is."""
+    px = frames.permute(0, 2, 3, 1).reshape(frames.shape[0], -1, 3)[:, sel].reshape(-1, 3)
+    if px.shape[0] > n:
+        px = px[torch.randperm(px.shape[0], generator=generator)[:n]]
+    return px.double().cpu()
+
+
+def ring_ot_luts(photos: torch.Tensor, style: torch.Tensor, rings: int, *, n: int, pixels: int, iterations: int,
+                 seed: int = 0) -> torch.Tensor:
+    """One optimal-transport LUT per ring ``(rings, 3, n, n, n)``: the colours of ``photos`` in each of ``rings``
+    equal-area rings of squashed frames ``(B, 3, S, S)`` carried onto those of ``style`` in the same ring.
+
+    With the LUTs at the rings' middles and blended between them (:func:`~lookgan.models.preset.radial_colour`)
+    this is the radial colour layer; applied ring by ring with no blend it is the *ring baseline* of
+    benchmarks/preset_quality.py (the same fit)."""
+    size = photos.shape[-1]
+    ids = ring_ids(size, rings, photos.device)
+    gen = torch.Generator().manual_seed(seed)
+    return torch.stack([ot_lut(ring_pixels(photos, ids == k, pixels, gen), ring_pixels(style, ids == k, pixels, gen),
+                               n=n, iterations=iterations, seed=seed + k).to(photos.device) for k in range(rings)])
+
+
+def radial_effect(ring_luts: torch.Tensor, pixels: torch.Tensor, n: int = 8) -> torch.Tensor:
+    """Mean colour ``(n, 3)`` of the same ``pixels`` ``(N, 3)`` through the radial colour layer at ``n`` equal
+    distance bins from the centre (corners at 1): how the layer changes colour with position, free of content
+    (every bin sees the same pixels), which a grade on top of a vignette cannot hide."""
+    image = pixels.float().T.reshape(1, 3, -1, 1)
+    d = ((torch.arange(n, dtype=torch.float32) + 0.5) / n).to(ring_luts.device)
+    w = ring_weights(d.view(n, 1, 1, 1), ring_luts.shape[0])[:, :, 0, 0]  # (n, K)
+    per_ring = torch.stack([apply_lut(image.to(ring_luts), lut)[0, :, :, 0].mean(1) for lut in ring_luts])  # (K, 3)
+    return w @ per_ring
 
 
 def radial_profile(frames: torch.Tensor, aspects: torch.Tensor, n: int = 8) -> torch.Tensor:
@@ -206,3 +242,54 @@ def fit_grain(style: GrainStats, graded: GrainStats, *, sizes: tuple[float, ...]
     luma_var = mono + _COLOUR_LUMA_VAR * (1 - mono)
     amounts = tuple(float(math.sqrt(float(e) / (gain * luma_var))) for e in excess_fine)
     return GrainFit(amounts, size, mono)  # type: ignore[arg-type]
+
+
+#: Grain sizes tried around the closed-form estimate by :func:`calibrate_grain` (factors), and its rounds of
+#: amount correction.
+SIZE_STEPS, CALIBRATION_ROUNDS = (0.5, 0.6, 0.7, 0.85, 1.0, 1.2, 1.45), 2
+
+
+def simulate_grain(crops: list[tuple[torch.Tensor, tuple[int, int, int, int]]], fit: GrainFit,
+                   short_side: float) -> GrainStats:
+    """:func:`grain_stats` of ``crops`` (each with its place (top, left, H, W) in its frame) after adding our
+    grain as a look would: its size a fraction (``fit.size_px / short_side``) of each frame's own short side."""
+    amounts = torch.tensor(fit.amounts)
+    out = []
+    for i, (crop, (_, _, h, w)) in enumerate(crops):
+        ch, cw = crop.shape[-2:]
+        size = fit.size_px / short_side * min(h, w) / min(ch, cw)  # the frame's grain cell, in the crop's terms
+        noise = grain_field(ch, cw, size=size, mono=fit.mono, seed=1000 + i, device=crop.device)
+        out.append(with_grain(crop, noise, amounts.to(crop)))
+    return grain_stats(out)
+
+
+def _band_ratio(stats: GrainStats, base: GrainStats) -> float:
+    """Coarse over fine excess energy of ``stats`` over ``base``: the grain's size, whatever its amount."""
+    fine = (stats.fine - base.fine).clamp_min(0).sum()
+    return float((stats.coarse - base.coarse).clamp_min(0).sum() / fine.clamp_min(1e-12))
+
+
+def calibrate_grain(fit: GrainFit, style: GrainStats, crops: list[tuple[torch.Tensor, tuple[int, int, int, int]]],
+                    short_side: float) -> GrainFit:
+    """Correct the closed-form :func:`fit_grain` by simulation: add the fitted grain to the graded ``crops`` the
+    way the look will and measure it with the same statistics. The size is the candidate whose coarse/fine
+    excess ratio matches the style's; then the amounts are rescaled until the simulated excess over the crops
+    matches the style's, band by band.
+
+    Why: the closed form assumes the mean energy of an unbounded field, but the statistics are a low quantile of
+    8x8 block energies (below the mean, the more so the larger the grain), the grain is clipped at black and
+    white, and a look's grain size is a fraction of each frame's short side, so crops of frames of other sizes
+    see other cells (measured: docs/results/preset.md)."""
+    if max(fit.amounts) <= 0:
+        return fit
+    base = grain_stats([c for c, _ in crops])
+    target = _band_ratio(style, base)
+    sizes = [GrainFit(fit.amounts, fit.size_px * step, fit.mono) for step in SIZE_STEPS]
+    trial = min(sizes, key=lambda f: abs(math.log((_band_ratio(simulate_grain(crops, f, short_side), base) + 1e-9)
+                                                  / (target + 1e-9))))
+    want = (style.fine - base.fine).clamp_min(0)
+    for _ in range(CALIBRATION_ROUNDS):
+        excess = (simulate_grain(crops, trial, short_side).fine - base.fine).clamp_min(1e-9)
+        scale = (want / excess).clamp(0.25, 4.0).sqrt()
+        trial = GrainFit(tuple(float(a * k) for a, k in zip(trial.amounts, scale)), trial.size_px, trial.mono)
+    return trial

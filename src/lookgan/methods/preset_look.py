@@ -36,9 +36,9 @@ class _PresetGraph(torch.nn.Module):
         x, y = xs.view(1, 1, 1, -1).expand(1, 1, h, w), ys.view(1, 1, -1, 1).expand(1, 1, h, w)
         aspect = ones * w / h
         if self.overlay_first:
-            out = self.net.colour(self.net.overlay(image, x, y, aspect=aspect))
+            out = self.net.colour(self.net.overlay(image, x, y, aspect=aspect), x=x, y=y)
         else:
-            out = self.net.overlay(self.net.colour(image), x, y, aspect=aspect)
+            out = self.net.overlay(self.net.colour(image, x=x, y=y), x, y, aspect=aspect)
         if noise is None:
             return out
         return with_grain(out, noise, self.net.grain[:3])
@@ -61,12 +61,18 @@ class PresetRestyler:
         """Colour and overlay (grain needs a seed: see :meth:`grader`)."""
         return self.net(images)
 
+    def _tables(self, options: ApplyOptions) -> tuple[torch.Tensor, torch.Tensor]:
+        """The colour LUT and the ring LUTs (maybe none) with strength and keep-colour folded in."""
+        with torch.no_grad():
+            rings = self.net.ring_luts.clamp(0.0, 1.0)
+            return (finish_lut(self.net.lut.clamp(0.0, 1.0), options),
+                    torch.stack([finish_lut(r, options) for r in rings]) if len(rings) else rings)
+
     def grade_array(self, image: np.ndarray, options: ApplyOptions, *, seed: int,
-                    lut: torch.Tensor | None = None) -> np.ndarray:
-        """One photo ``(H, W, 3)`` (uint8 or float) at full resolution, in row bands; grain from ``seed``; ``lut``:
-        the colour LUT with the options folded in (made here when not given)."""
-        if lut is None:
-            lut = finish_lut(self.net.lut.clamp(0.0, 1.0), options)
+                    tables: tuple[torch.Tensor, torch.Tensor] | None = None) -> np.ndarray:
+        """One photo ``(H, W, 3)`` (uint8 or float) at full resolution, in row bands; grain from ``seed``;
+        ``tables``: the colour LUT and ring LUTs with the options folded in (made here when not given)."""
+        lut, ring_luts = self._tables(options) if tables is None else tables
         x = torch.from_numpy(as_float(image)).permute(2, 0, 1)[None]  # (1, 3, H, W)
         h, w = x.shape[-2:]
         out = torch.empty_like(x)
@@ -75,7 +81,7 @@ class PresetRestyler:
                 rows = x[..., top:top + _BAND_ROWS, :]
                 gx, gy = frame_grid(rows.shape[-2], w, box=(top, 0, h, w))
                 out[..., top:top + _BAND_ROWS, :] = self.net(rows, gx, gy, aspect=w / h, lut=lut,
-                                                             strength=options.strength)
+                                                             ring_luts=ring_luts, strength=options.strength)
             g = self.net.grain
             if options.strength and float(g[:3].max()) > 0:
                 noise = grain_field(h, w, size=float(g[3]), mono=float(g[4]), seed=seed)
@@ -84,7 +90,7 @@ class PresetRestyler:
 
     def grader(self, options: ApplyOptions, *, video: bool = False) -> Grader:
         frame = [0]
-        lut = finish_lut(self.net.lut.clamp(0.0, 1.0), options)  # once for every photo or frame
+        tables = self._tables(options)  # once for every photo or frame
 
         def grade(image: np.ndarray) -> np.ndarray:
             if video:  # grain changes every frame, as film does; the same video gives the same frames
@@ -92,20 +98,25 @@ class PresetRestyler:
                 seed = frame[0]
             else:  # seeded by the photo itself: a rerun writes the same file
                 seed = photo_seed(image)
-            return self.grade_array(image, options, seed=seed, lut=lut)
+            return self.grade_array(image, options, seed=seed, tables=tables)
 
         return grade
 
     def as_lut(self, options: ApplyOptions = ApplyOptions(), *, for_image: np.ndarray | None = None,
                exact: bool = False, report: dict[str, Any] | None = None) -> torch.Tensor:
-        """The colour part; the overlay and the grain are not in a LUT."""
+        """The colour part (with a radial colour layer: the same look fitted to the whole frame); the overlay, the
+        change of colour towards the corners and the grain are not in a LUT."""
         if exact:
             raise CapabilityError(f"{self.look.path} is a preset look: its vignette/gradient overlay and grain "
                                   "depend on the position in the frame, which a LUT cannot carry")
         if report is not None:
-            report["not_in_lut"] = "the radial overlay (vignette, gradient) and the film grain"
+            report["not_in_lut"] = self._not_in_lut()
         with torch.no_grad():
             return finish_lut(self.net.lut.clamp(0.0, 1.0), options)
+
+    def _not_in_lut(self) -> str:
+        radial = ", the change of colour from the centre to the corners" if self.net.rings else ""
+        return f"the radial overlay (vignette, gradient){radial} and the film grain"
 
     def module(self) -> torch.nn.Module:
         return _PresetGraph(self.net).eval()
@@ -137,11 +148,16 @@ class PresetRestyler:
         grain = (GrainLayer(amount=mid, size=v["grain.size"], mono=v["grain.mono"],
                             tonal_spread=(at(0.15) + at(0.85)) / 2 / mid) if mid > 1e-4 else None)
         notes = ("the overlay's colours and blend modes (a vignette carries only its lightness)",) if vignette else ()
+        if self.net.rings:
+            notes = (*notes, "the change of colour from the centre to the corners (one LUT for the whole frame)")
         return EditorLayers(vignette=vignette, grain=grain, not_mapped=notes)
 
-    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str) -> str:
+    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str, report: dict[str, Any] | None = None) -> str:
         """Colour, overlay and grain as one ffmpeg graph (:mod:`.preset_ffmpeg`); the grain seeded by the look's
-        name, so re-running the script gives the same file (and a video new grain every frame)."""
+        name, so re-running the script gives the same file (and a video new grain every frame). The radial
+        colour layer is not in it: ffmpeg gets the global LUT (``report`` says so)."""
+        if report is not None and self.net.rings:
+            report["not_in_lut"] = "the change of colour from the centre to the corners"
         return filter_graph(self.net.values(), overlay_first=self.net.order == "overlay_first",
                             strength=options.strength, lut3d=lut3d, seed=zlib.crc32(self.look.path.stem.encode()))
 
@@ -156,8 +172,7 @@ class PresetRestyler:
         if unknown:
             raise CapabilityError(f"unknown setting(s) {', '.join(unknown)}; a preset look has: "
                                   f"{', '.join(PresetNet.RANGES)}")
-        net = PresetNet(lut_size=self.net.lut.shape[-1])
-        net.load_state_dict(self.net.state_dict())
+        net = PresetNet.from_tensors(self.net.state_dict())
         net.set_values(values)
         tensors = {k: v.detach().clone() for k, v in net.state_dict().items()}
         return Look(path=self.look.path, kind=self.look.kind, config=self.look.config, meta=dict(self.look.meta),

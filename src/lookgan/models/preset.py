@@ -4,7 +4,11 @@ handful of bounded, named parameters (what the sliders show).
 Everything is defined in normalised frame coordinates (``x``, ``y`` in [-1, 1] from edge to edge, whatever the
 size or aspect) and grain in fractions of the short side, so a 4K export looks like the 256-px preview.
 
-* **colour** — one 3D LUT (``lut``), applied per pixel;
+* **colour** — one 3D LUT (``lut``), applied per pixel; or, when the look has a *radial colour* layer, one LUT
+  per ring of distance from the frame centre (``ring_luts``, ``(K, 3, n, n, n)``), blended linearly between
+  the rings' middles (:func:`ring_weights`), so the colour may change from the centre to the corners (tinted
+  gradients, radial masks with their own colour, position-dependent split toning) without a step anywhere.
+  ``lut`` is then the same look fitted globally: what a .cube or an editor gets;
 * **overlay** — a radial gradient from ``colour_in`` at ``radius`` to ``colour_out`` at ``radius + width``
   (linear in between, as CSS radial gradients and Instagram-style filters), centred at ``centre``, a circle in
   pixels (``roundness`` 0, normalised by the half-diagonal so the corners sit at 1) or an ellipse that follows
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -96,6 +101,54 @@ def grain_field(height: int, width: int, *, size: float, mono: float, seed: int,
     return (math.sqrt(m) * noise[:, :1] + math.sqrt(1 - m) * noise[:, 1:]).to(device)
 
 
+# --- radial colour --------------------------------------------------------------------------------------------
+def ring_distance(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Distance from the frame centre for the radial colour layer: an ellipse that follows the frame, corners at 1
+    (on a frame squashed to a square it is a circle, so the rings are the same at every aspect)."""
+    return torch.sqrt((x * x + y * y) / 2 + 1e-12)
+
+
+@lru_cache(maxsize=16)
+def _ring_quantiles(quantiles: tuple[float, ...]) -> torch.Tensor:
+    x, y = frame_grid(512, 512)
+    return torch.quantile(ring_distance(x, y).flatten(), torch.tensor(quantiles)).contiguous()
+
+
+def ring_edges(rings: int) -> torch.Tensor:
+    """Edges ``(rings + 1,)`` of ``rings`` rings of equal area of the frame (the outer ones are cut by its
+    sides, so they are not the circles' equal-area radii), 0 first and 1 (the corners) last."""
+    edges = _ring_quantiles(tuple(k / rings for k in range(rings + 1))).clone()
+    edges[0], edges[-1] = 0.0, 1.0
+    return edges
+
+
+def ring_knots(rings: int) -> torch.Tensor:
+    """Where each ring's LUT holds exactly: the middle (by area) of each of ``rings`` equal-area rings."""
+    return _ring_quantiles(tuple((k + 0.5) / rings for k in range(rings))).clone()
+
+
+def ring_weights(d: torch.Tensor, rings: int) -> torch.Tensor:
+    """Blend weights ``(..., rings, H, W)`` of the ring LUTs at distances ``d`` ``(..., 1, H, W)``: linear between
+    neighbouring knots, constant inside the first and beyond the last; they sum to 1. Written with clamps only,
+    so the ONNX graph traces it at any size."""
+    knots = ring_knots(rings).to(d)
+    t = torch.zeros_like(d)  # the continuous ring index in [0, rings - 1]
+    for k in range(rings - 1):
+        t = t + ((d - knots[k]) / (knots[k + 1] - knots[k])).clamp(0.0, 1.0)
+    index = torch.arange(rings, dtype=d.dtype, device=d.device).view(*([1] * (d.dim() - 3)), rings, 1, 1)
+    return (1.0 - (t - index).abs()).clamp_min(0.0)
+
+
+def radial_colour(images: torch.Tensor, ring_luts: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The ring LUTs ``(K, 3, n, n, n)`` on ``images`` ``(B, 3, H, W)`` at coordinates ``x``, ``y``, blended by
+    :func:`ring_weights` (differentiable in the images and the tables)."""
+    w = ring_weights(ring_distance(x, y), ring_luts.shape[0])  # (1, K, H, W)
+    out = torch.zeros_like(images)
+    for k in range(ring_luts.shape[0]):
+        out = out + w[:, k:k + 1] * apply_lut(images, ring_luts[k])
+    return out
+
+
 def photo_seed(image: np.ndarray) -> int:
     """The grain seed of a photo ``(H, W, 3)``: from a 64x64 sample of its own pixels, so a rerun (in lookgan or
     in an ONNX app that follows this rule) writes the same file and different photos get different grain."""
@@ -143,11 +196,13 @@ class PresetNet(nn.Module):
         "grain.size": (0.0005, 0.02), "grain.mono": (0.0, 1.0),
     }
 
-    def __init__(self, *, lut_size: int = 33, order: Order = "overlay_first") -> None:
+    def __init__(self, *, lut_size: int = 33, order: Order = "overlay_first", rings: int = 0) -> None:
         super().__init__()
         # the order is state (saved with the look, chosen by fit), so it is a buffer: 0 overlay first, 1 colour first
         self.register_buffer("order_code", torch.tensor(float(ORDERS.index(order))))  # float: looks hold floats
         self.lut = nn.Parameter(identity_lut(lut_size))  # (3, n, n, n)
+        # (K, 3, n, n, n): the radial colour layer, or K = 0 for none (looks from before it load so too)
+        self.ring_luts = nn.Parameter(identity_lut(lut_size).repeat(rings, 1, 1, 1, 1), requires_grad=False)
         self.centre = nn.Parameter(torch.zeros(2))
         self.roundness = nn.Parameter(torch.zeros(1))
         self.radius = nn.Parameter(torch.tensor([_logit(0.3 / 1.5)]))
@@ -157,6 +212,16 @@ class PresetNet(nn.Module):
         self.opacity = nn.Parameter(torch.full((2,), -6.0))  # in, out: the overlay starts (almost) invisible
         self.mode_logits = nn.Parameter(torch.zeros(len(BLEND_MODES)))
         self.register_buffer("grain", torch.tensor([0.0, 0.0, 0.0, 0.002, 1.0]))  # shadows, mid, high, size, mono
+
+    @classmethod
+    def from_tensors(cls, tensors: dict[str, torch.Tensor]) -> "PresetNet":
+        """A network holding a saved look's tensors (looks from before the radial colour layer have none)."""
+        tensors = dict(tensors)
+        lut = tensors["lut"]
+        tensors.setdefault("ring_luts", lut.new_zeros((0, *lut.shape)))
+        net = cls(lut_size=lut.shape[-1], rings=tensors["ring_luts"].shape[0])
+        net.load_state_dict(tensors, strict=True)
+        return net
 
     @property
     def order(self) -> Order:
@@ -228,7 +293,18 @@ class PresetNet(nn.Module):
         blended = sum(w * blend_mode(images, source, m) for w, m in zip(o["modes"], BLEND_MODES))
         return (images + alpha * (blended - images)).clamp(0.0, 1.0)
 
-    def colour(self, images: torch.Tensor, lut: torch.Tensor | None = None) -> torch.Tensor:
+    @property
+    def rings(self) -> int:
+        """Rings of the radial colour layer (0: one LUT for the whole frame)."""
+        return self.ring_luts.shape[0]
+
+    def colour(self, images: torch.Tensor, lut: torch.Tensor | None = None, *, x: torch.Tensor | None = None,
+               y: torch.Tensor | None = None, ring_luts: torch.Tensor | None = None) -> torch.Tensor:
+        """The colour layer: the ring LUTs at coordinates ``x``, ``y`` when the look has them (``ring_luts``
+        replaces them, e.g. with strength folded in), else ``lut`` (default: the learnt one)."""
+        rings = self.ring_luts if ring_luts is None else ring_luts
+        if rings.shape[0] and x is not None and y is not None:
+            return radial_colour(images, rings, x, y).clamp(0.0, 1.0)
         return apply_lut(images, self.lut if lut is None else lut).clamp(0.0, 1.0)
 
     def add_grain(self, images: torch.Tensor, *, seed: int, strength: float = 1.0) -> torch.Tensor:
@@ -241,17 +317,21 @@ class PresetNet(nn.Module):
         return with_grain(images, noise, g[:3], strength)
 
     def forward(self, images: torch.Tensor, x: torch.Tensor | None = None, y: torch.Tensor | None = None, *,
-                aspect: float | torch.Tensor | None = None, lut: torch.Tensor | None = None, grain_seed: int | None = None,
+                aspect: float | torch.Tensor | None = None, lut: torch.Tensor | None = None,
+                ring_luts: torch.Tensor | None = None, grain_seed: int | None = None,
                 strength: float = 1.0) -> torch.Tensor:
         """The look on ``images`` ``(B, 3, H, W)`` in [0, 1]. ``x``, ``y`` (default: the whole frame) and ``aspect``
-        (width / height of the frame; default: of ``images``) place the overlay; ``lut`` replaces the learnt
-        LUT (strength and keep-colour folded in); grain only with a ``grain_seed``."""
+        (width / height of the frame; default: of ``images``) place the overlay and the radial colour; ``lut`` and
+        ``ring_luts`` replace the learnt tables (strength and keep-colour folded in); grain only with a
+        ``grain_seed``."""
         h, w = images.shape[-2:]
         if x is None or y is None:
             x, y = frame_grid(h, w, device=images.device)
         aspect = w / h if aspect is None else aspect
         if self.order == "overlay_first":
-            out = self.colour(self.overlay(images, x, y, aspect=aspect, strength=strength), lut)
+            out = self.colour(self.overlay(images, x, y, aspect=aspect, strength=strength), lut, x=x, y=y,
+                              ring_luts=ring_luts)
         else:
-            out = self.overlay(self.colour(images, lut), x, y, aspect=aspect, strength=strength)
+            out = self.overlay(self.colour(images, lut, x=x, y=y, ring_luts=ring_luts), x, y, aspect=aspect,
+                               strength=strength)
         return out if grain_seed is None else self.add_grain(out, seed=grain_seed, strength=strength)
