@@ -136,3 +136,25 @@ def test_grain_calibration_recovers_a_known_grain_at_two_frame_sizes():
     assert abs(energy(calibrated) / want - 1) <= abs(energy(closed) / want - 1) + 0.02
     assert np.mean(calibrated.amounts) == pytest.approx(np.mean(truth.amounts), rel=0.25)
     assert calibrated.size_px == pytest.approx(truth.size_px, rel=0.25)
+
+
+def test_the_prior_gates_every_lut_of_the_preset(tmp_path, monkeypatch):
+    """With the prior certain that the feed holds no grade, the global and ring LUTs stay the identity (the
+    vignette and grain are still learnt), and look.json records the finding."""
+    import json
+
+    from lookgan.methods import preset as module
+    from tests.methods.test_preset import TINY, _vignette_case
+
+    def certain(ot, content, style, pairs, seed):
+        return ot, {"p_no_grade": 1.0, "grade_strength": 0.0, "difference_in_noise_units": 0.5}
+
+    monkeypatch.setattr(module, "gate_ot_fit", certain)
+    case = _vignette_case(tmp_path / "case", n=6)
+    result = lookgan.train("preset", case / "style", photos=case / "content", out=tmp_path / "g.look", steps=2,
+                           method_options=TINY)
+    look = lookgan.load_look(result.look)
+    ident = identity_lut(9)
+    assert torch.allclose(look.tensors["lut"], ident, atol=1e-5)
+    assert torch.allclose(look.tensors["ring_luts"], ident.expand(4, -1, -1, -1, -1), atol=1e-5)
+    assert json.loads((result.look / "look.json").read_text())["data"]["colour_prior"]["p_no_grade"] == 1.0

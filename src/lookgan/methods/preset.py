@@ -37,8 +37,9 @@ from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..losses.regularizers import lut_monotonicity, lut_smoothness
 from ..models.lut import ConvEncoder, thumbnail
 from ..models.preset import ORDERS, PresetNet, frame_grid
-from ..ops.lut3d import identity_lut
+from ..ops.lut3d import blend_lut, identity_lut
 from ..ops.transfer import ot_lut, sample_pixels
+from ..prior.posterior import PriorSettings, gate_ot_fit
 from .base import DataSpec, Method
 from .lut import nearest_style
 from .preset_look import PresetRestyler
@@ -58,6 +59,13 @@ class PresetConfig:
     the global LUT, and the export report says what that costs."""
     ring_pixels: int = 60_000
     """Pixels of each set drawn per ring for its optimal-transport fit."""
+    prior: bool = True
+    """Gate the colour by the grade prior (:mod:`lookgan.prior`, as the ``lut`` kind's ``init: prior``): every
+    LUT the fit makes is blended towards the identity by the probability that the style set holds no colour
+    grade at all, given how two sets of your own photos differ. It stands aside below 60 photos / 20 style
+    images and costs about 20 s; on the filters and grades of the benchmarks that probability is about 0, so it
+    changes nothing there — it keeps a preset learnt from an ungraded feed from inventing a grade."""
+    prior_pairs: int = PriorSettings.pairs
     order: Literal["auto", "overlay_first", "colour_first"] = "overlay_first"
     """Overlay before the colour grade (Instagram-style filters: gradient, then contrast) or after it (a grade,
     then a vignette); ``auto`` fits both for ``auto_steps`` and keeps the lower colour loss. Measured on our six
@@ -183,7 +191,8 @@ class Preset(Method):
         self.buffers = {"init_lut": identity_lut(c.lut_size).to(self.device),
                         "sample_content": torch.zeros(n, 3, 128, 128, device=self.device),
                         "sample_aspect": torch.ones(n, device=self.device),
-                        "sample_style": torch.zeros(n, 3, 128, 128, device=self.device)}
+                        "sample_style": torch.zeros(n, 3, 128, 128, device=self.device),
+                        "no_grade": torch.zeros((), device=self.device)}  # the prior's p(no grade)
         self._style = self._photos = torch.zeros(0)
         self._style_aspect = self._photo_aspect = torch.zeros(0)
         self._style_grain: GrainStats | None = None
@@ -217,6 +226,10 @@ class Preset(Method):
             init = ot_lut(sample_pixels(photos.images, c.pixels, seed=seed),
                           sample_pixels(style.images, c.pixels, seed=seed + 1), n=c.lut_size,
                           iterations=c.ot_iterations)
+            if c.prior:
+                _, self.notes["colour_prior"] = gate_ot_fit(init, photos.images, style.images, c.prior_pairs, seed)
+                self.buffers["no_grade"].fill_(float(self.notes["colour_prior"].get("p_no_grade", 0.0)))
+                init = self._gated(init)
             with torch.no_grad():
                 self.net.lut.copy_(init.to(self.device))
                 if c.rings:
@@ -239,16 +252,21 @@ class Preset(Method):
         """The LUT as optimal transport from the overlaid photos to the style set (overlay first)."""
         x, y = self._grid
         overlaid = self.net.overlay(self._photos, x, y, aspect=self._photo_aspect.view(-1, 1, 1, 1))
-        self.net.lut.copy_(ot_lut(sample_pixels(list(overlaid), self.config.pixels, seed=7),
-                                  sample_pixels(list(self._style), self.config.pixels, seed=8),
-                                  n=self.config.lut_size, iterations=self.config.ot_iterations).to(self.device))
+        self.net.lut.copy_(self._gated(ot_lut(sample_pixels(list(overlaid), self.config.pixels, seed=7),
+                                              sample_pixels(list(self._style), self.config.pixels, seed=8),
+                                              n=self.config.lut_size, iterations=self.config.ot_iterations)))
         if self.net.rings:
             self.net.ring_luts.copy_(self._ring_fit(overlaid))
 
     def _ring_fit(self, photos: torch.Tensor) -> torch.Tensor:
         c = self.config
-        return ring_ot_luts(photos, self._style, c.rings, n=c.lut_size, pixels=c.ring_pixels,
-                            iterations=c.ot_iterations)
+        return self._gated(ring_ot_luts(photos, self._style, c.rings, n=c.lut_size, pixels=c.ring_pixels,
+                                        iterations=c.ot_iterations))
+
+    def _gated(self, luts: torch.Tensor) -> torch.Tensor:
+        """LUT(s) blended towards the identity by the prior's p(no grade) (0 without the prior)."""
+        p = float(self.buffers["no_grade"])
+        return (luts if p == 0 else blend_lut(luts.cpu(), 1.0 - p).clamp(0, 1)).to(self.device)
 
     @torch.no_grad()
     def init_overlay(self) -> None:
