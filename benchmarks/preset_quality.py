@@ -43,7 +43,9 @@ from lookgan.models.preset import frame_grid, radial_colour, ring_distance, ring
 from lookgan.ops.color import delta_e2000_rgb  # noqa: E402
 from lookgan.ops.lut3d import apply_lut  # noqa: E402
 
-VARIANTS = {"preset": {}, "rings0": {"rings": 0}, "rings8": {"rings": 8}, "no-critic": {"critic": 0.0},
+VARIANTS = {"preset": {}, "before": {"rings": 0, "critic": 0.05, "grain_calibrate": False, "prior": False},
+            "rings0": {"rings": 0}, "rings8": {"rings": 8}, "critic": {"critic": 0.05}, "no-critic": {"critic": 0.0},
+            "no-calibration": {"grain_calibrate": False},
             "frozen-lut": {"lr_lut": 1e-8}, "anchor": {"anchor": 100.0}, "overlay-first": {"order": "overlay_first"},
             "colour-first": {"order": "colour_first"}}
 #: Rings of the ring baseline and the squashed frame size it fits on (the preset's defaults: the same fit).
@@ -178,7 +180,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", type=Path, required=True)
     ap.add_argument("--only", nargs="*")
-    ap.add_argument("--variants", nargs="*", default=["preset", "rings0"])
+    ap.add_argument("--variants", nargs="*", default=["preset", "before"])
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=0)

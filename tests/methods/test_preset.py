@@ -193,7 +193,7 @@ def test_a_short_unpaired_fit_finds_the_vignette_and_the_grain(case, tmp_path):
 
 
 def test_resume_continues_bit_exactly(case, tmp_path):
-    opts = {**TINY, "order": "overlay_first"}
+    opts = {**TINY, "order": "overlay_first", "critic": 0.05}  # the critic (off by default) resumes too
     args = dict(photos=case / "content", method_options=opts, seed=3)
     lookgan.train("preset", case / "style", out=tmp_path / "a.look", steps=4, **args)
     lookgan.train("preset", case / "style", out=tmp_path / "b.look", steps=2, **args)

@@ -106,9 +106,12 @@ def test_exports_say_the_radial_colour_is_left_out(tmp_path):
         lookgan.export(look, format=fmt, out=tmp_path / out, report=report)
         assert "from the centre to the corners" in report["not_in_lut"], fmt
     report = {}
-    lookgan.export(write_preset_look(tmp_path / "p.look", BUSY_PRESET), format="ffmpeg", out=tmp_path / "p.ffmpeg",
-                   report=report)
+    plain = write_preset_look(tmp_path / "p.look", BUSY_PRESET)
+    lookgan.export(plain, format="ffmpeg", out=tmp_path / "p.ffmpeg", report=report)
     assert "not_in_lut" not in report  # without rings ffmpeg carries the whole look
+    # the editors' vignette carries the rings' darkening too (they darken the corners beyond the overlay)
+    with_rings, without = (as_restyler(p).editor_layers().vignette.amount for p in (look, plain))
+    assert with_rings < without - 0.1
 
 
 def test_grain_calibration_recovers_a_known_grain_at_two_frame_sizes():

@@ -12,8 +12,8 @@ How it learns, in order:
 3. every step fits colour and overlay to the style set's colours *ring by ring* around the frame centre
    (:func:`lookgan.methods.preset_fit.ring_loss`), with the LUT's smoothness and monotonicity regularisers,
    on whole frames squashed to a square (normalised coordinates stay exact; no crops, no flips);
-4. an adversarial term (``critic``) from a critic that sees whole downscaled frames *with their pixel
-   coordinates*, so it can see the corners (measured better than without it);
+4. optionally (``critic``; off by default since the ring LUTs, measured worse with them) an adversarial term
+   from a critic that sees whole downscaled frames *with their pixel coordinates*, so it can see the corners;
 5. the grain is fitted by moment matching on crops at the images' own resolution (fine/coarse high-pass
    energy per luminance band, colour share from R - G), every ``grain_every`` steps.
 
@@ -94,10 +94,12 @@ class PresetConfig:
     monotonicity: float = 10.0
     anchor: float = 0.0
     """Weight of the squared difference between the LUT and its optimal-transport start."""
-    critic: float = 0.05
+    critic: float = 0.0
     """Weight of the adversarial term (a critic on whole downscaled frames with their pixel coordinates); 0: the
-    non-adversarial fit alone. Measured (docs/results/preset.md): with the critic ΔE2000 0.90-0.92x and the
-    centre-to-corner profile error 0.88-0.92x of the fit without it, on toaster and mayfair."""
+    non-adversarial fit alone. Before the radial colour layer it helped (ΔE2000 0.90-0.92x on toaster and
+    mayfair, weight 0.05); with the ring LUTs it hurt on all three cases measured (earlybird 7.16 vs 6.92,
+    hudson 7.72 vs 7.41, TealOrange + vignette + grain 8.14 vs 7.73 on 4x-smaller images; 200 steps;
+    docs/results/preset.md), so it is off by default."""
     lr_d: float = 1e-4
     disc_width: int = 32
     gan_loss: GanLoss = "lsgan"

@@ -129,12 +129,16 @@ class PresetRestyler:
 
     @torch.no_grad()
     def editor_layers(self, options: ApplyOptions = ApplyOptions()) -> EditorLayers:
-        """The overlay as a vignette (its effect on a mid-grey frame, corner vs centre) and the grain, for
-        editor presets; the overlay's colours and blend modes have no editor slider."""
+        """The overlay as a vignette (its effect on a mid-grey frame, corner vs centre; with a radial colour
+        layer, the whole look's, since the rings carry part of the fall-off) and the grain, for editor presets;
+        the overlay's colours and blend modes and the rings' colour have no editor slider."""
         v, s = self.net.values(), options.strength
         grey = torch.full((1, 3, 33, 33), 0.5)
         x, y = frame_grid(33, 33)
-        lit = self.net.overlay(grey, x, y, aspect=1.0, strength=s)[0].mean(0)  # (33, 33)
+        if self.net.rings:
+            lit = self.net(grey, x, y, aspect=1.0, ring_luts=self._tables(options)[1], strength=s)[0].mean(0)
+        else:
+            lit = self.net.overlay(grey, x, y, aspect=1.0, strength=s)[0].mean(0)  # (33, 33)
         amount = float(lit[0, 0] / lit[16, 16].clamp_min(1e-6) - 1.0)
         vignette = None
         if abs(amount) > 0.01:
