@@ -144,7 +144,7 @@ def run_case(case: Path, *, steps: int, minutes: float, variants: list[str], see
             tmp = str(keep / case.name)
             Path(tmp).mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
-        lookgan.train("ot", case / "style", photos=case / "content", out=Path(tmp) / "ot.look")
+        lookgan.train("ot", case / "style", photos=case / "content", out=Path(tmp) / "ot.look", overwrite=True)
         ot_s = time.monotonic() - t0
         result["ot"] = {**score(as_restyler(Path(tmp) / "ot.look").grader(ApplyOptions()), case, grain),
                         "train_s": round(ot_s, 1)}
@@ -157,7 +157,7 @@ def run_case(case: Path, *, steps: int, minutes: float, variants: list[str], see
         for name in variants:
             t0 = time.monotonic()
             r = lookgan.train("preset", case / "style", photos=case / "content", out=Path(tmp) / f"{name}.look",
-                              steps=steps, minutes=minutes, seed=seed, method_options=VARIANTS[name])
+                              overwrite=True, steps=steps, minutes=minutes, seed=seed, method_options=VARIANTS[name])
             look = lookgan.load_look(Path(tmp) / f"{name}.look")
             result[name] = {**score(as_restyler(look).grader(ApplyOptions()), case, grain),
                             "train_s": round(time.monotonic() - t0, 1), "steps": r.step,

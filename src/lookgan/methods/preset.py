@@ -161,7 +161,7 @@ class Preset(Method):
     Config = PresetConfig
     needs_photos = True
     learns = "the whole look as an editor preset: colour LUT + radial overlay (vignette, gradient) + film grain"
-    time_here = "about 5 minutes"
+    time_here = "up to 10 minutes (it stops there)"
     sample_nrow = 3
     train_defaults: ClassVar[dict[str, Any]] = {"batch": 2, "steps": 1500, "minutes": 10.0, "sample_every": 250,
                                                 "checkpoint_every": 500}
