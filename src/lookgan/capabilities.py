@@ -150,7 +150,8 @@ class NoiseInput(Protocol):
     """A look whose :meth:`Restyler.module` also takes a noise field (film grain) as a second input ``noise``
     ``(N, 3, H, W)``: a graph cannot draw seeded noise, so the app running it does
     (:func:`lookgan.models.preset.grain_field` with the spec given here and
-    :func:`~lookgan.models.preset.photo_seed`)."""
+    :func:`~lookgan.models.preset.photo_seed`: the grain of the look's reference path; ``lookgan apply`` reads
+    grain of the same statistics from a texture made once per frame size, which is faster)."""
 
     def noise_input(self) -> dict[str, float] | None:
         """``{"size": fraction of the short side, "mono": share}``, or None when the look adds no noise."""

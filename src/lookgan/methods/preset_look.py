@@ -1,5 +1,5 @@
-"""What a saved ``preset`` look can do: the :class:`~lookgan.capabilities.Restyler` (any size, in row bands;
-grain seeded from the photo, or per video frame), its colour part as a LUT, and its named settings
+"""What a saved ``preset`` look can do: the :class:`~lookgan.capabilities.Restyler` (any size, in one compiled
+pass over the pixels, :mod:`.preset_fast`; grain seeded from the photo, or per video frame), its colour part as a LUT, and its named settings
 (:class:`~lookgan.capabilities.Adjustable`: sliders, ``--set``, ``lookgan adjust``)."""
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from ..capabilities import (ApplyOptions, CapabilityError, EditorLayers, Grader,
 from ..data.images import as_float, like
 from ..look import Look
 from ..models.preset import PresetNet, frame_grid, grain_field, photo_seed, with_grain
+from .preset_fast import FastPreset
 from .preset_ffmpeg import filter_graph
 
 
@@ -68,11 +69,21 @@ class PresetRestyler:
             return (finish_lut(self.net.lut.clamp(0.0, 1.0), options),
                     torch.stack([finish_lut(r, options) for r in rings]) if len(rings) else rings)
 
-    def grade_array(self, image: np.ndarray, options: ApplyOptions, *, seed: int,
-                    tables: tuple[torch.Tensor, torch.Tensor] | None = None) -> np.ndarray:
-        """One photo ``(H, W, 3)`` (uint8 or float) at full resolution, in row bands; grain from ``seed``;
-        ``tables``: the colour LUT and ring LUTs with the options folded in (made here when not given)."""
-        lut, ring_luts = self._tables(options) if tables is None else tables
+    def fast(self, options: ApplyOptions) -> FastPreset:
+        """The look folded for ``options`` into the one-pass grader (:mod:`.preset_fast`); build it once and
+        use it for every photo or frame."""
+        lut, ring_luts = self._tables(options)
+        return FastPreset(self.net, lut, ring_luts, options.strength)
+
+    def grade_array(self, image: np.ndarray, options: ApplyOptions, *, seed: int) -> np.ndarray:
+        """One photo ``(H, W, 3)`` (uint8 or float) at full resolution; grain from ``seed``."""
+        return self.fast(options)(image, seed=seed)
+
+    def network_grade(self, image: np.ndarray, options: ApplyOptions, *, seed: int) -> np.ndarray:
+        """The same through the network itself, in row bands, with a full-frame grain field drawn from ``seed``
+        (:func:`~lookgan.models.preset.grain_field`): the definition the fast path is checked against, and
+        what an ONNX app following :class:`~lookgan.capabilities.NoiseInput` computes."""
+        lut, ring_luts = self._tables(options)
         x = torch.from_numpy(as_float(image)).permute(2, 0, 1)[None]  # (1, 3, H, W)
         h, w = x.shape[-2:]
         out = torch.empty_like(x)
@@ -90,7 +101,7 @@ class PresetRestyler:
 
     def grader(self, options: ApplyOptions, *, video: bool = False) -> Grader:
         frame = [0]
-        tables = self._tables(options)  # once for every photo or frame
+        fast = self.fast(options)  # once for every photo or frame (and its per-size parts once per size)
 
         def grade(image: np.ndarray) -> np.ndarray:
             if video:  # grain changes every frame, as film does; the same video gives the same frames
@@ -98,7 +109,7 @@ class PresetRestyler:
                 seed = frame[0]
             else:  # seeded by the photo itself: a rerun writes the same file
                 seed = photo_seed(image)
-            return self.grade_array(image, options, seed=seed, tables=tables)
+            return fast(image, seed=seed)
 
         return grade
 

@@ -288,6 +288,13 @@ class PresetNet(nn.Module):
         o = self.overlay_values()
         d = radial_distance(x, y, aspect=aspect, centre=o["centre"], roundness=o["roundness"])
         t = ((d - o["radius"]) / o["width"]).clamp(0.0, 1.0)  # (1, 1, H, W): 0 inside, 1 outside the ramp
+        return self.overlay_at(images, t, strength=strength, values=o)
+
+    def overlay_at(self, images: torch.Tensor, t: torch.Tensor, *, strength: float = 1.0,
+                   values: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+        """The overlay on ``images`` at ramp positions ``t`` (0 at ``radius``, 1 at ``radius + width``;
+        broadcast against the images): what :meth:`overlay` does once it knows where each pixel lies."""
+        o = self.overlay_values() if values is None else values
         source = torch.lerp(o["colour_in"].view(1, 3, 1, 1), o["colour_out"].view(1, 3, 1, 1), t)
         alpha = strength * torch.lerp(o["opacity"][0], o["opacity"][1], t)
         blended = sum(w * blend_mode(images, source, m) for w, m in zip(o["modes"], BLEND_MODES))
