@@ -1,10 +1,11 @@
 """Video grading speed: frames per second of `lookgan apply` on a clip with a colour look, decode and encode
 included, at 1080p and 4K; with the share of each stage so that a slow number says where the time goes.
 
-    python benchmarks/video_grade.py [--frames 48] [--sizes 1920x1080 3840x2160] [--json out.json]
+    python benchmarks/video_grade.py [--frames 48] [--sizes 1920x1080 3840x2160] [--look lut|preset] [--json out.json]
 
 The clip is made here (a slow pan and zoom across one of the bundled demo photos, H.264) so that every
-frame differs; the look is the colour demo's film grade imported as a ``lut`` look, applied through
+frame differs; the look is the colour demo's film grade imported as a ``lut`` look (``--look preset``: the same
+grade as a ``preset`` with four ring LUTs, a soft-light vignette and grain, :func:`made_preset`), applied through
 ``lookgan.apply`` exactly as the CLI does (H.264 CRF 18, preset medium, audio copied). For each size:
 
 - ``fps``: frames / seconds of the whole apply (decode, grade, encode, mux); ``fps_veryfast``: the same with
@@ -99,17 +100,40 @@ def measure(size: str, frames: int, look: Path, work: Path) -> dict:
     return row
 
 
+def made_preset(lut_look: Path, out: Path) -> Path:
+    """A ``preset`` look without training: the film grade's LUT in four rings (darker and cooler outwards), a
+    soft-light vignette and colour grain: every layer the one-pass grader runs."""
+    from lookgan.look import write_look
+    from lookgan.methods.preset import PresetConfig
+    from lookgan.models.preset import PresetNet
+
+    lut = as_restyler(lookgan.load_look(lut_look)).as_lut()
+    net = PresetNet(lut_size=lut.shape[-1], order="colour_first", rings=4)
+    with torch.no_grad():
+        net.lut.copy_(lut)
+        for k in range(4):
+            net.ring_luts[k] = lut * torch.tensor([1 - 0.04 * k, 1 - 0.03 * k, 1 - 0.01 * k]).view(3, 1, 1, 1)
+    net.set_values({"overlay.opacity_out": 0.6, "overlay.mode_soft_light": 0.8, "overlay.colour_out_r": 0.1,
+                    "overlay.colour_out_g": 0.1, "overlay.colour_out_b": 0.15, "grain.midtones": 0.03,
+                    "grain.size": 0.002, "grain.mono": 0.6})
+    return write_look(out, kind="preset", config=PresetConfig(lut_size=lut.shape[-1], rings=4),
+                      tensors={k: v.detach().clone() for k, v in net.state_dict().items()})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--frames", type=int, default=48)
     ap.add_argument("--sizes", nargs="+", default=["1920x1080", "3840x2160"])
+    ap.add_argument("--look", choices=["lut", "preset"], default="lut")
     ap.add_argument("--json", type=Path)
     a = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="lookgan-video-bench-") as tmp:
         work = Path(tmp)
         look = lookgan.import_lut(ASSETS / "grade.png", out=work / "film.look")
+        if a.look == "preset":
+            look = made_preset(look, work / "film-preset.look")
         result: dict = {size: measure(size, a.frames, look, work) for size in a.sizes}
-    result.update({"threads": torch.get_num_threads(), "cpus": os.cpu_count(), "torch": torch.__version__,
+    result.update({"look": a.look, "threads": torch.get_num_threads(), "cpus": os.cpu_count(), "torch": torch.__version__,
                    "pyav": av.__version__, "machine": platform.machine(), "encoder": "libx264 crf 18 medium"})
     emit(result, a.json)
 

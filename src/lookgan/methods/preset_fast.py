@@ -199,16 +199,17 @@ def noise_texture(height: int, width: int, *, size: float, mono: float, seed: in
     th, tw = min(height, NOISE_TILE), min(width, NOISE_TILE)
     gh, gw = max(2, round(th / cell)), max(2, round(tw / cell))
     gen = torch.Generator().manual_seed(seed)
-    noise = torch.randn(4, gh, gw, generator=gen)  # one mono channel, three colour channels
-    index, weights = _cubic_taps(th, gh)
-    noise = (noise[:, index.flatten()].view(4, th, 4, gw) * weights.view(1, th, 4, 1)).sum(2)
-    index, weights = _cubic_taps(tw, gw)
-    noise = (noise[:, :, index.flatten()].view(4, th, tw, 4) * weights.view(1, 1, tw, 4)).sum(3)
-    noise = noise / noise.flatten(1).std(dim=1).clamp_min(1e-6)[:, None, None]
+    cells = torch.randn(gh, gw, 4, generator=gen)  # one mono channel, three colour channels
     m = min(max(mono, 0.0), 1.0)
-    mixed = math.sqrt(m) * noise[:1] + math.sqrt(1 - m) * noise[1:]
-    steps = (mixed * NOISE_STEPS).round_().clamp_(-127, 127).to(torch.int8)
-    return np.ascontiguousarray(steps.permute(1, 2, 0).numpy())
+    cells = math.sqrt(m) * cells[..., :1] + math.sqrt(1 - m) * cells[..., 1:]  # mixed first: smoothing is linear
+    index, weights = _cubic_taps(tw, gw)  # across first, on the few cell rows; then whole rows at once
+    across = sum(weights[None, :, k, None] * cells[:, index[:, k]] for k in range(4))  # (gh, tw, 3)
+    index, weights = _cubic_taps(th, gh)
+    mixed = sum(weights[:, k, None, None] * across[index[:, k]] for k in range(4))  # (th, tw, 3)
+    sample = mixed.reshape(-1, 3)[::7]  # a seventh of the pixels gives the deviation to 0.1 %
+    mixed *= NOISE_STEPS / sample.std(dim=0).clamp_min(1e-6)
+    steps = mixed.round_().clamp_(-127, 127).to(torch.int8)
+    return steps.numpy()
 
 
 def overlay_table(net: PresetNet, strength: float, steps: int = OVERLAY_STEPS) -> np.ndarray:
