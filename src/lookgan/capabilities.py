@@ -125,8 +125,12 @@ class Generator(Protocol):
 class Adjustable(Protocol):
     """A look whose named parameters a person may change (sliders, ``lookgan apply --set NAME=VALUE``)."""
 
+    expert_layers: tuple[str, ...]
+    """Layers (the part of a setting's name before the dot) of expert parameters: shown folded away as
+    "advanced", after the controls a creator uses every day."""
+
     def settings(self) -> dict[str, tuple[float, float, float]]:
-        """Every setting: name -> (value, low, high)."""
+        """Every setting: name -> (value, low, high), the everyday controls first."""
         ...
 
     def adjusted(self, values: dict[str, float]) -> Any:

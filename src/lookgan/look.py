@@ -232,6 +232,12 @@ def look_settings(look: "Look | str | Path") -> dict[str, tuple[float, float, fl
     return runtime.settings() if isinstance(runtime, Adjustable) else {}
 
 
+def expert_layers(look: "Look | str | Path") -> tuple[str, ...]:
+    """The layers of the look's expert settings (shown as "advanced"); empty for kinds without settings."""
+    runtime = as_look(look).open()
+    return tuple(runtime.expert_layers) if isinstance(runtime, Adjustable) else ()
+
+
 def adjusted_look(look: "Look | str | Path", values: dict[str, float] | None) -> Look:
     """``look`` with ``values`` set (``--set NAME=VALUE``), in memory; the look itself when there are none."""
     look = as_look(look)

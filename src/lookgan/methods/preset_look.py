@@ -14,6 +14,7 @@ from ..capabilities import (ApplyOptions, CapabilityError, EditorLayers, Grader,
 from ..data.images import as_float, like
 from ..look import Look
 from ..models.preset import PresetNet, frame_grid, grain_field, photo_seed, with_grain
+from . import preset_controls as controls
 from .preset_fast import FastPreset
 from .preset_ffmpeg import filter_graph
 
@@ -140,17 +141,13 @@ class PresetRestyler:
 
     @torch.no_grad()
     def editor_layers(self, options: ApplyOptions = ApplyOptions()) -> EditorLayers:
-        """The overlay as a vignette (its effect on a mid-grey frame, corner vs centre; with a radial colour
-        layer, the whole look's, since the rings carry part of the fall-off) and the grain, for editor presets;
-        the overlay's colours and blend modes and the rings' colour have no editor slider."""
+        """The overlay as a vignette and the grain, in the numbers of the editor's controls
+        (:mod:`.preset_controls`: the whole look's change of mid-grey from centre to corners, the ramp's
+        midpoint and feather, its roundness; the grain on mid-grey, its size and colour), for editor presets; the
+        overlay's colours and blend modes and the rings' colour have no editor slider."""
         v, s = self.net.values(), options.strength
-        grey = torch.full((1, 3, 33, 33), 0.5)
-        x, y = frame_grid(33, 33)
-        if self.net.rings:
-            lit = self.net(grey, x, y, aspect=1.0, ring_luts=self._tables(options)[1], strength=s)[0].mean(0)
-        else:
-            lit = self.net.overlay(grey, x, y, aspect=1.0, strength=s)[0].mean(0)  # (33, 33)
-        amount = float(lit[0, 0] / lit[16, 16].clamp_min(1e-6) - 1.0)
+        lut, ring_luts = self._tables(options)
+        amount = controls.corner_change(self.net, lut=lut, ring_luts=ring_luts, strength=s)  # vignette.amount
         vignette = None
         if abs(amount) > 0.01:
             vignette = VignetteLayer(amount=amount, midpoint=min(1.0, v["overlay.radius"] + v["overlay.width"] / 2),
@@ -177,18 +174,26 @@ class PresetRestyler:
                             strength=options.strength, lut3d=lut3d, seed=zlib.crc32(self.look.path.stem.encode()))
 
     # --- settings (sliders, --set) ------------------------------------------------------------------------
+    #: Layers of the learnt parameters, shown folded away as "advanced" (:mod:`.preset_controls`).
+    expert_layers = controls.EXPERT_LAYERS
+
     def settings(self) -> dict[str, tuple[float, float, float]]:
-        """Every named parameter: (value, low, high)."""
-        return {k: (v, *PresetNet.RANGES[k]) for k, v in self.net.values().items()}
+        """Every named setting: (value, low, high); the editor's controls first (:mod:`.preset_controls`), then
+        the learnt parameters (``overlay.*``, ``grain.*``)."""
+        editor = {k: (round(v, 4), *controls.CONTROLS[k]) for k, v in controls.read(self.net).items()}
+        return {**editor, **{k: (v, *PresetNet.RANGES[k]) for k, v in self.net.values().items()}}
 
     def adjusted(self, values: dict[str, float]) -> Look:
-        """A copy of the look with ``values`` set (names from :meth:`settings`), in memory."""
-        unknown = sorted(set(values) - set(PresetNet.RANGES))
+        """A copy of the look with ``values`` set (names from :meth:`settings`), in memory: the learnt
+        parameters first, then the editor's controls on top."""
+        unknown = sorted(set(values) - set(PresetNet.RANGES) - set(controls.CONTROLS))
         if unknown:
-            raise CapabilityError(f"unknown setting(s) {', '.join(unknown)}; a preset look has: "
+            raise CapabilityError(f"unknown setting(s) {', '.join(unknown)}; a preset look has "
+                                  f"{', '.join(controls.CONTROLS)} and, in the advanced settings, "
                                   f"{', '.join(PresetNet.RANGES)}")
         net = PresetNet.from_tensors(self.net.state_dict())
-        net.set_values(values)
+        net.set_values({k: v for k, v in values.items() if k in PresetNet.RANGES})
+        controls.write(net, {k: v for k, v in values.items() if k in controls.CONTROLS})
         tensors = {k: v.detach().clone() for k, v in net.state_dict().items()}
         return Look(path=self.look.path, kind=self.look.kind, config=self.look.config, meta=dict(self.look.meta),
                     tensors=tensors)

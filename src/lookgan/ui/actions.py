@@ -104,6 +104,14 @@ class Actions:
 
         return look_settings(self.ws.look_path(look_name))
 
+    def expert_layers(self, look_name: str | None) -> tuple[str, ...]:
+        """The layers of the look's sliders that go in the "advanced" fold."""
+        if not look_name or look_name not in self.ws.list_looks():
+            return ()
+        from ..look import expert_layers  # loads torch: the app serves its page before
+
+        return expert_layers(self.ws.look_path(look_name))
+
     def save_adjusted(self, look_name: str, settings: dict[str, float] | None, new_name: str) -> str:
         """Save ``look_name`` with the slider ``settings`` as a new look; returns its name."""
         from ..api import adjust  # loads torch: the app serves its page before

@@ -157,8 +157,25 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     keep_colour = gr.Checkbox(label="Keep my colours (texture/tone only)", elem_id="keep-colour")
                     apply_btn = gr.Button("Apply", variant="primary", elem_id="apply-run")
                 adjusted = gr.State({})  # the sliders the user moved: name -> value
-                with gr.Accordion("Look settings: the learnt sliders of a preset look (vignette/gradient, grain)",
+                with gr.Accordion("Look settings: a preset look's vignette and grain, as in a photo editor",
                                   open=True, elem_id="look-settings"):
+                    def setting_sliders(settings: dict[str, tuple[float, float, float]]) -> None:
+                        for layer, items in _setting_rows(settings):
+                            gr.Markdown(f"**{layer.replace('_', ' ').capitalize()}**")
+                            for row in items:
+                                with gr.Row():
+                                    for name, (value, low, high) in row:
+                                        slider = gr.Slider(low, high, value=value, step=_slider_step(low, high),
+                                                           label=name.split(".", 1)[1].replace("_", " "),
+                                                           interactive=True,
+                                                           elem_id="setting-" + name.replace(".", "-"))
+                                        # change, not release: keys and the number box move it too; while
+                                        # it is dragged only the last value waits its turn
+                                        slider.change(_moved(name), [slider, adjusted, apply_look, apply_files,
+                                                                     strength, keep_colour],
+                                                      [adjusted, compare], show_progress="minimal",
+                                                      trigger_mode="always_last")
+
                     @gr.render(inputs=apply_look)
                     def settings_sliders(look_name: str | None) -> None:
                         try:
@@ -169,20 +186,14 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                             gr.Markdown("This look has no sliders: only `preset` looks have (their overlay and "
                                         "grain, learnt as editor settings).", elem_id="settings-none")
                             return
-                        for layer, items in _setting_rows(settings):
-                            gr.Markdown(f"**{layer}**")
-                            for row in items:
-                                with gr.Row():
-                                    for name, (value, low, high) in row:
-                                        slider = gr.Slider(low, high, value=value, step=_slider_step(low, high),
-                                                           label=name.split(".", 1)[1], interactive=True,
-                                                           elem_id="setting-" + name.replace(".", "-"))
-                                        # change, not release: keys and the number box move it too; while
-                                        # it is dragged only the last value waits its turn
-                                        slider.change(_moved(name), [slider, adjusted, apply_look, apply_files,
-                                                                     strength, keep_colour],
-                                                      [adjusted, compare], show_progress="minimal",
-                                                      trigger_mode="always_last")
+                        expert = actions.expert_layers(look_name)
+                        everyday = {k: v for k, v in settings.items() if k.split(".", 1)[0] not in expert}
+                        advanced = {k: v for k, v in settings.items() if k not in everyday}
+                        setting_sliders(everyday)
+                        if advanced:
+                            with gr.Accordion("Advanced: the learnt parameters themselves", open=False,
+                                              elem_id="settings-advanced"):
+                                setting_sliders(advanced)
 
                     with gr.Row():
                         adjust_name = gr.Textbox(label="Save the look with these sliders as", elem_id="adjust-name",

@@ -1,0 +1,133 @@
+"""A ``preset`` look's controls in a photo editor's words: Lightroom's *Effects* panel (post-crop vignette, grain)
+as numbers a creator knows, each a documented function of the learnt parameters and back.
+
+The numbers are exactly the fields the exports write (Camera Raw's ``PostCropVignette*`` and ``Grain*``;
+:mod:`lookgan.exporting.xmp`), so the slider a user moved is the value they find in their editor:
+
+==========================  ==========  ================================================================
+control                     range       definition (``v``: the learnt parameters, :meth:`PresetNet.values`)
+==========================  ==========  ================================================================
+``vignette.amount``         -100..100   how much the whole look changes mid-grey from the centre to the
+                                        corners, in % (-30: corners 30 % darker); set by the overlay's outer
+                                        opacity (and, where that cannot reach it, its colour: black or white)
+``vignette.midpoint``       0..250      100 x (radius + width / 2): where the change is half done (100: the
+                                        corners); keeps the feather
+``vignette.feather``        5..205      100 x width of the ramp (corners at 100); keeps the midpoint
+``vignette.roundness``      -100..100   100 x (1 - 2 roundness): 100 a circle, -100 following the frame
+``film_grain.amount``       0..300      1000 x the grain's standard deviation on mid-grey; scales the
+                                        shadow, midtone and highlight amounts together
+``film_grain.size``         6.25..250   25 x size / 0.002 (Camera Raw's scale: 25 is its default fine grain)
+``film_grain.colour``       0..100      100 x (1 - mono): 0 monochrome grain, 100 independent per channel
+==========================  ==========  ================================================================
+
+Setting one control changes only that control's number (a midpoint below half the feather, or a feather wider
+than twice the midpoint, moves the other: the ramp cannot start before the centre). The learnt parameters stay
+reachable as ``overlay.*`` and ``grain.*`` (the advanced settings).
+"""
+from __future__ import annotations
+
+import torch
+
+from ..models.preset import BLEND_MODES, PresetNet, frame_grid
+
+#: name -> (low, high)
+CONTROLS: dict[str, tuple[float, float]] = {
+    "vignette.amount": (-100.0, 100.0), "vignette.midpoint": (0.0, 250.0), "vignette.feather": (5.0, 205.0),
+    "vignette.roundness": (-100.0, 100.0), "film_grain.amount": (0.0, 300.0), "film_grain.size": (6.25, 250.0),
+    "film_grain.colour": (0.0, 100.0),
+}
+#: The layers of the learnt parameters (shown folded away, as "advanced").
+EXPERT_LAYERS = ("overlay", "grain")
+_GRAIN = ("grain.shadows", "grain.midtones", "grain.highlights")
+
+
+@torch.no_grad()
+def corner_change(net: PresetNet, *, lut: torch.Tensor | None = None, ring_luts: torch.Tensor | None = None,
+                  strength: float = 1.0) -> float:
+    """The whole look's change of mid-grey at the corners relative to the centre (-0.3: 30 % darker); ``lut``
+    and ``ring_luts`` replace the learnt tables (with the apply options folded in)."""
+    grey = torch.full((1, 3, 33, 33), 0.5)
+    x, y = frame_grid(33, 33)
+    lit = net(grey, x, y, aspect=1.0, lut=lut, ring_luts=ring_luts, strength=strength)[0].mean(0)
+    return float(lit[0, 0] / lit[16, 16].clamp_min(1e-6) - 1.0)
+
+
+def grain_at_grey(v: dict[str, float]) -> float:
+    """The grain's standard deviation on mid-grey (Bernstein weights of the three amounts at luma 0.5)."""
+    return 0.25 * v["grain.shadows"] + 0.5 * v["grain.midtones"] + 0.25 * v["grain.highlights"]
+
+
+def read(net: PresetNet) -> dict[str, float]:
+    """Every control's value for ``net``."""
+    v = net.values()
+    return {"vignette.amount": 100.0 * corner_change(net),
+            "vignette.midpoint": 100.0 * (v["overlay.radius"] + v["overlay.width"] / 2),
+            "vignette.feather": 100.0 * v["overlay.width"],
+            "vignette.roundness": 100.0 * (1.0 - 2.0 * v["overlay.roundness"]),
+            "film_grain.amount": 1000.0 * grain_at_grey(v), "film_grain.size": 25.0 * v["grain.size"] / 0.002,
+            "film_grain.colour": 100.0 * (1.0 - v["grain.mono"])}
+
+
+def _ramp(net: PresetNet, midpoint: float, width: float) -> None:
+    """Radius and width for a ramp half done at ``midpoint`` (the ramp starts at the centre at the earliest)."""
+    lo, hi = PresetNet.RANGES["overlay.width"]
+    width = min(max(width, lo), hi, 2 * max(midpoint, lo / 2))
+    net.set_values({"overlay.width": width, "overlay.radius": midpoint - width / 2})
+
+
+def _solve_opacity(net: PresetNet, target: float) -> bool:
+    """Set the overlay's outer opacity so that the corner change is ``target``; False when no opacity can."""
+    ends = []
+    for opacity in (0.0, 1.0):
+        net.set_values({"overlay.opacity_out": opacity})
+        ends.append(corner_change(net))
+    if not min(ends) - 1e-4 <= target <= max(ends) + 1e-4:
+        return False
+    lo, hi = (0.0, 1.0) if ends[0] <= ends[1] else (1.0, 0.0)  # the change grows from lo to hi
+    for _ in range(40):  # bisection: the change is monotone in the opacity
+        mid = (lo + hi) / 2
+        net.set_values({"overlay.opacity_out": mid})
+        lo, hi = (mid, hi) if corner_change(net) < target else (lo, mid)
+    net.set_values({"overlay.opacity_out": (lo + hi) / 2})
+    return True
+
+
+def _set_amount(net: PresetNet, amount: float) -> None:
+    """The vignette amount: by the outer opacity, else with a black (darker) or white (lighter) normal-blend
+    colour at the corners, else as near as the look's colour allows."""
+    target = amount / 100.0
+    if _solve_opacity(net, target):
+        return
+    grey = 0.0 if target < corner_change(net) else 1.0
+    net.set_values({f"overlay.colour_out_{c}": grey for c in "rgb"})
+    net.set_values({f"overlay.mode_{m}": 1.0 if m == "normal" else 0.0 for m in BLEND_MODES})
+    if not _solve_opacity(net, target):
+        net.set_values({"overlay.opacity_out": 1.0})
+
+
+@torch.no_grad()
+def write(net: PresetNet, values: dict[str, float]) -> None:
+    """Set controls (clipped to their ranges) on ``net``; the others keep their values."""
+    for name, value in values.items():
+        lo, hi = CONTROLS[name]
+        value = min(max(float(value), lo), hi)
+        v = net.values()
+        amount = corner_change(net) * 100.0
+        if name == "vignette.amount":
+            _set_amount(net, value)
+        elif name == "vignette.midpoint":
+            _ramp(net, value / 100.0, v["overlay.width"])
+        elif name == "vignette.feather":
+            _ramp(net, v["overlay.radius"] + v["overlay.width"] / 2, value / 100.0)
+        elif name == "vignette.roundness":
+            net.set_values({"overlay.roundness": (1.0 - value / 100.0) / 2})
+        if name in ("vignette.midpoint", "vignette.feather", "vignette.roundness"):
+            _set_amount(net, amount)  # the corners may now lie elsewhere on the ramp: keep their change
+        elif name == "film_grain.amount":
+            now = grain_at_grey(v)
+            scale = value / 1000.0 / now if now > 1e-9 else None
+            net.set_values({k: v[k] * scale if scale is not None else value / 1000.0 for k in _GRAIN})
+        elif name == "film_grain.size":
+            net.set_values({"grain.size": value * 0.002 / 25.0})
+        elif name == "film_grain.colour":
+            net.set_values({"grain.mono": 1.0 - value / 100.0})
