@@ -21,7 +21,8 @@ from .eval.evaluation import EvalOptions, evaluate_look
 from .eval.evaluation import compare_sets as _compare_sets
 from .exporting import export, import_lut
 from .generating import generate, generate_images
-from .look import LOOK_JSON, Look, adjusted_look, as_generator, as_look, as_restyler, look_settings, write_look
+from .look import (LOOK_JSON, Look, adjusted_look, as_generator, as_look, as_restyler, expert_layers, look_settings,
+                   write_look)
 from .portrait import PortraitOptions
 from .training.checkpoint import list_checkpoints
 from .training.loop import Progress
@@ -97,6 +98,7 @@ def info(look: Look | str | Path) -> dict[str, Any]:
             "steps": m.get("steps"), "data": m.get("data", {}), "config": to_dict(look.config),
             "train": m.get("train", {}), "parameters": n_params, "metrics": m.get("metrics", {}),
             "versions": m.get("versions", {}), "settings": look_settings(look),
+            "expert_layers": list(expert_layers(look)),
             "checkpoints": [p.name for _, p in list_checkpoints(look.path / "checkpoints")]}
 
 

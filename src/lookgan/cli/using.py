@@ -252,7 +252,12 @@ def info_cmd(look: Path | None, as_json: bool, deps: bool) -> None:
     click.echo(f"  checkpoints {', '.join(data['checkpoints']) or 'none'}")
     if data["settings"]:
         click.echo("  settings    (change with: lookgan apply --set NAME=VALUE, or save with lookgan adjust)")
+        expert = set(data.get("expert_layers", ()))
+        shown = False
         for name, (value, low, high) in data["settings"].items():
+            if name.split(".", 1)[0] in expert and not shown:
+                click.echo("    advanced: the learnt parameters themselves")
+                shown = True
             click.echo(f"    {name:24s} {value:9.4f}   [{low:g} .. {high:g}]")
 
 

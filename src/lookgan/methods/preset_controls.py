@@ -20,15 +20,16 @@ control                     range       definition (``v``: the learnt parameters
 ``film_grain.colour``       0..100      100 x (1 - mono): 0 monochrome grain, 100 independent per channel
 ==========================  ==========  ================================================================
 
-Setting one control changes only that control's number (a midpoint below half the feather, or a feather wider
-than twice the midpoint, moves the other: the ramp cannot start before the centre). The learnt parameters stay
+Setting one control changes only that control's number, with two limits: a midpoint below half the feather, or a
+feather wider than twice the midpoint, moves the other (the ramp cannot start before the centre); and a new
+ramp keeps the amount only where the overlay's opacity can reach it (a colour switch is left to the amount). The learnt parameters stay
 reachable as ``overlay.*`` and ``grain.*`` (the advanced settings).
 """
 from __future__ import annotations
 
 import torch
 
-from ..models.preset import BLEND_MODES, PresetNet, frame_grid
+from ..models.preset import BLEND_MODES, PresetNet
 
 #: name -> (low, high)
 CONTROLS: dict[str, tuple[float, float]] = {
@@ -46,10 +47,10 @@ def corner_change(net: PresetNet, *, lut: torch.Tensor | None = None, ring_luts:
                   strength: float = 1.0) -> float:
     """The whole look's change of mid-grey at the corners relative to the centre (-0.3: 30 % darker); ``lut``
     and ``ring_luts`` replace the learnt tables (with the apply options folded in)."""
-    grey = torch.full((1, 3, 33, 33), 0.5)
-    x, y = frame_grid(33, 33)
-    lit = net(grey, x, y, aspect=1.0, lut=lut, ring_luts=ring_luts, strength=strength)[0].mean(0)
-    return float(lit[0, 0] / lit[16, 16].clamp_min(1e-6) - 1.0)
+    grey = torch.full((1, 3, 1, 2), 0.5)
+    x = y = torch.tensor([-1.0, 0.0]).view(1, 1, 1, 2)  # the corner itself and the centre of a square frame
+    lit = net(grey, x, y, aspect=1.0, lut=lut, ring_luts=ring_luts, strength=strength)[0, :, 0].mean(0)
+    return float(lit[0] / lit[1].clamp_min(1e-6) - 1.0)
 
 
 def grain_at_grey(v: dict[str, float]) -> float:
@@ -107,8 +108,9 @@ def _set_amount(net: PresetNet, amount: float) -> None:
 
 @torch.no_grad()
 def write(net: PresetNet, values: dict[str, float]) -> None:
-    """Set controls (clipped to their ranges) on ``net``; the others keep their values."""
-    for name, value in values.items():
+    """Set controls (clipped to their ranges) on ``net``; the others keep their values. The amount is set last,
+    on the ramp the other controls give."""
+    for name, value in sorted(values.items(), key=lambda item: item[0] == "vignette.amount"):  # the amount last
         lo, hi = CONTROLS[name]
         value = min(max(float(value), lo), hi)
         v = net.values()
@@ -122,7 +124,7 @@ def write(net: PresetNet, values: dict[str, float]) -> None:
         elif name == "vignette.roundness":
             net.set_values({"overlay.roundness": (1.0 - value / 100.0) / 2})
         if name in ("vignette.midpoint", "vignette.feather", "vignette.roundness"):
-            _set_amount(net, amount)  # the corners may now lie elsewhere on the ramp: keep their change
+            _solve_opacity(net, amount / 100.0)  # the corners now lie elsewhere on the ramp: keep their change
         elif name == "film_grain.amount":
             now = grain_at_grey(v)
             scale = value / 1000.0 / now if now > 1e-9 else None
