@@ -1,12 +1,15 @@
-"""A ``preset`` look as an ffmpeg filter graph: ``lut3d`` for the colour, ``geq`` for the radial overlay (the
-same formulas as :class:`~lookgan.models.preset.PresetNet`, evaluated per pixel in 16-bit RGB) and ``noise``
-for the grain, drawn on cells of the learnt grain size, upsampled bicubically and added in proportion to the
-graded luma — so it works at any frame size, like ``lookgan apply``, and changes every frame of a video.
+"""A ``preset`` look as an ffmpeg filter graph that runs in real time: ``lut3d`` for the colour, ``lut2`` tables
+for the radial overlay and the grain, in 8-bit planar RGB (``gbrp``), at any frame size.
 
-Why these filters: ``geq`` sees ``X``, ``Y``, ``W`` and ``H`` and so can place the overlay in normalised frame
-coordinates whatever the size; ffmpeg's ``blend`` has no per-pixel opacity and its soft-light formula differs
-from the W3C one we learn with. The grain needs the graded frame's luma and a noise frame at once: they are put
-side by side (``hstack``), combined by one ``geq`` and the noise half cropped away.
+Why these filters: the overlay of a channel depends only on that channel's value and the pixel's place on the
+ramp (the blend modes work per channel), so it is a two-input table: ``lut2`` of the frame and a *mask* whose value
+is the ramp position. The mask is drawn once, by ``geq`` on the first frame (its formula sees ``W`` and ``H``, so it
+fits any size and aspect), and repeated for every later frame (``lut2`` repeats a finished second input). The
+grain is noise drawn on cells of the learnt grain size (``noise``, new every frame), mixed mono/colour on those
+few cells (``colorchannelmixer``), upsampled bicubically to the frame (``scale2ref``), made
+proportional to the graded luma (``lut2`` of a luma frame from ``colorchannelmixer`` and the noise) and added
+(``lut2`` of the frame and the scaled noise). Every per-pixel step is a table lookup: no expression is evaluated
+per pixel of every frame (the ``geq`` graph of issue 20 took 3-15 s per 1080p frame).
 """
 from __future__ import annotations
 
@@ -18,7 +21,6 @@ import torch.nn.functional as F
 
 from ..models.preset import BLEND_MODES
 
-_MAX = 65535.0  # the graph works in gbrp16le / gbrap16le: 16-bit RGB(A) planes
 #: ``noise`` strength (0..100): the filter draws Gaussian noise of standard deviation strength / sqrt(3) levels
 #: around 128 (8-bit), clipped to one byte; 60 keeps clipping beyond 3.7 sigma.
 _NOISE_STRENGTH = 60
@@ -76,70 +78,79 @@ def _blend_expr(mode: str) -> str:
     raise ValueError(f"unknown blend mode {mode!r}")
 
 
+def _ramp_expr(values: dict[str, float]) -> str:
+    """The overlay's ramp position (0..255) at pixel ``X``, ``Y`` of a ``W`` x ``H`` frame (``geq``; the distance of
+    :func:`~lookgan.models.preset.radial_distance`)."""
+    r = values["overlay.roundness"]
+    half = 1 / math.sqrt(2)
+    return (f"st(0,W/H);st(1,sqrt(ld(0)*ld(0)+1));"
+            f"st(2,ld(0)/ld(1)+({num(half)}-ld(0)/ld(1))*{num(r)});st(3,1/ld(1)+({num(half)}-1/ld(1))*{num(r)});"
+            f"st(3,sqrt(pow(((X+0.5)/W*2-1-{num(values['overlay.centre_x'])})*ld(2),2)"
+            f"+pow(((Y+0.5)/H*2-1-{num(values['overlay.centre_y'])})*ld(3),2)));"
+            f"clip((ld(3)-{num(values['overlay.radius'])})/{num(values['overlay.width'])},0,1)*255")
+
+
 def overlay_filter(values: dict[str, float], strength: float) -> str | None:
-    """``geq`` drawing the radial overlay of a preset whose named ``values`` are given; None when invisible."""
+    """The radial overlay as ``lut2`` of the frame and its ramp mask (drawn once); None when invisible. The
+    chain takes one unlabelled input and gives one unlabelled output."""
     o_in, o_out = strength * values["overlay.opacity_in"], strength * values["overlay.opacity_out"]
     if max(abs(o_in), abs(o_out)) < 1e-4:
         return None
-    r = values["overlay.roundness"]
-    half = 1 / math.sqrt(2)
-    geometry = (  # registers 0..3: aspect-dependent axis scales, distance, ramp position t
-        f"st(0,W/H);st(1,sqrt(ld(0)*ld(0)+1));"
-        f"st(2,ld(0)/ld(1)+({num(half)}-ld(0)/ld(1))*{num(r)});st(3,1/ld(1)+({num(half)}-1/ld(1))*{num(r)});"
-        f"st(3,sqrt(pow(((X+0.5)/W*2-1-{num(values['overlay.centre_x'])})*ld(2),2)"
-        f"+pow(((Y+0.5)/H*2-1-{num(values['overlay.centre_y'])})*ld(3),2)));"
-        f"st(3,clip((ld(3)-{num(values['overlay.radius'])})/{num(values['overlay.width'])},0,1));")
+    ramp = _ramp_expr(values)
     modes = [(values[f"overlay.mode_{m}"], m) for m in BLEND_MODES]
     blended = "+".join(f"{num(w)}*{_blend_expr(m)}" for w, m in modes if w > 1e-4) or "ld(4)"
-    channels = []
-    for plane, c in (("r", "r"), ("g", "g"), ("b", "b")):
+    planes = {}
+    for c in "rgb":  # x: the frame's value, y: the ramp position, both 0..255
         c_in, c_out = values[f"overlay.colour_in_{c}"], values[f"overlay.colour_out_{c}"]
-        expr = (f"{geometry}st(4,{plane}(X,Y)/{num(_MAX)});st(5,{num(c_in)}+{num(c_out - c_in)}*ld(3));"
-                f"st(6,{num(o_in)}+{num(o_out - o_in)}*ld(3));"
-                f"clip(ld(4)+ld(6)*(({blended})-ld(4)),0,1)*{num(_MAX)}")
-        channels.append(f"{plane}='{expr}'")
-    return "geq=i=n:" + ":".join(channels)
+        planes[c] = (f"st(3,y/255);st(4,x/255);st(5,{num(c_in)}+{num(c_out - c_in)}*ld(3));"
+                     f"st(6,{num(o_in)}+{num(o_out - o_in)}*ld(3));"
+                     f"clip(ld(4)+ld(6)*(({blended})-ld(4)),0,1)*255")
+    mask = f"trim=end_frame=1,geq=r='{ramp}':g='{ramp}':b='{ramp}'"
+    # gbrp's planes are G, B, R: c0 is green
+    return (f"split[ovframe][ovfirst];[ovfirst]{mask}[ovmask];"
+            f"[ovframe][ovmask]lut2=c0='{planes['g']}':c1='{planes['b']}':c2='{planes['r']}'")
 
 
 # --- the grain ------------------------------------------------------------------------------------------------
-def grain_filters(values: dict[str, float], strength: float, *, seed: int) -> tuple[str, str] | None:
-    """The grain as (what goes before, what goes after) the labelled graded frame ``[graded]``: a noise frame
-    on cells of the grain size is made from a copy of the frame, upsampled to its size and combined with it."""
+#: The noise frame's standard deviation after mixing, in levels (its centre is 128-181 levels: 4 sigma fit in).
+_CELL_STD = 26.0
+
+
+def grain_filters(values: dict[str, float], strength: float, *, seed: int) -> str | None:
+    """The grain as a chain with one unlabelled input and output (see the module's notes); None without grain."""
     amounts = [strength * values[f"grain.{k}"] for k in ("shadows", "midtones", "highlights")]
     if max(amounts) <= 0:
         return None
     size, mono = values["grain.size"], min(max(values["grain.mono"], 0.0), 1.0)
     cells = f"max(2,round(iw/max(1,{num(size)}*min(iw,ih))))", f"max(2,round(ih/max(1,{num(size)}*min(iw,ih))))"
     seeds = ":".join(f"c{i}_seed={(seed + 7919 * i) % 2_147_483_647}" for i in range(4))
-    noise = (f"scale=w='{cells[0]}':h='{cells[1]}':flags=neighbor,format=gbrap,geq=r=128:g=128:b=128:a=128,"
+    # on the few cells: mono and colour mixed by a channel mixer (no per-pixel expression); the mix is centred on
+    # `centre` levels with _CELL_STD levels of deviation
+    gain = _CELL_STD / (_NOISE_STD * 255)
+    wm, wc = gain * math.sqrt(mono), gain * math.sqrt(1 - mono)
+    centre = 128 * (wm + wc)
+    mixer = ":".join(f"{o}{o}={num(wc)}:{o}a={num(wm)}" for o in "rgb")
+    noise = (f"scale=w='{cells[0]}':h='{cells[1]}':flags=neighbor,format=gbrap,lutrgb=r=128:g=128:b=128:a=128,"
              f"noise=c0s={_NOISE_STRENGTH}:c1s={_NOISE_STRENGTH}:c2s={_NOISE_STRENGTH}:c3s={_NOISE_STRENGTH}:"
-             f"{seeds}:allf=t,format=gbrap16le")
-    # the cell size in pixels at run time, and the deviation the upsampling leaves (tabulated here)
-    cell = f"max(1,{num(size)}*min(W/2,H))"
+             f"{seeds}:allf=t,colorchannelmixer={mixer},format=gbrp")
+    # the cell size in pixels of this frame, and the deviation the upsampling leaves (tabulated here)
     spread = _piecewise("ld(1)", _CELL_KNOTS, [upsampled_noise_std(k) for k in _CELL_KNOTS])
-    scale = f"/({num(_NOISE_STD)}*ld(2))"
-    lum = f"(0.2126*r(X,Y)+0.7152*g(X,Y)+0.0722*b(X,Y))/{num(_MAX)}"
+    peak = max(amounts) * 255 * 4 * 1.0  # the largest grain offset (4 sigma), in levels
+    k = min(8.0, max(1.0, 120.0 / max(peak, 1e-6)))  # scaled-noise levels per output level
     amount = f"({num(amounts[0])}*pow(1-ld(0),2)+{num(amounts[1])}*2*ld(0)*(1-ld(0))+{num(amounts[2])}*ld(0)*ld(0))"
-    channels = []
-    for plane in ("r", "g", "b"):
-        mixed = (f"({num(math.sqrt(mono))}*(alpha(X+W/2,Y)/{num(_MAX)}-0.5)"
-                 f"+{num(math.sqrt(1 - mono))}*({plane}(X+W/2,Y)/{num(_MAX)}-0.5)){scale}")
-        expr = (f"st(0,{lum});st(1,{cell});st(2,{spread});"
-                f"clip({plane}(X,Y)/{num(_MAX)}+{amount}*{mixed},0,1)*{num(_MAX)}")
-        channels.append(f"{plane}='{expr}'")
-    before = f"split[graded][copy];[copy]{noise}[cells];[cells][graded]scale2ref=flags=bicubic:param0=0:param1=0.75"
-    after = ("[noise][frame];[frame]format=gbrap16le[base];[base][noise]hstack,geq=i=n:" + ":".join(channels)
-             + ",crop=iw/2:ih:0:0,format=gbrp16le")
-    return before, after
+    scaled = (f"st(0,x/255);st(1,max(1,{num(size)}*min(w,h)));st(2,{spread});"
+              f"clip(128+{num(k * 255)}*{amount}*(y-{num(centre)})/({num(_CELL_STD)}*ld(2)),0,255)")
+    added = f"clip(x+(y-128)/{num(k)},0,255)"
+    luma = ":".join(f"{o}r=0.2126:{o}g=0.7152:{o}b=0.0722" for o in "rgb")
+    return (f"split=3[grframe][grluma][grcells];[grcells]{noise}[grnoise];"
+            f"[grnoise][grframe]scale2ref=flags=bicubic:param0=0:param1=0.75[grup][grbase];"
+            f"[grluma]colorchannelmixer={luma}[grlum];[grlum][grup]lut2=c0='{scaled}':c1='{scaled}':c2='{scaled}'"
+            f"[grscaled];[grbase][grscaled]lut2=c0='{added}':c1='{added}':c2='{added}'")
 
 
 def filter_graph(values: dict[str, float], *, overlay_first: bool, strength: float, lut3d: str, seed: int) -> str:
     """The whole preset as one ffmpeg filter graph (one input, one output) for ``-filter_complex_script``."""
     overlay = overlay_filter(values, strength)
     steps = [overlay, lut3d] if overlay_first else [lut3d, overlay]
-    chain = ",".join(["format=gbrp16le", *(s for s in steps if s)])
     grain = grain_filters(values, strength, seed=seed)
-    if grain is None:
-        return chain
-    before, after = grain
-    return f"{chain},{before}{after}"
+    return ",".join(["format=gbrp", *(s for s in (*steps, grain) if s)])
