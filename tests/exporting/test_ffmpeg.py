@@ -74,6 +74,23 @@ def test_ffmpeg_script_matches_apply(tmp_path, order, size):
     assert np.array_equal(theirs, _run_script(script, src, tmp_path / "again.png"))
 
 
+def test_radial_colour_rings_are_blended_by_masks(tmp_path):
+    """A look whose colour changes towards the corners: one .cube per ring, blended as `apply` blends them."""
+    look = write_preset_look(tmp_path / "r.look", {**BUSY_PRESET, "grain.shadows": 0, "grain.midtones": 0,
+                                                   "grain.highlights": 0}, rings=4)
+    src = tmp_path / "in.png"
+    photo = _photo(src, 180, 320, seed=3)
+    report: dict = {}
+    script = lookgan.export(look, format="ffmpeg", out=tmp_path / "r.ffmpeg", report=report)
+    assert [p.rsplit("-", 1)[1] for p in report["luts"]] == [f"ring{k}.cube" for k in (1, 2, 3, 4)]
+    assert "not_in_lut" not in report and script.read_text().count("maskedmerge") == 3
+    theirs = _run_script(script, src, tmp_path / "out.png")
+    ours = as_restyler(look).grader(ApplyOptions())(photo)
+    assert _mean_de(theirs, ours) < 1.5, _mean_de(theirs, ours)
+    corner = np.s_[:30, :50]  # where the rings differ most from the global LUT
+    assert np.abs(theirs[corner].astype(int) - ours[corner]).mean() < 3
+
+
 def test_strength_and_a_look_without_grain(tmp_path):
     values = {**BUSY_PRESET, "grain.shadows": 0, "grain.midtones": 0, "grain.highlights": 0}
     look = write_preset_look(tmp_path / "p.look", values)

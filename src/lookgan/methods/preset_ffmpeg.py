@@ -19,7 +19,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
-from ..models.preset import BLEND_MODES
+from ..models.preset import BLEND_MODES, ring_knots
 
 #: ``noise`` strength (0..100): the filter draws Gaussian noise of standard deviation strength / sqrt(3) levels
 #: around 128 (8-bit), clipped to one byte; 60 keeps clipping beyond 3.7 sigma.
@@ -148,9 +148,34 @@ def grain_filters(values: dict[str, float], strength: float, *, seed: int) -> st
             f"[grscaled];[grbase][grscaled]lut2=c0='{added}':c1='{added}':c2='{added}'")
 
 
-def filter_graph(values: dict[str, float], *, overlay_first: bool, strength: float, lut3d: str, seed: int) -> str:
-    """The whole preset as one ffmpeg filter graph (one input, one output) for ``-filter_complex_script``."""
+def radial_colour_filter(ring_lut3d: list[str]) -> str:
+    """The radial colour layer: each ring's ``lut3d`` on its own copy of the frame, blended outwards with
+    ``maskedmerge`` by masks of the ring position (:func:`~lookgan.models.preset.ring_weights`), drawn once."""
+    rings = len(ring_lut3d)
+    knots = [float(k) for k in ring_knots(rings)]
+    d = "sqrt((pow((X+0.5)/W*2-1,2)+pow((Y+0.5)/H*2-1,2))/2)"
+    position = "+".join(f"clip((ld(0)-{num(knots[q])})/{num(knots[q + 1] - knots[q])},0,1)" for q in range(rings - 1))
+    copies = "".join(f"[rc{k}]" for k in range(rings))
+    chain = [f"split={rings + 1}{copies}[rcfirst]", f"[rcfirst]trim=end_frame=1,split={rings - 1}"
+             + "".join(f"[rcm{k}]" for k in range(1, rings))]
+    for k in range(1, rings):
+        mask = f"st(0,{d});clip({position}-{k - 1},0,1)*255"
+        chain.append(f"[rcm{k}]geq=r='{mask}':g='{mask}':b='{mask}'[rcmask{k}]")
+    chain += [f"[rc{k}]{lut}[rcl{k}]" for k, lut in enumerate(ring_lut3d)]
+    base = "rcl0"
+    for k in range(1, rings):
+        out = f"rcx{k}"
+        chain.append(f"[{base}][rcl{k}][rcmask{k}]maskedmerge" + (f"[{out}]" if k < rings - 1 else ""))
+        base = out
+    return ";".join(chain)
+
+
+def filter_graph(values: dict[str, float], *, overlay_first: bool, strength: float, lut3d: str, seed: int,
+                 ring_lut3d: list[str] | None = None) -> str:
+    """The whole preset as one ffmpeg filter graph (one input, one output) for ``-filter_complex_script``;
+    ``ring_lut3d``: the rings' ``lut3d`` filters, for a look with a radial colour layer (else ``lut3d``)."""
     overlay = overlay_filter(values, strength)
-    steps = [overlay, lut3d] if overlay_first else [lut3d, overlay]
+    colour = lut3d if not ring_lut3d else ring_lut3d[0] if len(ring_lut3d) == 1 else radial_colour_filter(ring_lut3d)
+    steps = [overlay, colour] if overlay_first else [colour, overlay]
     grain = grain_filters(values, strength, seed=seed)
     return ",".join(["format=gbrp", *(s for s in (*steps, grain) if s)])

@@ -4,7 +4,7 @@ pass over the pixels, :mod:`.preset_fast`; grain seeded from the photo, or per v
 from __future__ import annotations
 
 import zlib
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -164,14 +164,16 @@ class PresetRestyler:
             notes = (*notes, "the change of colour from the centre to the corners (one LUT for the whole frame)")
         return EditorLayers(vignette=vignette, grain=grain, not_mapped=notes)
 
-    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str, report: dict[str, Any] | None = None) -> str:
-        """Colour, overlay and grain as one ffmpeg graph (:mod:`.preset_ffmpeg`); the grain seeded by the look's
-        name, so re-running the script gives the same file (and a video new grain every frame). The radial
-        colour layer is not in it: ffmpeg gets the global LUT (``report`` says so)."""
-        if report is not None and self.net.rings:
-            report["not_in_lut"] = "the change of colour from the centre to the corners"
+    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str, write_lut: Callable[[torch.Tensor, str], str],
+                       report: dict[str, Any] | None = None) -> str:
+        """Colour (with the radial colour layer: one LUT file per ring, blended by masks), overlay and grain as
+        one ffmpeg graph (:mod:`.preset_ffmpeg`); the grain seeded by the look's name, so re-running the script
+        gives the same file (and a video new grain every frame)."""
+        ring_luts = self._tables(options)[1]
+        rings = [write_lut(table, f"ring{k + 1}") for k, table in enumerate(ring_luts)]
         return filter_graph(self.net.values(), overlay_first=self.net.order == "overlay_first",
-                            strength=options.strength, lut3d=lut3d, seed=zlib.crc32(self.look.path.stem.encode()))
+                            strength=options.strength, lut3d=lut3d, ring_lut3d=rings,
+                            seed=zlib.crc32(self.look.path.stem.encode()))
 
     # --- settings (sliders, --set) ------------------------------------------------------------------------
     #: Layers of the learnt parameters, shown folded away as "advanced" (:mod:`.preset_controls`).
