@@ -142,12 +142,10 @@ class Adjustable(Protocol):
 class FfmpegFilters(Protocol):
     """A look that ffmpeg can apply whole (beyond its LUT): ``lookgan export --format ffmpeg``."""
 
-    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str, write_lut: Callable[[torch.Tensor, str], str],
-                       report: dict[str, Any] | None = None) -> str:
+    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str, report: dict[str, Any] | None = None) -> str:
         """An ffmpeg filter graph with one input and one output that applies the look with ``options``;
-        ``lut3d`` is the ``lut3d`` filter (with its file) applying :meth:`Restyler.as_lut` of the same options;
-        ``write_lut(lut, part)`` writes another LUT beside it (a file named after ``part``) and gives its ``lut3d``
-        filter. ``report["not_in_lut"]`` receives what the graph leaves out, if anything."""
+        ``lut3d`` is the ``lut3d`` filter (with its file) applying :meth:`Restyler.as_lut` of the same options.
+        ``report["not_in_lut"]`` receives what the graph leaves out, if anything."""
         ...
 
 

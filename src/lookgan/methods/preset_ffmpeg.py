@@ -148,34 +148,51 @@ def grain_filters(values: dict[str, float], strength: float, *, seed: int) -> st
             f"[grscaled];[grbase][grscaled]lut2=c0='{added}':c1='{added}':c2='{added}'")
 
 
-def radial_colour_filter(ring_lut3d: list[str]) -> str:
-    """The radial colour layer: each ring's ``lut3d`` on its own copy of the frame, blended outwards with
-    ``maskedmerge`` by masks of the ring position (:func:`~lookgan.models.preset.ring_weights`), drawn once."""
-    rings = len(ring_lut3d)
+#: Where the radial colour's per-channel curves are given (levels; linear between).
+_CURVE_KNOTS = tuple(float(v) for v in range(0, 256, 8)) + (255.0,)
+
+
+def ring_curves(lut: torch.Tensor, ring_luts: torch.Tensor) -> torch.Tensor:
+    """Per-channel curves ``(K, 3, knots)`` (levels) from the global LUT's result to each ring's: for each channel
+    the mean of the ring's value over the lattice colours whose global value falls near each knot. This is the
+    part of the radial colour layer that a per-channel table can carry after the global ``lut3d`` (measured in
+    ``benchmarks/ffmpeg_export.py``); colours whose rings differ by more than a per-channel curve lose the rest."""
+    g = lut.reshape(3, -1).float().clamp(0, 1) * 255  # (3, n³): every lattice colour's global result
+    knots = torch.tensor(_CURVE_KNOTS)
+    weight = (1 - (g[:, None, :] - knots[None, :, None]).abs() / 8).clamp_min(0)  # (3, knots, n³) hats
+    curves = []
+    for ring in ring_luts:
+        r = ring.reshape(3, -1).float().clamp(0, 1) * 255
+        total = weight.sum(-1)
+        fitted = (weight * r[:, None, :]).sum(-1) / total.clamp_min(1e-6)
+        curves.append(torch.where(total > 1e-3, fitted, knots.expand_as(fitted)))  # no colour there: unchanged
+    return torch.stack(curves)
+
+
+def radial_colour_filter(curves: torch.Tensor) -> str:
+    """The radial colour layer after the global ``lut3d``: ``lut2`` of the frame and a mask of the ring position
+    (drawn once), blending each ring's per-channel curve (:func:`ring_curves`) as
+    :func:`~lookgan.models.preset.ring_weights` blends the rings' LUTs."""
+    rings = curves.shape[0]
     knots = [float(k) for k in ring_knots(rings)]
     d = "sqrt((pow((X+0.5)/W*2-1,2)+pow((Y+0.5)/H*2-1,2))/2)"
     position = "+".join(f"clip((ld(0)-{num(knots[q])})/{num(knots[q + 1] - knots[q])},0,1)" for q in range(rings - 1))
-    copies = "".join(f"[rc{k}]" for k in range(rings))
-    chain = [f"split={rings + 1}{copies}[rcfirst]", f"[rcfirst]trim=end_frame=1,split={rings - 1}"
-             + "".join(f"[rcm{k}]" for k in range(1, rings))]
-    for k in range(1, rings):
-        mask = f"st(0,{d});clip({position}-{k - 1},0,1)*255"
-        chain.append(f"[rcm{k}]geq=r='{mask}':g='{mask}':b='{mask}'[rcmask{k}]")
-    chain += [f"[rc{k}]{lut}[rcl{k}]" for k, lut in enumerate(ring_lut3d)]
-    base = "rcl0"
-    for k in range(1, rings):
-        out = f"rcx{k}"
-        chain.append(f"[{base}][rcl{k}][rcmask{k}]maskedmerge" + (f"[{out}]" if k < rings - 1 else ""))
-        base = out
-    return ";".join(chain)
+    mask = f"st(0,{d});({position})/{rings - 1}*255"
+    planes = {}
+    for i, c in enumerate("rgb"):  # x: the globally graded value, y: the ring position (0..255 over 0..K-1)
+        terms = [f"max(0,1-abs(ld(1)-{k}))*({_piecewise('x', _CURVE_KNOTS, curves[k, i].tolist())})"
+                 for k in range(rings)]
+        planes[c] = f"st(1,y/255*{rings - 1});clip({'+'.join(terms)},0,255)"
+    return (f"split[rcframe][rcfirst];[rcfirst]trim=end_frame=1,geq=r='{mask}':g='{mask}':b='{mask}'[rcmask];"
+            f"[rcframe][rcmask]lut2=c0='{planes['g']}':c1='{planes['b']}':c2='{planes['r']}'")
 
 
 def filter_graph(values: dict[str, float], *, overlay_first: bool, strength: float, lut3d: str, seed: int,
-                 ring_lut3d: list[str] | None = None) -> str:
+                 ring_curves: torch.Tensor | None = None) -> str:
     """The whole preset as one ffmpeg filter graph (one input, one output) for ``-filter_complex_script``;
-    ``ring_lut3d``: the rings' ``lut3d`` filters, for a look with a radial colour layer (else ``lut3d``)."""
+    ``ring_curves``: a radial colour layer's per-channel curves after ``lut3d`` (:func:`ring_curves`)."""
     overlay = overlay_filter(values, strength)
-    colour = lut3d if not ring_lut3d else ring_lut3d[0] if len(ring_lut3d) == 1 else radial_colour_filter(ring_lut3d)
+    colour = lut3d if ring_curves is None or len(ring_curves) < 2 else f"{lut3d},{radial_colour_filter(ring_curves)}"
     steps = [overlay, colour] if overlay_first else [colour, overlay]
     grain = grain_filters(values, strength, seed=seed)
     return ",".join(["format=gbrp", *(s for s in (*steps, grain) if s)])

@@ -4,7 +4,7 @@ pass over the pixels, :mod:`.preset_fast`; grain seeded from the photo, or per v
 from __future__ import annotations
 
 import zlib
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -16,7 +16,7 @@ from ..look import Look
 from ..models.preset import PresetNet, frame_grid, grain_field, photo_seed, with_grain
 from . import preset_controls as controls
 from .preset_fast import FastPreset
-from .preset_ffmpeg import filter_graph
+from .preset_ffmpeg import filter_graph, ring_curves
 
 
 class _PresetGraph(torch.nn.Module):
@@ -164,15 +164,17 @@ class PresetRestyler:
             notes = (*notes, "the change of colour from the centre to the corners (one LUT for the whole frame)")
         return EditorLayers(vignette=vignette, grain=grain, not_mapped=notes)
 
-    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str, write_lut: Callable[[torch.Tensor, str], str],
-                       report: dict[str, Any] | None = None) -> str:
-        """Colour (with the radial colour layer: one LUT file per ring, blended by masks), overlay and grain as
-        one ffmpeg graph (:mod:`.preset_ffmpeg`); the grain seeded by the look's name, so re-running the script
-        gives the same file (and a video new grain every frame)."""
-        ring_luts = self._tables(options)[1]
-        rings = [write_lut(table, f"ring{k + 1}") for k, table in enumerate(ring_luts)]
+    def ffmpeg_filters(self, options: ApplyOptions, *, lut3d: str, report: dict[str, Any] | None = None) -> str:
+        """Colour (the global LUT; a radial colour layer as per-channel curves blended by ring position after
+        it), overlay and grain as one real-time ffmpeg graph (:mod:`.preset_ffmpeg`); the grain seeded by the
+        look's name, so re-running the script gives the same file (and a video new grain every frame)."""
+        lut, ring_luts = self._tables(options)
+        curves = ring_curves(lut, ring_luts) if len(ring_luts) > 1 else None
+        if report is not None and curves is not None:
+            report["approximated"] = ("the change of colour from the centre to the corners, as one curve per "
+                                      "channel and ring after the LUT")
         return filter_graph(self.net.values(), overlay_first=self.net.order == "overlay_first",
-                            strength=options.strength, lut3d=lut3d, ring_lut3d=rings,
+                            strength=options.strength, lut3d=lut3d, ring_curves=curves,
                             seed=zlib.crc32(self.look.path.stem.encode()))
 
     # --- settings (sliders, --set) ------------------------------------------------------------------------
