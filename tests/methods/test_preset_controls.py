@@ -16,7 +16,8 @@ from lookgan.methods import preset_controls as controls
 from tests.helpers import BUSY_PRESET, write_preset_look
 
 #: A value inside each control's reach for the busy preset (its multiply/soft-light overlay).
-WANTED = {"vignette.amount": -25.0, "vignette.midpoint": 60.0, "vignette.feather": 70.0, "vignette.roundness": -40.0,
+WANTED = {"colour.amount": 150.0, "colour.warmth": 30.0, "colour.tint": -20.0, "colour.saturation": 25.0,
+          "colour.contrast": 40.0, "vignette.amount": -25.0, "vignette.midpoint": 60.0, "vignette.feather": 70.0, "vignette.roundness": -40.0,
           "film_grain.amount": 20.0, "film_grain.size": 60.0, "film_grain.colour": 75.0}
 
 
@@ -88,3 +89,25 @@ def test_exports_carry_the_numbers_of_the_controls(tmp_path):
                          ("PostCropVignetteFeather", 60), ("PostCropVignetteRoundness", 20), ("GrainAmount", 30),
                          ("GrainSize", 50)):
         assert re.search(rf'{field}="{value}"', preset), field
+
+
+def test_colour_trims_fold_into_every_table_and_old_looks_have_none(tmp_path):
+    look = write_preset_look(tmp_path / "p.look", BUSY_PRESET, rings=3)
+    restyler = as_restyler(look)
+    photo = np.random.default_rng(2).integers(0, 256, (40, 56, 3), dtype=np.uint8)
+    base = restyler.grade_array(photo, ApplyOptions(strength=0.0), seed=0).astype(float)
+    warm = as_restyler(restyler.adjusted({"colour.amount": 0, "colour.warmth": 60}))
+    shift = warm.grade_array(photo, ApplyOptions(), seed=0).astype(float) - photo
+    assert shift[..., 0].mean() > 5 and shift[..., 2].mean() < -5  # warmer, on the photo itself (amount 0)
+    grey = as_restyler(restyler.adjusted({"colour.saturation": -100, "film_grain.amount": 0,
+                                           "vignette.amount": 0}))
+    out = grey.grade_array(photo, ApplyOptions(), seed=0).astype(int)
+    assert np.abs(out[..., 0] - out[..., 2]).max() <= 2  # no chroma left, at the centre and in the corners
+    lut = warm.as_lut()  # the .cube carries the trims
+    assert float(lut[0].mean() - lut[2].mean()) > 0.05
+    tensors = {k: v for k, v in load_look(look).tensors.items() if k != "trims"}  # a look from before trims
+    from lookgan.models.preset import PresetNet
+
+    old = PresetNet.from_tensors(tensors)
+    assert controls.read(old)["colour.amount"] == 100 and controls.read(old)["colour.contrast"] == 0
+    assert np.abs(base - photo).max() <= 1

@@ -18,7 +18,16 @@ control                     range       definition (``v``: the learnt parameters
                                         shadow, midtone and highlight amounts together
 ``film_grain.size``         6.25..250   25 x size / 0.002 (Camera Raw's scale: 25 is its default fine grain)
 ``film_grain.colour``       0..100      100 x (1 - mono): 0 monochrome grain, 100 independent per channel
+``colour.amount``           0..200      % of the learnt colour change (the LUTs blended with identity)
+``colour.warmth``           -100..100   red up and blue down by up to a quarter stop each (+: warmer)
+``colour.tint``             -100..100   green down by up to a quarter stop (+: magenta, -: green)
+``colour.contrast``         -100..100   an S-curve per channel, ``x - k sin(2 pi x) / (2 pi)``, k = value / 100
+                                        (black and white stay; slope 1 + k at mid-grey)
+``colour.saturation``       -100..100   chroma around each colour's Rec. 709 luma, x (1 + value / 100)
 ==========================  ==========  ================================================================
+
+The colour controls are *trims*: applied, in that order, to what the learnt LUTs give (every ring's too), so they
+are folded into the tables and cost nothing per pixel; exported LUTs, profiles and ffmpeg scripts carry them.
 
 Setting one control changes only that control's number, with two limits: a midpoint below half the feather, or a
 feather wider than twice the midpoint, moves the other (the ramp cannot start before the centre); and a new
@@ -29,14 +38,19 @@ from __future__ import annotations
 
 import torch
 
-from ..models.preset import BLEND_MODES, PresetNet
+from ..models.preset import BLEND_MODES, TRIMS_NONE, PresetNet
+from ..ops.lut3d import identity_lut
 
 #: name -> (low, high)
 CONTROLS: dict[str, tuple[float, float]] = {
+    "colour.amount": (0.0, 200.0), "colour.warmth": (-100.0, 100.0), "colour.tint": (-100.0, 100.0),
+    "colour.saturation": (-100.0, 100.0), "colour.contrast": (-100.0, 100.0),
     "vignette.amount": (-100.0, 100.0), "vignette.midpoint": (0.0, 250.0), "vignette.feather": (5.0, 205.0),
     "vignette.roundness": (-100.0, 100.0), "film_grain.amount": (0.0, 300.0), "film_grain.size": (6.25, 250.0),
     "film_grain.colour": (0.0, 100.0),
 }
+#: The colour trims, in the order of :data:`~lookgan.models.preset.TRIMS_NONE` (the look's ``trims`` buffer).
+TRIMS = ("colour.amount", "colour.warmth", "colour.tint", "colour.saturation", "colour.contrast")
 #: The layers of the learnt parameters (shown folded away, as "advanced").
 EXPERT_LAYERS = ("overlay", "grain")
 _GRAIN = ("grain.shadows", "grain.midtones", "grain.highlights")
@@ -58,10 +72,27 @@ def grain_at_grey(v: dict[str, float]) -> float:
     return 0.25 * v["grain.shadows"] + 0.5 * v["grain.midtones"] + 0.25 * v["grain.highlights"]
 
 
+def trimmed(lut: torch.Tensor, trims: torch.Tensor) -> torch.Tensor:
+    """``lut`` ``(3, n, n, n)`` with the colour trims (amount, warmth, tint, saturation, contrast) applied to its
+    results; the identity trims give ``lut`` back unchanged."""
+    if torch.equal(trims, torch.tensor(TRIMS_NONE, dtype=trims.dtype)):
+        return lut
+    amount, warmth, tint, saturation, contrast = (float(t) for t in trims)
+    ident = identity_lut(lut.shape[-1], dtype=lut.dtype)
+    out = ident + amount / 100.0 * (lut - ident)
+    gains = torch.tensor([2 ** (0.25 * warmth / 100), 2 ** (-0.25 * tint / 100), 2 ** (-0.25 * warmth / 100)],
+                         dtype=lut.dtype).view(3, 1, 1, 1)
+    out = (out * gains).clamp(0.0, 1.0)
+    k = contrast / 100.0
+    out = out - k * torch.sin(2 * torch.pi * out) / (2 * torch.pi)
+    grey = (out * torch.tensor([0.2126, 0.7152, 0.0722], dtype=lut.dtype).view(3, 1, 1, 1)).sum(0, keepdim=True)
+    return (grey + (1 + saturation / 100.0) * (out - grey)).clamp(0.0, 1.0)
+
+
 def read(net: PresetNet) -> dict[str, float]:
     """Every control's value for ``net``."""
     v = net.values()
-    return {"vignette.amount": 100.0 * corner_change(net),
+    return {**{name: float(t) for name, t in zip(TRIMS, net.trims)},"vignette.amount": 100.0 * corner_change(net),
             "vignette.midpoint": 100.0 * (v["overlay.radius"] + v["overlay.width"] / 2),
             "vignette.feather": 100.0 * v["overlay.width"],
             "vignette.roundness": 100.0 * (1.0 - 2.0 * v["overlay.roundness"]),
@@ -133,3 +164,5 @@ def write(net: PresetNet, values: dict[str, float]) -> None:
             net.set_values({"grain.size": value * 0.002 / 25.0})
         elif name == "film_grain.colour":
             net.set_values({"grain.mono": 1.0 - value / 100.0})
+        elif name in TRIMS:
+            net.trims[TRIMS.index(name)] = value

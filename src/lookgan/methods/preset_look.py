@@ -13,7 +13,7 @@ from ..capabilities import (ApplyOptions, CapabilityError, EditorLayers, Grader,
                             finish_lut)
 from ..data.images import as_float, like
 from ..look import Look
-from ..models.preset import PresetNet, frame_grid, grain_field, photo_seed, with_grain
+from ..models.preset import TRIMS_NONE, PresetNet, frame_grid, grain_field, photo_seed, with_grain
 from . import preset_controls as controls
 from .preset_fast import FastPreset
 from .preset_ffmpeg import filter_graph, ring_curves
@@ -61,14 +61,17 @@ class PresetRestyler:
 
     def restyle(self, images: torch.Tensor) -> torch.Tensor:
         """Colour and overlay (grain needs a seed: see :meth:`grader`)."""
-        return self.net(images)
+        lut, ring_luts = self._tables(ApplyOptions())
+        return self.net(images, lut=lut, ring_luts=ring_luts)
 
     def _tables(self, options: ApplyOptions) -> tuple[torch.Tensor, torch.Tensor]:
-        """The colour LUT and the ring LUTs (maybe none) with strength and keep-colour folded in."""
+        """The colour LUT and the ring LUTs (maybe none) with the colour trims, strength and keep-colour folded
+        in: everything that happens to a pixel's colour alone."""
         with torch.no_grad():
-            rings = self.net.ring_luts.clamp(0.0, 1.0)
-            return (finish_lut(self.net.lut.clamp(0.0, 1.0), options),
-                    torch.stack([finish_lut(r, options) for r in rings]) if len(rings) else rings)
+            trims = self.net.trims
+            rings = [finish_lut(controls.trimmed(r.clamp(0.0, 1.0), trims), options) for r in self.net.ring_luts]
+            return (finish_lut(controls.trimmed(self.net.lut.clamp(0.0, 1.0), trims), options),
+                    torch.stack(rings) if rings else self.net.ring_luts)
 
     def fast(self, options: ApplyOptions) -> FastPreset:
         """The look folded for ``options`` into the one-pass grader (:mod:`.preset_fast`); build it once and
@@ -123,15 +126,17 @@ class PresetRestyler:
                                   "depend on the position in the frame, which a LUT cannot carry")
         if report is not None:
             report["not_in_lut"] = self._not_in_lut()
-        with torch.no_grad():
-            return finish_lut(self.net.lut.clamp(0.0, 1.0), options)
+        return self._tables(options)[0]
 
     def _not_in_lut(self) -> str:
         radial = ", the change of colour from the centre to the corners" if self.net.rings else ""
         return f"the radial overlay (vignette, gradient){radial} and the film grain"
 
     def module(self) -> torch.nn.Module:
-        return _PresetGraph(self.net).eval()
+        """The look as one traceable network, the colour trims folded into its tables."""
+        lut, ring_luts = self._tables(ApplyOptions())
+        tensors = {**self.net.state_dict(), "lut": lut, "ring_luts": ring_luts, "trims": torch.tensor(TRIMS_NONE)}
+        return _PresetGraph(PresetNet.from_tensors(tensors)).eval()
 
     def noise_input(self) -> dict[str, float] | None:
         """The noise field :meth:`module` adds as grain (``size`` as a fraction of the short side, ``mono``

@@ -179,6 +179,10 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+#: The colour trims of a look nobody has trimmed: amount 100 %, warmth, tint, saturation, contrast 0.
+TRIMS_NONE = (100.0, 0.0, 0.0, 0.0, 0.0)
+
+
 class PresetNet(nn.Module):
     """The three layers with their raw (unbounded) parameters; :meth:`values` gives the named, bounded ones.
 
@@ -212,6 +216,8 @@ class PresetNet(nn.Module):
         self.opacity = nn.Parameter(torch.full((2,), -6.0))  # in, out: the overlay starts (almost) invisible
         self.mode_logits = nn.Parameter(torch.zeros(len(BLEND_MODES)))
         self.register_buffer("grain", torch.tensor([0.0, 0.0, 0.0, 0.002, 1.0]))  # shadows, mid, high, size, mono
+        # a person's colour trims on top of the learnt LUTs (methods/preset_controls.py); the learnt look has none
+        self.register_buffer("trims", torch.tensor(TRIMS_NONE))
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, torch.Tensor]) -> "PresetNet":
@@ -219,6 +225,7 @@ class PresetNet(nn.Module):
         tensors = dict(tensors)
         lut = tensors["lut"]
         tensors.setdefault("ring_luts", lut.new_zeros((0, *lut.shape)))
+        tensors.setdefault("trims", torch.tensor(TRIMS_NONE))  # looks from before the editor's colour trims
         net = cls(lut_size=lut.shape[-1], rings=tensors["ring_luts"].shape[0])
         net.load_state_dict(tensors, strict=True)
         return net
