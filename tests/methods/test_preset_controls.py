@@ -17,8 +17,10 @@ from tests.helpers import BUSY_PRESET, write_preset_look
 
 #: A value inside each control's reach for the busy preset (its multiply/soft-light overlay).
 WANTED = {"colour.amount": 150.0, "colour.warmth": 30.0, "colour.tint": -20.0, "colour.saturation": 25.0,
-          "colour.contrast": 40.0, "vignette.amount": -25.0, "vignette.midpoint": 60.0, "vignette.feather": 70.0, "vignette.roundness": -40.0,
-          "film_grain.amount": 20.0, "film_grain.size": 60.0, "film_grain.colour": 75.0}
+          "colour.contrast": 40.0, "vignette.amount": -25.0, "vignette.midpoint": 60.0, "vignette.feather": 70.0,
+          "vignette.roundness": -40.0,
+          "vignette.hue": 200.0, "vignette.saturation": 40.0, "tint.opacity": 10.0, "tint.hue": 30.0,
+          "tint.saturation": 60.0, "film_grain.amount": 20.0, "film_grain.size": 60.0, "film_grain.colour": 75.0}
 
 
 def _editor(settings: dict) -> dict[str, float]:

@@ -1,40 +1,49 @@
-"""A ``preset`` look's controls in a photo editor's words: Lightroom's *Effects* panel (post-crop vignette, grain)
-as numbers a creator knows, each a documented function of the learnt parameters and back.
+"""A ``preset`` look's controls in a photo editor's words: an overall colour amount with white-balance, contrast and
+saturation trims, and Lightroom's *Effects* panel (post-crop vignette, grain), as numbers a creator knows, each a
+documented function of the learnt parameters and back.
 
-The numbers are exactly the fields the exports write (Camera Raw's ``PostCropVignette*`` and ``Grain*``;
-:mod:`lookgan.exporting.xmp`), so the slider a user moved is the value they find in their editor:
+The vignette and grain numbers are exactly the fields the exports write (Camera Raw's ``PostCropVignette*`` and
+``Grain*``; :mod:`lookgan.exporting.xmp`), so the slider a user moved is the value they find in their editor:
 
 ==========================  ==========  ================================================================
 control                     range       definition (``v``: the learnt parameters, :meth:`PresetNet.values`)
 ==========================  ==========  ================================================================
+``colour.amount``           0..200      % of the learnt colour change (the LUTs blended with identity)
+``colour.warmth``           -100..100   red up and blue down by up to a quarter stop each (+: warmer)
+``colour.tint``             -100..100   green down by up to a quarter stop (+: magenta, -: green)
+``colour.saturation``       -100..100   chroma around each colour's Rec. 709 luma, x (1 + value / 100)
+``colour.contrast``         -100..100   an S-curve per channel, ``x - k sin(2 pi x) / (2 pi)``, k = value / 100
+                                        (black and white stay; slope 1 + k at mid-grey)
 ``vignette.amount``         -100..100   how much the whole look changes mid-grey from the centre to the
                                         corners, in % (-30: corners 30 % darker); set by the overlay's outer
-                                        opacity (and, where that cannot reach it, its colour: black or white)
+                                        opacity (and, where that cannot reach it, its colour's lightness)
 ``vignette.midpoint``       0..250      100 x (radius + width / 2): where the change is half done (100: the
                                         corners); keeps the feather
 ``vignette.feather``        5..205      100 x width of the ramp (corners at 100); keeps the midpoint
 ``vignette.roundness``      -100..100   100 x (1 - 2 roundness): 100 a circle, -100 following the frame
+``vignette.hue``            0..360      hue and saturation (%) of the overlay's outer colour (HSL; keeps its
+``vignette.saturation``     0..100      lightness and the amount)
+``tint.opacity``            0..100      100 x the overlay's opacity at the centre (a tint or gradient start)
+``tint.hue``                0..360      hue and saturation (%) of the overlay's inner colour (HSL; keeps its
+``tint.saturation``         0..100      lightness)
 ``film_grain.amount``       0..300      1000 x the grain's standard deviation on mid-grey; scales the
                                         shadow, midtone and highlight amounts together
 ``film_grain.size``         6.25..250   25 x size / 0.002 (Camera Raw's scale: 25 is its default fine grain)
 ``film_grain.colour``       0..100      100 x (1 - mono): 0 monochrome grain, 100 independent per channel
-``colour.amount``           0..200      % of the learnt colour change (the LUTs blended with identity)
-``colour.warmth``           -100..100   red up and blue down by up to a quarter stop each (+: warmer)
-``colour.tint``             -100..100   green down by up to a quarter stop (+: magenta, -: green)
-``colour.contrast``         -100..100   an S-curve per channel, ``x - k sin(2 pi x) / (2 pi)``, k = value / 100
-                                        (black and white stay; slope 1 + k at mid-grey)
-``colour.saturation``       -100..100   chroma around each colour's Rec. 709 luma, x (1 + value / 100)
 ==========================  ==========  ================================================================
 
-The colour controls are *trims*: applied, in that order, to what the learnt LUTs give (every ring's too), so they
-are folded into the tables and cost nothing per pixel; exported LUTs, profiles and ffmpeg scripts carry them.
+The colour controls are *trims*, applied in that order to what the learnt LUTs give (every ring's too): they are
+folded into the tables, cost nothing per pixel, and exported LUTs, profiles and ffmpeg scripts carry them.
 
-Setting one control changes only that control's number, with two limits: a midpoint below half the feather, or a
-feather wider than twice the midpoint, moves the other (the ramp cannot start before the centre); and a new
-ramp keeps the amount only where the overlay's opacity can reach it (a colour switch is left to the amount). The learnt parameters stay
-reachable as ``overlay.*`` and ``grain.*`` (the advanced settings).
+Setting one control changes only that control's number, with three limits: a hue means nothing for a grey colour
+(saturation 0: set the saturation first); a midpoint below half the feather, or a feather wider than twice the
+midpoint, moves the other (the ramp cannot start before the centre); and a new ramp, colour or tint keeps the
+vignette amount only where the outer opacity can reach it. The learnt parameters stay reachable as ``overlay.*``
+and ``grain.*`` (the advanced settings).
 """
 from __future__ import annotations
+
+import colorsys
 
 import torch
 
@@ -46,8 +55,9 @@ CONTROLS: dict[str, tuple[float, float]] = {
     "colour.amount": (0.0, 200.0), "colour.warmth": (-100.0, 100.0), "colour.tint": (-100.0, 100.0),
     "colour.saturation": (-100.0, 100.0), "colour.contrast": (-100.0, 100.0),
     "vignette.amount": (-100.0, 100.0), "vignette.midpoint": (0.0, 250.0), "vignette.feather": (5.0, 205.0),
-    "vignette.roundness": (-100.0, 100.0), "film_grain.amount": (0.0, 300.0), "film_grain.size": (6.25, 250.0),
-    "film_grain.colour": (0.0, 100.0),
+    "vignette.roundness": (-100.0, 100.0), "vignette.hue": (0.0, 360.0), "vignette.saturation": (0.0, 100.0),
+    "tint.opacity": (0.0, 100.0), "tint.hue": (0.0, 360.0), "tint.saturation": (0.0, 100.0),
+    "film_grain.amount": (0.0, 300.0), "film_grain.size": (6.25, 250.0), "film_grain.colour": (0.0, 100.0),
 }
 #: The colour trims, in the order of :data:`~lookgan.models.preset.TRIMS_NONE` (the look's ``trims`` buffer).
 TRIMS = ("colour.amount", "colour.warmth", "colour.tint", "colour.saturation", "colour.contrast")
@@ -96,8 +106,25 @@ def read(net: PresetNet) -> dict[str, float]:
             "vignette.midpoint": 100.0 * (v["overlay.radius"] + v["overlay.width"] / 2),
             "vignette.feather": 100.0 * v["overlay.width"],
             "vignette.roundness": 100.0 * (1.0 - 2.0 * v["overlay.roundness"]),
+            **_hue_saturation(v, "out", "vignette"), "tint.opacity": 100.0 * v["overlay.opacity_in"],
+            **_hue_saturation(v, "in", "tint"),
             "film_grain.amount": 1000.0 * grain_at_grey(v), "film_grain.size": 25.0 * v["grain.size"] / 0.002,
             "film_grain.colour": 100.0 * (1.0 - v["grain.mono"])}
+
+
+def _hue_saturation(v: dict[str, float], where: str, control: str) -> dict[str, float]:
+    """The hue (degrees) and saturation (%) of the overlay's ``where`` ("in", "out") colour, HSL."""
+    h, _, s = colorsys.rgb_to_hls(*(v[f"overlay.colour_{where}_{c}"] for c in "rgb"))
+    return {f"{control}.hue": 360.0 * h, f"{control}.saturation": 100.0 * s}
+
+
+def _set_colour(net: PresetNet, where: str, hue: float | None = None, saturation: float | None = None) -> None:
+    """The overlay's ``where`` colour with a new hue or saturation, its HSL lightness kept."""
+    v = net.values()
+    h, lightness, s = colorsys.rgb_to_hls(*(v[f"overlay.colour_{where}_{c}"] for c in "rgb"))
+    h = h if hue is None else hue / 360.0
+    rgb = colorsys.hls_to_rgb(h, lightness, s if saturation is None else saturation / 100.0)
+    net.set_values({f"overlay.colour_{where}_{c}": x for c, x in zip("rgb", rgb)})
 
 
 def _ramp(net: PresetNet, midpoint: float, width: float) -> None:
@@ -125,13 +152,15 @@ def _solve_opacity(net: PresetNet, target: float) -> bool:
 
 
 def _set_amount(net: PresetNet, amount: float) -> None:
-    """The vignette amount: by the outer opacity, else with a black (darker) or white (lighter) normal-blend
-    colour at the corners, else as near as the look's colour allows."""
+    """The vignette amount: by the outer opacity, else with a near-black (darker) or near-white (lighter)
+    normal-blend colour of the same hue at the corners, else as near as the look's colour allows."""
     target = amount / 100.0
     if _solve_opacity(net, target):
         return
-    grey = 0.0 if target < corner_change(net) else 1.0
-    net.set_values({f"overlay.colour_out_{c}": grey for c in "rgb"})
+    v = net.values()
+    h, _, s = colorsys.rgb_to_hls(*(v[f"overlay.colour_out_{c}"] for c in "rgb"))
+    lightness = 0.08 if target < corner_change(net) else 0.92  # near black or white, its hue kept
+    net.set_values({f"overlay.colour_out_{c}": x for c, x in zip("rgb", colorsys.hls_to_rgb(h, lightness, s))})
     net.set_values({f"overlay.mode_{m}": 1.0 if m == "normal" else 0.0 for m in BLEND_MODES})
     if not _solve_opacity(net, target):
         net.set_values({"overlay.opacity_out": 1.0})
@@ -139,9 +168,10 @@ def _set_amount(net: PresetNet, amount: float) -> None:
 
 @torch.no_grad()
 def write(net: PresetNet, values: dict[str, float]) -> None:
-    """Set controls (clipped to their ranges) on ``net``; the others keep their values. The amount is set last,
-    on the ramp the other controls give."""
-    for name, value in sorted(values.items(), key=lambda item: item[0] == "vignette.amount"):  # the amount last
+    """Set controls (clipped to their ranges) on ``net``; the others keep their values. Saturations come before
+    hues (a grey has none) and the amount last, on the ramp and colours the other controls give."""
+    last = ("vignette.saturation", "tint.saturation", "vignette.hue", "tint.hue", "vignette.amount")
+    for name, value in sorted(values.items(), key=lambda item: last.index(item[0]) if item[0] in last else -1):
         lo, hi = CONTROLS[name]
         value = min(max(float(value), lo), hi)
         v = net.values()
@@ -154,8 +184,13 @@ def write(net: PresetNet, values: dict[str, float]) -> None:
             _ramp(net, v["overlay.radius"] + v["overlay.width"] / 2, value / 100.0)
         elif name == "vignette.roundness":
             net.set_values({"overlay.roundness": (1.0 - value / 100.0) / 2})
-        if name in ("vignette.midpoint", "vignette.feather", "vignette.roundness"):
-            _solve_opacity(net, amount / 100.0)  # the corners now lie elsewhere on the ramp: keep their change
+        elif name in ("vignette.hue", "vignette.saturation", "tint.hue", "tint.saturation"):
+            layer, what = name.split(".")
+            _set_colour(net, "out" if layer == "vignette" else "in", **{what: value})
+        elif name == "tint.opacity":
+            net.set_values({"overlay.opacity_in": value / 100.0})
+        if name.startswith("vignette.") and name != "vignette.amount" or name.startswith("tint."):
+            _solve_opacity(net, amount / 100.0)  # the corners' change moved with the ramp or the colour: keep it
         elif name == "film_grain.amount":
             now = grain_at_grey(v)
             scale = value / 1000.0 / now if now > 1e-9 else None
