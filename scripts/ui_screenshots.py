@@ -62,12 +62,12 @@ def drive(url: str, film: Path, golden: Path, out: Path) -> None:
 
         open_tab(page, "Apply")
         choose(page, "apply-look", "golden")
-        page.wait_for_selector("#setting-grain-midtones")
+        page.wait_for_selector("#setting-vignette-amount")
         upload(page, "apply-files", sorted((golden / "held").iterdir())[5:8])
         page.click("#apply-run")
         wait_text(page, "#apply-status", "applied")
         screenshot(page, shots, "ui-apply", "#apply-compare img, #apply-gallery img")
-        set_slider(page, "setting-overlay-opacity_out", 0)
+        set_slider(page, "setting-vignette-amount", 0)
         page.wait_for_function("Array.from(document.querySelectorAll('#apply-compare img'))"
                                ".some(i => i.src.includes('preview-after-'))")
         screenshot(page, shots, "ui-adjust", "#apply-compare img")

@@ -189,7 +189,7 @@ class PresetRestyler:
     def settings(self) -> dict[str, tuple[float, float, float]]:
         """Every named setting: (value, low, high); the editor's controls first (:mod:`.preset_controls`), then
         the learnt parameters (``overlay.*``, ``grain.*``)."""
-        editor = {k: (round(v, 4), *controls.CONTROLS[k]) for k, v in controls.read(self.net).items()}
+        editor = {k: (round(v, 1), *controls.CONTROLS[k]) for k, v in controls.read(self.net).items()}
         return {**editor, **{k: (v, *PresetNet.RANGES[k]) for k, v in self.net.values().items()}}
 
     def adjusted(self, values: dict[str, float]) -> Look:
