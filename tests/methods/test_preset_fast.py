@@ -93,3 +93,20 @@ def test_noise_texture_is_seamless_and_tiles_large_frames(monkeypatch):
     monkeypatch.setattr(preset_fast, "NOISE_TILE", 64)
     small = preset_fast.noise_texture(300, 200, size=0.02, mono=1.0)
     assert small.shape == (64, 64, 3) and np.array_equal(small[..., 0], small[..., 2])
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork is POSIX-only")
+@pytest.mark.timeout(60)
+def test_a_forked_process_grades_too(tmp_path):
+    """The grader's thread pool is per process: a child forked after the parent graded (the web app's jobs, data
+    loader workers) gets its own threads instead of waiting on its parent's, which it does not have."""
+    import os
+
+    grade = _grain_look(tmp_path, 0.5).grader(ApplyOptions())
+    photo = _photo(300, 200)
+    first = grade(photo)
+    pid = os.fork()
+    if pid == 0:  # the child: exit status says whether it graded the same
+        os._exit(0 if np.array_equal(grade(photo), first) else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0

@@ -20,6 +20,7 @@ same size, bicubically smoothed).
 from __future__ import annotations
 
 import math
+import os
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -319,7 +320,7 @@ class FastPreset:
             for top, bottom in bands:
                 _grade(top, bottom, *args)
         else:  # the kernel releases the GIL: bands run on all cores
-            list(_pool(threads).map(lambda band: _grade(band[0], band[1], *args), bands))
+            list(_pool(threads, os.getpid()).map(lambda band: _grade(band[0], band[1], *args), bands))
         return out
 
 
@@ -328,5 +329,6 @@ _BAND = 64
 
 
 @lru_cache(maxsize=1)
-def _pool(threads: int) -> ThreadPoolExecutor:
+def _pool(threads: int, pid: int) -> ThreadPoolExecutor:
+    """The threads that run the bands; per process (``pid``): a forked child has none of its parent's threads."""
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lookgan-preset")
