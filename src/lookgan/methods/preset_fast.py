@@ -13,9 +13,9 @@ made once per size and reused for every photo or frame of that size:
 
 and each pixel then goes through overlay, colour (one LUT, or the two neighbouring ring LUTs blended) and grain in
 registers, written straight to 8 bits: one read and one write of the photo. The per-pixel formulas are the
-network's (float32); the output matches it within one level where both draw the same grain
-(``tests/methods/test_preset_fast.py``), and the grain has the same statistics (unit variance on cells of the
-same size, bicubically smoothed).
+network's (float32): without grain the output matches it within one level on every pixel
+(``tests/methods/test_preset_fast.py``); the grain is another draw with the same statistics (unit variance on
+cells of the same size, bicubically smoothed, the same mono share).
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ from functools import lru_cache
 import numba
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ..models.preset import PresetNet, ring_knots
 
