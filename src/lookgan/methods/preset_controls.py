@@ -15,8 +15,9 @@ control                     range       definition (``v``: the learnt parameters
 ``colour.contrast``         -100..100   an S-curve per channel, ``x - k sin(2 pi x) / (2 pi)``, k = value / 100
                                         (black and white stay; slope 1 + k at mid-grey)
 ``vignette.amount``         -100..100   how much the whole look changes mid-grey from the centre to the
-                                        corners, in % (-30: corners 30 % darker); set by the overlay's outer
-                                        opacity (and, where that cannot reach it, its colour's lightness)
+                                        corners, in % (-30: corners 30 % darker); set by the outer end of the
+                                        overlay's ramp: its opacity and its colour's lightness (0: like the
+                                        centre), never its hue or the blend modes
 ``vignette.midpoint``       0..250      100 x (radius + width / 2): where the change is half done (100: the
                                         corners); keeps the feather
 ``vignette.feather``        5..205      100 x width of the ramp (corners at 100); keeps the midpoint
@@ -44,10 +45,12 @@ and ``grain.*`` (the advanced settings).
 from __future__ import annotations
 
 import colorsys
+import math
+from typing import Callable
 
 import torch
 
-from ..models.preset import BLEND_MODES, TRIMS_NONE, PresetNet
+from ..models.preset import TRIMS_NONE, PresetNet
 from ..ops.lut3d import identity_lut
 
 #: name -> (low, high)
@@ -134,36 +137,71 @@ def _ramp(net: PresetNet, midpoint: float, width: float) -> None:
     net.set_values({"overlay.width": width, "overlay.radius": midpoint - width / 2})
 
 
-def _solve_opacity(net: PresetNet, target: float) -> bool:
-    """Set the overlay's outer opacity so that the corner change is ``target``; False when no opacity can."""
+def _solve(net: PresetNet, target: float, family: Callable[[float], dict[str, float]]) -> float | None:
+    """Set ``family(u)`` for the ``u`` in [0, 1] that makes the corner change ``target`` (bisection: the change
+    is monotone along each family used here); returns how far from it the nearer end stayed when none does
+    (the net then holds that end), None when it was met."""
     ends = []
-    for opacity in (0.0, 1.0):
-        net.set_values({"overlay.opacity_out": opacity})
+    for u in (0.0, 1.0):
+        net.set_values(family(u))
         ends.append(corner_change(net))
     if not min(ends) - 1e-4 <= target <= max(ends) + 1e-4:
-        return False
+        nearer = min((0.0, 1.0), key=lambda u: abs(ends[int(u)] - target))
+        net.set_values(family(nearer))
+        return abs(ends[int(nearer)] - target)
     lo, hi = (0.0, 1.0) if ends[0] <= ends[1] else (1.0, 0.0)  # the change grows from lo to hi
-    for _ in range(40):  # bisection: the change is monotone in the opacity
+    for _ in range(40):
         mid = (lo + hi) / 2
-        net.set_values({"overlay.opacity_out": mid})
+        net.set_values(family(mid))
         lo, hi = (mid, hi) if corner_change(net) < target else (lo, mid)
-    net.set_values({"overlay.opacity_out": (lo + hi) / 2})
-    return True
+    net.set_values(family((lo + hi) / 2))
+    return None
+
+
+def _solve_opacity(net: PresetNet, target: float) -> bool:
+    """Set the overlay's outer opacity so that the corner change is ``target``; False (and the nearer end)
+    when no opacity can."""
+    return _solve(net, target, lambda u: {"overlay.opacity_out": u}) is None
 
 
 def _set_amount(net: PresetNet, amount: float) -> None:
-    """The vignette amount: by the outer opacity, else with a near-black (darker) or near-white (lighter)
-    normal-blend colour of the same hue at the corners, else as near as the look's colour allows."""
-    target = amount / 100.0
-    if _solve_opacity(net, target):
-        return
+    """The vignette amount, by the outer end of the ramp alone: its opacity and its colour's lightness move along
+    the line through the inner end's (an even overlay: no vignette of its own) and their present values, so
+    moving the amount away and back gives the same look; its hue, its saturation and the blend modes (which shape
+    the tint at the centre too) never change. Beyond the line's ends: any lightness at full opacity, else as near
+    as the look allows."""
     v = net.values()
-    h, _, s = colorsys.rgb_to_hls(*(v[f"overlay.colour_out_{c}"] for c in "rgb"))
-    lightness = 0.08 if target < corner_change(net) else 0.92  # near black or white, its hue kept
-    net.set_values({f"overlay.colour_out_{c}": x for c, x in zip("rgb", colorsys.hls_to_rgb(h, lightness, s))})
-    net.set_values({f"overlay.mode_{m}": 1.0 if m == "normal" else 0.0 for m in BLEND_MODES})
-    if not _solve_opacity(net, target):
-        net.set_values({"overlay.opacity_out": 1.0})
+    h, l_out, s = colorsys.rgb_to_hls(*(v[f"overlay.colour_out_{c}"] for c in "rgb"))
+    l_in = colorsys.rgb_to_hls(*(v[f"overlay.colour_in_{c}"] for c in "rgb"))[1]
+    l_in = min(max(l_in, _LIGHTNESS[0]), _LIGHTNESS[1])
+    o_in, o_out = v["overlay.opacity_in"], v["overlay.opacity_out"]
+    dl, do = l_out - l_in, o_out - o_in
+    if abs(dl) + abs(do) < 1e-6:  # no vignette of its own yet: start one towards black at full opacity
+        dl, do = _LIGHTNESS[0] - l_in, 1.0 - o_in
+
+    def reach(sign: float) -> float:  # how far along (dl, do) the box of lightness and opacity lets us go
+        limits = [((_LIGHTNESS[1] if sign * dl > 0 else _LIGHTNESS[0]) - l_in) / dl if abs(dl) > 1e-9 else math.inf,
+                  ((1.0 if sign * do > 0 else 0.0) - o_in) / do if abs(do) > 1e-9 else math.inf]
+        return min(abs(x) for x in limits)
+
+    low, high = -reach(-1.0), reach(1.0)
+
+    def on_line(u: float) -> dict[str, float]:
+        t = low + u * (high - low)
+        rgb = colorsys.hls_to_rgb(h, l_in + t * dl, s)
+        return {"overlay.opacity_out": o_in + t * do, **{f"overlay.colour_out_{c}": x for c, x in zip("rgb", rgb)}}
+
+    missed = _solve(net, amount / 100.0, on_line)
+    if missed is not None:  # beyond the line (e.g. rings that darken the corners): any lightness at full opacity
+        light = lambda u: on_line(0.0) | {"overlay.opacity_out": 1.0} | {  # noqa: E731
+            f"overlay.colour_out_{c}": x for c, x in zip("rgb", colorsys.hls_to_rgb(h, 0.02 + 0.96 * u, s))}
+        state = net.values()
+        if (_solve(net, amount / 100.0, light) or 0.0) > missed:
+            net.set_values(state)  # the line's end was nearer
+
+
+#: The outer colour's lightness stays inside this range while the amount moves it (its hue stays readable).
+_LIGHTNESS = (0.02, 0.98)
 
 
 @torch.no_grad()
