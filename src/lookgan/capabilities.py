@@ -174,6 +174,8 @@ class VignetteLayer:
     """Width of the ramp, as a fraction of the centre-to-corner distance (0 = a hard edge)."""
     roundness: float
     """0: a circle in pixels, 1: an ellipse following the frame."""
+    highlights: float = 0.0
+    """How much bright values are spared (0..1; Camera Raw's vignette Highlights)."""
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from tests.helpers import BUSY_PRESET, write_preset_look
 #: A value inside each control's reach for the busy preset (its multiply/soft-light overlay).
 WANTED = {"colour.amount": 150.0, "colour.warmth": 30.0, "colour.tint": -20.0, "colour.saturation": 25.0,
           "colour.contrast": 40.0, "vignette.amount": -25.0, "vignette.midpoint": 60.0, "vignette.feather": 70.0,
-          "vignette.roundness": -40.0,
+          "vignette.roundness": -40.0, "vignette.highlights": 40.0,
           "vignette.hue": 200.0, "vignette.saturation": 40.0, "tint.opacity": 10.0, "tint.hue": 30.0,
           "tint.saturation": 60.0, "film_grain.amount": 20.0, "film_grain.size": 60.0, "film_grain.colour": 75.0}
 
@@ -76,7 +76,8 @@ def test_set_and_adjust_take_editor_names_and_info_lists_them(tmp_path, capsys):
 def test_exports_carry_the_numbers_of_the_controls(tmp_path):
     look = lookgan.adjust(write_preset_look(tmp_path / "p.look", BUSY_PRESET),
                           {"vignette.amount": -35, "vignette.midpoint": 70, "vignette.feather": 60,
-                           "vignette.roundness": 20, "film_grain.amount": 30, "film_grain.size": 50},
+                           "vignette.roundness": 20, "vignette.highlights": 30, "film_grain.amount": 30,
+                           "film_grain.size": 50},
                           out=tmp_path / "set.look")
     layers = as_restyler(look).editor_layers()
     assert 100 * layers.vignette.amount == pytest.approx(-35, abs=0.05)
@@ -87,7 +88,8 @@ def test_exports_carry_the_numbers_of_the_controls(tmp_path):
     with zipfile.ZipFile(lookgan.export(look, format="xmp", out=tmp_path / "set.zip")) as z:
         preset = z.read("set-preset.xmp").decode()
     for field, value in (("PostCropVignetteAmount", -35), ("PostCropVignetteMidpoint", 70),
-                         ("PostCropVignetteFeather", 60), ("PostCropVignetteRoundness", 20), ("GrainAmount", 30),
+                         ("PostCropVignetteFeather", 60), ("PostCropVignetteRoundness", 20),
+                         ("PostCropVignetteHighlightContrast", 30), ("GrainAmount", 30),
                          ("GrainSize", 50)):
         assert re.search(rf'{field}="{value}"', preset), field
 
@@ -112,3 +114,26 @@ def test_colour_trims_fold_into_every_table_and_old_looks_have_none(tmp_path):
     old = PresetNet.from_tensors(tensors)
     assert controls.read(old)["colour.amount"] == 100 and controls.read(old)["colour.contrast"] == 0
     assert np.abs(base - photo).max() <= 1
+
+
+def test_highlight_protection_spares_bright_values_in_apply_and_ffmpeg_alike(tmp_path):
+    look = lookgan.adjust(write_preset_look(tmp_path / "p.look", BUSY_PRESET), {"film_grain.amount": 0},
+                          out=tmp_path / "plain.look")
+    spared = lookgan.adjust(look, {"vignette.highlights": 100}, out=tmp_path / "spared.look")
+    assert look_settings(spared)["vignette.amount"][0] == pytest.approx(look_settings(look)["vignette.amount"][0],
+                                                                        abs=0.05)
+    bright, dark = np.full((64, 96, 3), 235, np.uint8), np.full((64, 96, 3), 60, np.uint8)
+    change = {}
+    for name, path in (("plain", look), ("spared", spared)):
+        grade = as_restyler(path).grader(ApplyOptions())
+        corner = lambda img: float(grade(img)[:4, :4].mean() / grade(img)[30:34, 46:50].mean())  # noqa: E731
+        change[name] = (corner(bright), corner(dark))
+    # bright corners keep more of their light once spared (against the centre), dark ones about as much
+    assert change["spared"][0] > change["plain"][0] + 0.02
+    # ffmpeg draws the same protection (its overlay table takes it)
+    from tests.exporting.test_ffmpeg import _mean_de, _photo, _run_script
+
+    src = tmp_path / "in.png"
+    photo = _photo(src, 96, 144, seed=4)
+    theirs = _run_script(lookgan.export(spared, format="ffmpeg", out=tmp_path / "s.ffmpeg"), src, tmp_path / "o.png")
+    assert _mean_de(theirs, as_restyler(spared).grader(ApplyOptions())(photo)) < 1.0

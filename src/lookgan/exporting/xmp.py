@@ -193,7 +193,8 @@ def preset_settings(layers: EditorLayers) -> dict[str, str]:
                    PostCropVignetteMidpoint=str(int(round(100 * min(max(v.midpoint, 0.0), 1.0)))),
                    PostCropVignetteFeather=str(int(round(100 * min(max(v.feather, 0.0), 1.0)))),
                    PostCropVignetteRoundness=str(int(round(100 * (1.0 - 2.0 * min(max(v.roundness, 0.0), 1.0))))),
-                   PostCropVignetteStyle="1", PostCropVignetteHighlightContrast="0")
+                   PostCropVignetteStyle="1",
+                   PostCropVignetteHighlightContrast=str(int(round(100 * min(max(v.highlights, 0.0), 1.0)))))
     if g is not None:
         # Camera Raw's grain is monochrome; amount 0..100, size 0..100 (25 = default, fine), roughness 0..100
         out.update(GrainAmount=str(int(round(min(100.0, g.amount / 0.001)))),

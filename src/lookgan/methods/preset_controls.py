@@ -22,6 +22,8 @@ control                     range       definition (``v``: the learnt parameters
                                         corners); keeps the feather
 ``vignette.feather``        5..205      100 x width of the ramp (corners at 100); keeps the midpoint
 ``vignette.roundness``      -100..100   100 x (1 - 2 roundness): 100 a circle, -100 following the frame
+``vignette.highlights``     0..100      100 x how much the overlay spares bright values: each channel's change
+                                        times ``1 - p value²`` (Camera Raw's Highlights); keeps the amount
 ``vignette.hue``            0..360      hue and saturation (%) of the overlay's outer colour (HSL; keeps its
 ``vignette.saturation``     0..100      lightness and the amount)
 ``tint.opacity``            0..100      100 x the overlay's opacity at the centre (a tint or gradient start)
@@ -38,8 +40,8 @@ folded into the tables, cost nothing per pixel, and exported LUTs, profiles and 
 
 Setting one control changes only that control's number, with three limits: a hue means nothing for a grey colour
 (saturation 0: set the saturation first); a midpoint below half the feather, or a feather wider than twice the
-midpoint, moves the other (the ramp cannot start before the centre); and a new ramp, colour or tint keeps the
-vignette amount only where the outer opacity can reach it. The learnt parameters stay reachable as ``overlay.*``
+midpoint, moves the other (the ramp cannot start before the centre); and a new ramp, colour, tint or highlight
+protection keeps the vignette amount only where the outer end of the ramp can reach it (see ``vignette.amount``). The learnt parameters stay reachable as ``overlay.*``
 and ``grain.*`` (the advanced settings).
 """
 from __future__ import annotations
@@ -58,7 +60,8 @@ CONTROLS: dict[str, tuple[float, float]] = {
     "colour.amount": (0.0, 200.0), "colour.warmth": (-100.0, 100.0), "colour.tint": (-100.0, 100.0),
     "colour.saturation": (-100.0, 100.0), "colour.contrast": (-100.0, 100.0),
     "vignette.amount": (-100.0, 100.0), "vignette.midpoint": (0.0, 250.0), "vignette.feather": (5.0, 205.0),
-    "vignette.roundness": (-100.0, 100.0), "vignette.hue": (0.0, 360.0), "vignette.saturation": (0.0, 100.0),
+    "vignette.roundness": (-100.0, 100.0), "vignette.highlights": (0.0, 100.0), "vignette.hue": (0.0, 360.0),
+    "vignette.saturation": (0.0, 100.0),
     "tint.opacity": (0.0, 100.0), "tint.hue": (0.0, 360.0), "tint.saturation": (0.0, 100.0),
     "film_grain.amount": (0.0, 300.0), "film_grain.size": (6.25, 250.0), "film_grain.colour": (0.0, 100.0),
 }
@@ -109,6 +112,7 @@ def read(net: PresetNet) -> dict[str, float]:
             "vignette.midpoint": 100.0 * (v["overlay.radius"] + v["overlay.width"] / 2),
             "vignette.feather": 100.0 * v["overlay.width"],
             "vignette.roundness": 100.0 * (1.0 - 2.0 * v["overlay.roundness"]),
+            "vignette.highlights": 100.0 * v["overlay.protect_highlights"],
             **_hue_saturation(v, "out", "vignette"), "tint.opacity": 100.0 * v["overlay.opacity_in"],
             **_hue_saturation(v, "in", "tint"),
             "film_grain.amount": 1000.0 * grain_at_grey(v), "film_grain.size": 25.0 * v["grain.size"] / 0.002,
@@ -156,12 +160,6 @@ def _solve(net: PresetNet, target: float, family: Callable[[float], dict[str, fl
         lo, hi = (mid, hi) if corner_change(net) < target else (lo, mid)
     net.set_values(family((lo + hi) / 2))
     return None
-
-
-def _solve_opacity(net: PresetNet, target: float) -> bool:
-    """Set the overlay's outer opacity so that the corner change is ``target``; False (and the nearer end)
-    when no opacity can."""
-    return _solve(net, target, lambda u: {"overlay.opacity_out": u}) is None
 
 
 def _set_amount(net: PresetNet, amount: float) -> None:
@@ -225,10 +223,12 @@ def write(net: PresetNet, values: dict[str, float]) -> None:
         elif name in ("vignette.hue", "vignette.saturation", "tint.hue", "tint.saturation"):
             layer, what = name.split(".")
             _set_colour(net, "out" if layer == "vignette" else "in", **{what: value})
+        elif name == "vignette.highlights":
+            net.set_values({"overlay.protect_highlights": value / 100.0})
         elif name == "tint.opacity":
             net.set_values({"overlay.opacity_in": value / 100.0})
         if name.startswith("vignette.") and name != "vignette.amount" or name.startswith("tint."):
-            _solve_opacity(net, amount / 100.0)  # the corners' change moved with the ramp or the colour: keep it
+            _set_amount(net, amount)  # the corners' change moved with the ramp or the colour: keep it
         elif name == "film_grain.amount":
             now = grain_at_grey(v)
             scale = value / 1000.0 / now if now > 1e-9 else None

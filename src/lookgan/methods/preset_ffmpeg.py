@@ -96,14 +96,14 @@ def overlay_filter(values: dict[str, float], strength: float) -> str | None:
     o_in, o_out = strength * values["overlay.opacity_in"], strength * values["overlay.opacity_out"]
     if max(abs(o_in), abs(o_out)) < 1e-4:
         return None
-    ramp = _ramp_expr(values)
+    ramp, protect = _ramp_expr(values), values.get("overlay.protect_highlights", 0.0)
     modes = [(values[f"overlay.mode_{m}"], m) for m in BLEND_MODES]
     blended = "+".join(f"{num(w)}*{_blend_expr(m)}" for w, m in modes if w > 1e-4) or "ld(4)"
     planes = {}
     for c in "rgb":  # x: the frame's value, y: the ramp position, both 0..255
         c_in, c_out = values[f"overlay.colour_in_{c}"], values[f"overlay.colour_out_{c}"]
         planes[c] = (f"st(3,y/255);st(4,x/255);st(5,{num(c_in)}+{num(c_out - c_in)}*ld(3));"
-                     f"st(6,{num(o_in)}+{num(o_out - o_in)}*ld(3));"
+                     f"st(6,({num(o_in)}+{num(o_out - o_in)}*ld(3))*(1-{num(protect)}*ld(4)*ld(4)));"
                      f"clip(ld(4)+ld(6)*(({blended})-ld(4)),0,1)*255")
     mask = f"trim=end_frame=1,geq=r='{ramp}':g='{ramp}':b='{ramp}'"
     # gbrp's planes are G, B, R: c0 is green

@@ -156,7 +156,8 @@ class PresetRestyler:
         vignette = None
         if abs(amount) > 0.01:
             vignette = VignetteLayer(amount=amount, midpoint=min(1.0, v["overlay.radius"] + v["overlay.width"] / 2),
-                                     feather=min(1.0, v["overlay.width"]), roundness=v["overlay.roundness"])
+                                     feather=min(1.0, v["overlay.width"]), roundness=v["overlay.roundness"],
+                                     highlights=v["overlay.protect_highlights"])
         amounts = [v[f"grain.{k}"] for k in ("shadows", "midtones", "highlights")]
         def at(lum: float) -> float:  # the grain's strength at a grey of this luma (Bernstein weights)
             return s * (amounts[0] * (1 - lum) ** 2 + amounts[1] * 2 * lum * (1 - lum) + amounts[2] * lum ** 2)

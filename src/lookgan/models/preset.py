@@ -197,7 +197,7 @@ class PresetNet(nn.Module):
         **{f"overlay.colour_{w}_{c}": (0.0, 1.0) for w in ("in", "out") for c in "rgb"},
         **{f"overlay.mode_{m}": (0.0, 1.0) for m in BLEND_MODES},
         "grain.shadows": (0.0, 0.3), "grain.midtones": (0.0, 0.3), "grain.highlights": (0.0, 0.3),
-        "grain.size": (0.0005, 0.02), "grain.mono": (0.0, 1.0),
+        "grain.size": (0.0005, 0.02), "grain.mono": (0.0, 1.0), "overlay.protect_highlights": (0.0, 1.0),
     }
 
     def __init__(self, *, lut_size: int = 33, order: Order = "overlay_first", rings: int = 0) -> None:
@@ -218,6 +218,8 @@ class PresetNet(nn.Module):
         self.register_buffer("grain", torch.tensor([0.0, 0.0, 0.0, 0.002, 1.0]))  # shadows, mid, high, size, mono
         # a person's colour trims on top of the learnt LUTs (methods/preset_controls.py); the learnt look has none
         self.register_buffer("trims", torch.tensor(TRIMS_NONE))
+        # how much the overlay spares bright values (a person's choice, like the trims; the learnt look: 0)
+        self.register_buffer("protect", torch.zeros(1))
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, torch.Tensor]) -> "PresetNet":
@@ -226,6 +228,7 @@ class PresetNet(nn.Module):
         lut = tensors["lut"]
         tensors.setdefault("ring_luts", lut.new_zeros((0, *lut.shape)))
         tensors.setdefault("trims", torch.tensor(TRIMS_NONE))  # looks from before the editor's colour trims
+        tensors.setdefault("protect", torch.zeros(1))  # ... and before highlight protection
         net = cls(lut_size=lut.shape[-1], rings=tensors["ring_luts"].shape[0])
         net.load_state_dict(tensors, strict=True)
         return net
@@ -244,7 +247,8 @@ class PresetNet(nn.Module):
         return {"centre": 0.5 * torch.tanh(self.centre), "roundness": torch.sigmoid(self.roundness)[0],
                 "radius": 1.5 * torch.sigmoid(self.radius)[0], "width": 0.05 + 2.0 * torch.sigmoid(self.width)[0],
                 "colour_in": torch.sigmoid(self.colour_in), "colour_out": torch.sigmoid(self.colour_out),
-                "opacity": torch.sigmoid(self.opacity), "modes": torch.softmax(self.mode_logits, 0)}
+                "opacity": torch.sigmoid(self.opacity), "modes": torch.softmax(self.mode_logits, 0),
+                "protect": self.protect[0]}
 
     def values(self) -> dict[str, float]:
         """Every named parameter (see :data:`RANGES`) as a plain number."""
@@ -256,6 +260,7 @@ class PresetNet(nn.Module):
             for w in ("in", "out"):
                 out.update({f"overlay.colour_{w}_{c}": o[f"colour_{w}"][i] for i, c in enumerate("rgb")})
             out.update({f"overlay.mode_{m}": o["modes"][i] for i, m in enumerate(BLEND_MODES)})
+            out["overlay.protect_highlights"] = o["protect"]
             g = self.grain
             out.update({"grain.shadows": g[0], "grain.midtones": g[1], "grain.highlights": g[2], "grain.size": g[3],
                         "grain.mono": g[4]})
@@ -270,6 +275,8 @@ class PresetNet(nn.Module):
             layer, _, field = name.partition(".")
             if layer == "grain":
                 self.grain[["shadows", "midtones", "highlights", "size", "mono"].index(field)] = v
+            elif field == "protect_highlights":
+                self.protect[0] = v
             elif field in ("centre_x", "centre_y"):
                 self.centre[0 if field == "centre_x" else 1] = math.atanh(min(max(v / 0.5, -0.9999), 0.9999))
             elif field in ("roundness", "radius", "width"):
@@ -300,10 +307,11 @@ class PresetNet(nn.Module):
     def overlay_at(self, images: torch.Tensor, t: torch.Tensor, *, strength: float = 1.0,
                    values: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
         """The overlay on ``images`` at ramp positions ``t`` (0 at ``radius``, 1 at ``radius + width``;
-        broadcast against the images): what :meth:`overlay` does once it knows where each pixel lies."""
+        broadcast against the images): what :meth:`overlay` does once it knows where each pixel lies. Each channel
+        is spared by ``1 - protect * value²`` (highlight protection: 0 for a learnt look)."""
         o = self.overlay_values() if values is None else values
         source = torch.lerp(o["colour_in"].view(1, 3, 1, 1), o["colour_out"].view(1, 3, 1, 1), t)
-        alpha = strength * torch.lerp(o["opacity"][0], o["opacity"][1], t)
+        alpha = strength * torch.lerp(o["opacity"][0], o["opacity"][1], t) * (1 - o["protect"] * images * images)
         blended = sum(w * blend_mode(images, source, m) for w, m in zip(o["modes"], BLEND_MODES))
         return (images + alpha * (blended - images)).clamp(0.0, 1.0)
 
