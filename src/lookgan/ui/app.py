@@ -157,7 +157,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     keep_colour = gr.Checkbox(label="Keep my colours (texture/tone only)", elem_id="keep-colour")
                     apply_btn = gr.Button("Apply", variant="primary", elem_id="apply-run")
                 adjusted = gr.State({})  # the sliders the user moved: name -> value
-                with gr.Accordion("Look settings: a preset look's vignette and grain, as in a photo editor",
+                with gr.Accordion("Look settings: a preset look's colour, vignette, tint and grain, as in a photo editor",
                                   open=True, elem_id="look-settings"):
                     def setting_sliders(settings: dict[str, tuple[float, float, float]]) -> None:
                         for layer, items in _setting_rows(settings):
