@@ -91,7 +91,9 @@ def test_noise_texture_is_seamless_and_tiles_large_frames(monkeypatch):
     assert across == pytest.approx(inside, rel=0.25)
     assert tex.std() / preset_fast.NOISE_STEPS == pytest.approx(1.0, rel=0.05)
     monkeypatch.setattr(preset_fast, "NOISE_TILE", 64)
+    preset_fast.noise_texture.cache_clear()  # textures are kept per size: make this one with the small tile
     small = preset_fast.noise_texture(300, 200, size=0.02, mono=1.0)
+    preset_fast.noise_texture.cache_clear()
     assert small.shape == (64, 64, 3) and np.array_equal(small[..., 0], small[..., 2])
 
 

@@ -142,8 +142,8 @@ def _ramp(net: PresetNet, midpoint: float, width: float) -> None:
 
 
 def _solve(net: PresetNet, target: float, family: Callable[[float], dict[str, float]]) -> float | None:
-    """Set ``family(u)`` for the ``u`` in [0, 1] that makes the corner change ``target`` (bisection: the change
-    is monotone along each family used here); returns how far from it the nearer end stayed when none does
+    """Set ``family(u)`` for the ``u`` in [0, 1] that makes the corner change ``target`` (the change is monotone
+    along each family used here); returns how far from it the nearer end stayed when none does
     (the net then holds that end), None when it was met."""
     ends = []
     for u in (0.0, 1.0):
@@ -153,12 +153,23 @@ def _solve(net: PresetNet, target: float, family: Callable[[float], dict[str, fl
         nearer = min((0.0, 1.0), key=lambda u: abs(ends[int(u)] - target))
         net.set_values(family(nearer))
         return abs(ends[int(nearer)] - target)
-    lo, hi = (0.0, 1.0) if ends[0] <= ends[1] else (1.0, 0.0)  # the change grows from lo to hi
+    # regula falsi (Illinois): the change is close to linear along these families, so a few steps do
+    (lo, f_lo), (hi, f_hi) = (0.0, ends[0] - target), (1.0, ends[1] - target)
+    u, side = 0.5, 0
     for _ in range(40):
-        mid = (lo + hi) / 2
-        net.set_values(family(mid))
-        lo, hi = (mid, hi) if corner_change(net) < target else (lo, mid)
-    net.set_values(family((lo + hi) / 2))
+        u = hi - f_hi * (hi - lo) / (f_hi - f_lo) if abs(f_hi - f_lo) > 1e-12 else (lo + hi) / 2
+        net.set_values(family(u))
+        f = corner_change(net) - target
+        if abs(f) < 1e-5:  # a thousandth of the control's unit
+            break
+        if f * f_hi > 0:
+            hi, f_hi = u, f
+            f_lo = f_lo / 2 if side == -1 else f_lo
+            side = -1
+        else:
+            lo, f_lo = u, f
+            f_hi = f_hi / 2 if side == 1 else f_hi
+            side = 1
     return None
 
 

@@ -190,6 +190,7 @@ def _cubic_taps(n_out: int, n_in: int) -> tuple[torch.Tensor, torch.Tensor]:
     return index, weights.float()
 
 
+@lru_cache(maxsize=4)  # one per frame size and grain: a batch, a video or the web app's previews make it once
 def noise_texture(height: int, width: int, *, size: float, mono: float, seed: int = 0) -> np.ndarray:
     """Seamless film-grain texture ``(th, tw, 3)`` int8 (:data:`NOISE_STEPS` per standard deviation) for frames of
     ``height`` x ``width``: white noise on cells of ``size`` x the frame's short side, bicubically smoothed,
@@ -208,8 +209,9 @@ def noise_texture(height: int, width: int, *, size: float, mono: float, seed: in
     mixed = sum(weights[:, k, None, None] * across[index[:, k]] for k in range(4))  # (th, tw, 3)
     sample = mixed.reshape(-1, 3)[::7]  # a seventh of the pixels gives the deviation to 0.1 %
     mixed *= NOISE_STEPS / sample.std(dim=0).clamp_min(1e-6)
-    steps = mixed.round_().clamp_(-127, 127).to(torch.int8)
-    return steps.numpy()
+    steps = mixed.round_().clamp_(-127, 127).to(torch.int8).numpy()
+    steps.flags.writeable = False  # shared by every grader that asks for it
+    return steps
 
 
 def overlay_table(net: PresetNet, strength: float, steps: int = OVERLAY_STEPS) -> np.ndarray:
