@@ -202,8 +202,8 @@ def _set_amount(net: PresetNet, amount: float) -> None:
 
     missed = _solve(net, amount / 100.0, on_line)
     if missed is not None:  # beyond the line (e.g. rings that darken the corners): any lightness at full opacity
-        light = lambda u: on_line(0.0) | {"overlay.opacity_out": 1.0} | {  # noqa: E731
-            f"overlay.colour_out_{c}": x for c, x in zip("rgb", colorsys.hls_to_rgb(h, 0.02 + 0.96 * u, s))}
+        light = lambda u: {"overlay.opacity_out": 1.0, **{  # noqa: E731
+            f"overlay.colour_out_{c}": x for c, x in zip("rgb", colorsys.hls_to_rgb(h, 0.02 + 0.96 * u, s))}}
         state = net.values()
         if (_solve(net, amount / 100.0, light) or 0.0) > missed:
             net.set_values(state)  # the line's end was nearer
@@ -222,7 +222,8 @@ def write(net: PresetNet, values: dict[str, float]) -> None:
         lo, hi = CONTROLS[name]
         value = min(max(float(value), lo), hi)
         v = net.values()
-        amount = corner_change(net) * 100.0
+        keeps_amount = name.startswith("tint.") or name.startswith("vignette.") and name != "vignette.amount"
+        amount = corner_change(net) * 100.0 if keeps_amount else 0.0
         if name == "vignette.amount":
             _set_amount(net, value)
         elif name == "vignette.midpoint":
@@ -238,8 +239,6 @@ def write(net: PresetNet, values: dict[str, float]) -> None:
             net.set_values({"overlay.protect_highlights": value / 100.0})
         elif name == "tint.opacity":
             net.set_values({"overlay.opacity_in": value / 100.0})
-        if name.startswith("vignette.") and name != "vignette.amount" or name.startswith("tint."):
-            _set_amount(net, amount)  # the corners' change moved with the ramp or the colour: keep it
         elif name == "film_grain.amount":
             now = grain_at_grey(v)
             scale = value / 1000.0 / now if now > 1e-9 else None
@@ -250,3 +249,5 @@ def write(net: PresetNet, values: dict[str, float]) -> None:
             net.set_values({"grain.mono": 1.0 - value / 100.0})
         elif name in TRIMS:
             net.trims[TRIMS.index(name)] = value
+        if keeps_amount:
+            _set_amount(net, amount)  # the corners' change moved with the ramp or the colour: keep it
