@@ -1,6 +1,7 @@
 """What a saved ``preset`` look can do: the :class:`~lookgan.capabilities.Restyler` (any size, in one compiled
-pass over the pixels, :mod:`.preset_fast`; grain seeded from the photo, or per video frame), its colour part as a LUT, and its named settings
-(:class:`~lookgan.capabilities.Adjustable`: sliders, ``--set``, ``lookgan adjust``)."""
+pass over the pixels, :mod:`.preset_fast`; grain seeded from the photo, or per video frame), its colour part as a
+LUT, and its named settings (:class:`~lookgan.capabilities.Adjustable`: the editor's controls of
+:mod:`.preset_controls` and the learnt parameters; sliders, ``--set``, ``lookgan adjust``)."""
 from __future__ import annotations
 
 import zlib
