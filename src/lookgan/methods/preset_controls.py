@@ -41,8 +41,8 @@ folded into the tables, cost nothing per pixel, and exported LUTs, profiles and 
 Setting one control changes only that control's number, with three limits: a hue means nothing for a grey colour
 (saturation 0: set the saturation first); a midpoint below half the feather, or a feather wider than twice the
 midpoint, moves the other (the ramp cannot start before the centre); and a new ramp, colour, tint or highlight
-protection keeps the vignette amount only where the outer end of the ramp can reach it (see ``vignette.amount``). The learnt parameters stay reachable as ``overlay.*``
-and ``grain.*`` (the advanced settings).
+protection keeps the vignette amount only where the outer end of the ramp can reach it (see ``vignette.amount``).
+The learnt parameters stay reachable as ``overlay.*`` and ``grain.*`` (the advanced settings).
 """
 from __future__ import annotations
 

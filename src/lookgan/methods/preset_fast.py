@@ -99,14 +99,18 @@ def _on_value(table: np.ndarray, it: int, v: float, c: int) -> float:
 
 
 @numba.njit(cache=True, fastmath=True, nogil=True)
-def _grade(top, bottom, src, out, to_u8, ov, otab, ocell, ofrac, ovx, ovy, luts, cells, rtab, rx, ry, noise, noise_row, noise_col, grain):
-    """Grade rows ``top`` to ``bottom`` of ``src`` ``(H, W, 3)`` (uint8 or float32) into ``out`` (same shape and dtype; ``to_u8``: whether
-    they are uint8). ``ov``: on, overlay first, radius, 1 / width; ``otab``: the overlay by ramp position and
-    value (:func:`overlay_table`), and ``ocell``/``ofrac`` the same as lattice cells (:func:`lattice_cells`); ``ovx``/``ovy``: the squared overlay distance per column / row; ``luts``
-    ``(n, n, n, K, 3)`` (K = 1: one LUT) and ``cells`` ``(2, 256)``: the lattice cell and position in it of each
-    8-bit level; ``rtab``: ring position by squared ring distance (:func:`ring_table`) with ``rx``/``ry`` its
-    profiles; ``noise`` ``(th, tw, 3)`` int8 read from ``noise_row``/``noise_col`` on; ``grain``: shadows,
-    midtones, highlights (strength folded in) and whether there is any."""
+def _grade(top, bottom, src, out, to_u8, ov, otab, ocell, ofrac, ovx, ovy, luts, cells, rtab, rx, ry, noise,
+           noise_row, noise_col, grain):
+    """Grade rows ``top`` to ``bottom`` of ``src`` ``(H, W, 3)`` (uint8 or float32) into ``out`` (same shape and
+    dtype; ``to_u8``: whether they are uint8).
+
+    ``ov``: on, overlay first, radius, 1 / width; ``otab``: the overlay by ramp position and value
+    (:func:`overlay_table`), ``ocell``/``ofrac`` the same as lattice cells (:func:`lattice_cells`); ``ovx``/``ovy``:
+    the squared overlay distance per column / row; ``luts`` ``(n, n, n, K, 3)`` (K = 1: one LUT) and ``cells``
+    ``(2, 256)``: the lattice cell and position in it of each 8-bit level; ``rtab``: ring position by squared ring
+    distance (:func:`ring_table`) with ``rx``/``ry`` its profiles; ``noise`` ``(th, tw, 3)`` int8 read from
+    ``noise_row``/``noise_col`` on; ``grain``: shadows, midtones, highlights (per texture step, strength folded
+    in) and whether there is any."""
     wd = src.shape[1]
     th, tw = noise.shape[0], noise.shape[1]
     scale = _f32(1.0 / 255.0) if to_u8 else _ONE
@@ -312,9 +316,9 @@ class FastPreset:
         f = self.frame(h, w)
         mixed = zlib.crc32((int(seed) % 2**64).to_bytes(8, "little"))
         out = np.empty_like(src)
-        args = (src, out, src.dtype == np.uint8, self.ov, self.otab, self.ocell, self.ofrac, f.ovx, f.ovy, self.luts, self.cells, self.rtab,
-               f.rx, f.ry, f.noise, mixed % f.noise.shape[0],
-               (mixed // f.noise.shape[0]) % f.noise.shape[1], self.grain)
+        args = (src, out, src.dtype == np.uint8, self.ov, self.otab, self.ocell, self.ofrac, f.ovx, f.ovy, self.luts,
+                self.cells, self.rtab, f.rx, f.ry, f.noise, mixed % f.noise.shape[0],
+                (mixed // f.noise.shape[0]) % f.noise.shape[1], self.grain)
         threads = max(1, torch.get_num_threads())
         bands = [(top, min(h, top + _BAND)) for top in range(0, h, _BAND)]
         if threads == 1 or len(bands) == 1:
