@@ -29,6 +29,7 @@ from functools import lru_cache
 import numba
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from ..models.preset import PresetNet, ring_knots
 
@@ -224,10 +225,14 @@ def overlay_table(net: PresetNet, strength: float, steps: int = OVERLAY_STEPS) -
     one table read stands for the whole blend-mode mix. Pixels take the nearest ramp position: at 1024 steps
     that moves a result by at most 1/2048 of the overlay's whole change (0.25 of a level for a full black-to-white
     ramp), and values between levels are interpolated linearly."""
-    t = torch.linspace(0.0, 1.0, steps + 1).view(1, 1, steps + 1, 1)
-    values = torch.linspace(0.0, 1.0, 256).view(1, 1, 1, 256).expand(1, 3, steps + 1, 256)
+    coarse = min(steps, 256)  # the overlay is quadratic in t: linear between 257 positions is within 1e-5
+    t = torch.linspace(0.0, 1.0, coarse + 1).view(1, 1, coarse + 1, 1)
+    values = torch.linspace(0.0, 1.0, 256).view(1, 1, 1, 256).expand(1, 3, coarse + 1, 256)
     with torch.no_grad():
-        table = net.overlay_at(values, t, strength=strength)[0]  # (3, steps + 1, 256)
+        table = net.overlay_at(values, t, strength=strength)[0]  # (3, coarse + 1, 256)
+        if coarse != steps:
+            table = F.interpolate(table.permute(0, 2, 1).reshape(1, 3 * 256, coarse + 1), size=steps + 1,
+                                  mode="linear", align_corners=True).reshape(3, 256, steps + 1).permute(0, 2, 1)
     return np.ascontiguousarray(table.permute(1, 2, 0).float().numpy())
 
 

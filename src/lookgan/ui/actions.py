@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -76,6 +77,8 @@ class Actions:
         self.board = JobBoard()
         self.allow_folders = allow_folders
         self.max_pixels = max_pixels or DEFAULT_MAX_PIXELS
+        # the photo whose preview the sliders redraw, made small once: (photo, mtime, side) -> (JPEG, pixels)
+        self._previews: dict[tuple[str, int, int], tuple[Path, Any]] = {}
 
     # --- looks -----------------------------------------------------------------------------------------------
     def look_kinds(self) -> dict[str, str]:
@@ -135,13 +138,17 @@ class Actions:
         photos = [p for p in _paths(files) if p.suffix.lower() not in VIDEO_SUFFIXES]
         if not photos:
             return None
-        check_upload(photos[0], what="", max_pixels=self.max_pixels)
-        run = self.ws.new_run(f"preview-{look_name}")
-        before = _preview(photos[0], run / "preview-before.jpg", side)
+        key = (str(photos[0]), photos[0].stat().st_mtime_ns, side)
+        if key not in self._previews or not self._previews[key][0].exists():  # a slider moved: the same photo
+            check_upload(photos[0], what="", max_pixels=self.max_pixels)
+            run = self.ws.new_run(f"preview-{look_name}")
+            before = _preview(photos[0], run / "preview-before.jpg", side)
+            self._previews = {key: (before, read_image(before, keep_8bit=True))}  # the last photo previewed
+        before, pixels = self._previews[key]
         grade = as_restyler(adjusted_look(self.ws.look_path(look_name), settings)).grader(
             ApplyOptions(strength=float(strength), keep_colour=bool(keep_colour)))
-        after = run / f"preview-after-{run.name[-6:]}.jpg"  # a new name each time: the page shows the new one
-        save_image(grade(read_image(before, keep_8bit=True)), after, quality=92)
+        after = before.with_name(f"preview-after-{uuid.uuid4().hex[:8]}.jpg")  # a new name: the page shows it
+        save_image(grade(pixels), after, quality=92)
         return before, after
 
     def import_look(self, zip_file: Any) -> str:
