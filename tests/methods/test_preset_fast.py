@@ -100,8 +100,8 @@ def test_noise_texture_is_seamless_and_tiles_large_frames(monkeypatch):
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="fork is POSIX-only")
 @pytest.mark.timeout(60)
 def test_a_forked_process_grades_too(tmp_path):
-    """The grader's thread pool is per process: a child forked after the parent graded (the web app's jobs, data
-    loader workers) gets its own threads instead of waiting on its parent's, which it does not have."""
+    """A child forked after the parent graded (the web app's jobs, data loader workers) grades too: no thread of
+    the parent's is waited on in the child, which does not have them."""
     import os
 
     grade = _grain_look(tmp_path, 0.5).grader(ApplyOptions())

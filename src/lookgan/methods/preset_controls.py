@@ -52,7 +52,7 @@ from typing import Callable
 
 import torch
 
-from ..models.preset import TRIMS_NONE, PresetNet
+from ..models.preset import TRIMS_NONE, PresetNet, grain_amount_map
 from ..ops.lut3d import identity_lut
 
 #: name -> (low, high)
@@ -84,8 +84,8 @@ def corner_change(net: PresetNet, *, lut: torch.Tensor | None = None, ring_luts:
 
 
 def grain_at_grey(v: dict[str, float]) -> float:
-    """The grain's standard deviation on mid-grey (Bernstein weights of the three amounts at luma 0.5)."""
-    return 0.25 * v["grain.shadows"] + 0.5 * v["grain.midtones"] + 0.25 * v["grain.highlights"]
+    """The grain's standard deviation on mid-grey (the grain's own amount at luma 0.5)."""
+    return float(grain_amount_map(torch.tensor(0.5), torch.tensor([v[k] for k in _GRAIN])))
 
 
 def trimmed(lut: torch.Tensor, trims: torch.Tensor) -> torch.Tensor:

@@ -20,9 +20,7 @@ cells of the same size, bicubically smoothed, the same mono share).
 from __future__ import annotations
 
 import math
-import os
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -31,7 +29,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..models.preset import PresetNet, ring_knots
+from ..models.preset import PresetNet, radial_axes, ring_knots
+from ..ops.lut3d import axis_weights, in_parallel
 
 #: The longest side of the grain texture; larger frames repeat it (seamlessly) with that period.
 NOISE_TILE = 4096
@@ -249,10 +248,9 @@ def ring_table(rings: int, steps: int = RING_STEPS) -> np.ndarray:
 
 def lattice_cells(n: int) -> np.ndarray:
     """``(2, 256)`` float32: the lattice cell below each 8-bit level in a LUT of ``n`` points a side, and the
-    level's position in it (what ``grid_sample`` with align_corners=True computes)."""
-    u = np.arange(256, dtype=np.float64) * (n - 1) / 255.0
-    i = np.minimum(np.floor(u), n - 2)
-    return np.stack([i, u - i]).astype(np.float32)
+    level's position in it (:func:`~lookgan.ops.lut3d.axis_weights`, as in the LUT looks' fast path)."""
+    cell, frac = axis_weights(n)
+    return np.stack([cell.numpy(), frac.numpy()]).astype(np.float32)
 
 
 def _profiles(n: int, centre: float, scale: float) -> np.ndarray:
@@ -301,9 +299,8 @@ class FastPreset:
         key = (height, width)
         if key not in self._frames:
             v = self._v
-            aspect = width / height
-            diag, half, r = math.sqrt(aspect**2 + 1.0), 1 / math.sqrt(2), v["overlay.roundness"]
-            ax, ay = aspect / diag + (half - aspect / diag) * r, 1.0 / diag + (half - 1.0 / diag) * r
+            ax, ay = radial_axes(width / height, v["overlay.roundness"])
+            half = 1 / math.sqrt(2)  # the radial colour's ring distance: an ellipse following the frame
             noise = (noise_texture(height, width, size=v["grain.size"], mono=v["grain.mono"])
                      if self.grain[3] else np.zeros((1, 1, 3), np.int8))
             if len(self._frames) >= 4:
@@ -324,21 +321,10 @@ class FastPreset:
         args = (src, out, src.dtype == np.uint8, self.ov, self.otab, self.ocell, self.ofrac, f.ovx, f.ovy, self.luts,
                 self.cells, self.rtab, f.rx, f.ry, f.noise, mixed % f.noise.shape[0],
                 (mixed // f.noise.shape[0]) % f.noise.shape[1], self.grain)
-        threads = max(1, torch.get_num_threads())
-        bands = [(top, min(h, top + _BAND)) for top in range(0, h, _BAND)]
-        if threads == 1 or len(bands) == 1:
-            for top, bottom in bands:
-                _grade(top, bottom, *args)
-        else:  # the kernel releases the GIL: bands run on all cores
-            list(_pool(threads, os.getpid()).map(lambda band: _grade(band[0], band[1], *args), bands))
+        # the kernel releases the GIL: bands run on all cores, as the LUT looks' chunks do
+        in_parallel(lambda top: _grade(top, min(h, top + _BAND), *args), range(0, h, _BAND))
         return out
 
 
 #: Rows per piece of work handed to a thread.
 _BAND = 64
-
-
-@lru_cache(maxsize=1)
-def _pool(threads: int, pid: int) -> ThreadPoolExecutor:
-    """The threads that run the bands; per process (``pid``): a forked child has none of its parent's threads."""
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="lookgan-preset")

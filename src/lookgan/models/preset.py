@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import zlib
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -77,12 +77,16 @@ def radial_distance(x: torch.Tensor, y: torch.Tensor, *, aspect: float | torch.T
     """Distance from ``centre`` (in normalised coordinates) with the corners of a centred frame at 1: a circle
     in pixels for ``roundness`` 0 (``aspect`` = width / height, a number or one per image ``(B, 1, 1, 1)``), an
     ellipse following the frame for 1."""
-    aspect = torch.as_tensor(aspect, dtype=x.dtype, device=x.device)
-    diag = torch.sqrt(aspect**2 + 1.0)
-    half = 1 / math.sqrt(2)
-    ax = aspect / diag + (half - aspect / diag) * roundness
-    ay = 1.0 / diag + (half - 1.0 / diag) * roundness
+    ax, ay = radial_axes(torch.as_tensor(aspect, dtype=x.dtype, device=x.device), roundness)
     return torch.sqrt(((x - centre[0]) * ax) ** 2 + ((y - centre[1]) * ay) ** 2 + 1e-12)
+
+
+def radial_axes(aspect: Any, roundness: Any) -> tuple[Any, Any]:
+    """The scales of the normalised x and y in :func:`radial_distance` (numbers or tensors alike): from the
+    half-diagonal's (a circle in pixels, roundness 0) to 1/sqrt(2) each (an ellipse following the frame, 1)."""
+    diag = (aspect**2 + 1.0) ** 0.5
+    half = 1 / math.sqrt(2)
+    return aspect / diag + (half - aspect / diag) * roundness, 1.0 / diag + (half - 1.0 / diag) * roundness
 
 
 # --- grain ----------------------------------------------------------------------------------------------------

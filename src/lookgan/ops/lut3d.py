@@ -118,7 +118,7 @@ _FIELD_BITS = 21  # 11-bit value x 10-bit weight fits a 21-bit field: three fiel
 _CHUNK = 1 << 18  # pixels per work item: intermediates (2 MB each) stay in a core's L2 cache; per-op overhead amortised
 
 
-def _axis_weights(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+def axis_weights(n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """For each 8-bit value v: the lower lattice index along an axis of n points and the fraction above it."""
     pos = torch.arange(256, dtype=torch.float64) * (n - 1) / 255.0
     lo = pos.floor().clamp(max=n - 2).long()
@@ -128,7 +128,7 @@ def _axis_weights(n: int) -> tuple[torch.Tensor, torch.Tensor]:
 def _axis_matrix(n: int) -> torch.Tensor:
     """``(256, n)`` float32: row v interpolates an axis of n lattice points at the 8-bit value v (two non-zeros),
     so that expanding an axis is one matrix product."""
-    lo, frac = _axis_weights(n)
+    lo, frac = axis_weights(n)
     m = torch.zeros(256, n, dtype=torch.float64)
     rows = torch.arange(256)
     m[rows, lo] = 1.0 - frac
@@ -178,7 +178,7 @@ class FastLUT:
         packed = torch.mv(table.view(-1, 3).double(), fields).long().view(n, 65536)  # [b, g * 256 + r]
         self._lower = (packed[:-1] << _WEIGHT_BITS).add_(half).view(-1)
         self._step = (packed[1:] - packed[:-1]).view(-1)
-        lo, frac = _axis_weights(n)
+        lo, frac = axis_weights(n)
         # code + _rebase[b] = b0 * 65536 + g * 256 + r, b0 the blue lattice cell below b
         self._rebase = ((lo - torch.arange(256)) * 65536).to(torch.int32)
         self._b_weight = (frac * (1 << _WEIGHT_BITS)).round().long()
@@ -212,11 +212,11 @@ class FastLUT:
             chunk = raw[3 * s:3 * e + 1] if e < pixels else np.append(raw[3 * s:], np.uint8(0))
             self._chunk(chunk, out[s:e])
 
-        _in_parallel(run, range(0, pixels, _CHUNK))
+        in_parallel(run, range(0, pixels, _CHUNK))
         return out.reshape(image.shape).numpy()
 
 
-def _in_parallel(fn: Callable[[int], None], items: range) -> None:
+def in_parallel(fn: Callable[[int], None], items: range) -> None:
     """``fn(i)`` for every item, on all cores: in parallel Python threads (torch and NumPy release the GIL inside
     ops), each op single-threaded there, which avoids oversubscribing the cores."""
     workers = min(len(items), torch.get_num_threads(), os.cpu_count() or 1)
