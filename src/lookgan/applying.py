@@ -22,9 +22,9 @@ from tqdm.auto import tqdm
 from . import distributed
 from .capabilities import ApplyOptions, Grader, finish_result
 from .data.images import (DEFAULT_MAX_PIXELS, image_metadata, is_image_path, list_images, read_image, save_image)
-from .errors import InputError
+from .errors import InputError, StorageError
 from .exporting.onnx import OnnxLook, export_onnx
-from .io_utils import atomic_write_json
+from .io_utils import atomic_write_json, remove_stale_temps
 from .look import Look, adjusted_look, as_restyler
 from .portrait import PortraitMasker, PortraitOptions, portrait_blend
 from .video import apply_video, check_preset
@@ -119,18 +119,29 @@ def apply(
     out = Path(out)
     jobs = _plan(_expand_inputs([inputs] if isinstance(inputs, (str, Path)) else inputs), out)
     out.mkdir(parents=True, exist_ok=True)
+    if skip_existing and not world.distributed:  # a killed run's half-written temporaries (never a final name)
+        remove_stale_temps(out)
     if world.distributed:
         world, _ = distributed.init("cpu")
+    records: list[dict[str, Any]] = []
+    # one process: the manifest also every few seconds, so a killed batch leaves one that matches its files
+    flush = (lambda: _write_manifest(out, records, world)) if write_manifest and not world.distributed else None
     try:
         with tempfile.TemporaryDirectory(prefix="lookgan-onnx-") as tmp, contextlib.ExitStack() as stack:
             grade, video_grade = _graders(look, options, backend=batch.backend, workdir=Path(tmp),
                                           portrait=portrait, stack=stack)
-            records = _apply_files(jobs[world.rank::world.size], grade, video_grade, max_pixels=batch.max_pixels,
-                                   progress=progress and world.main, on_file=batch.on_file,
-                                   skip_existing=skip_existing, single=len(jobs) == 1,
-                                   video_preset=batch.video_preset)
+            _apply_files(jobs[world.rank::world.size], grade, video_grade, records, max_pixels=batch.max_pixels,
+                         progress=progress and world.main, on_file=batch.on_file, skip_existing=skip_existing,
+                         single=len(jobs) == 1, video_preset=batch.video_preset, flush=flush)
         if write_manifest:
             _write_manifest(out, records, world)
+    except StorageError as e:
+        if flush is not None:
+            with contextlib.suppress(StorageError):  # the disk may be too full for the manifest too
+                flush()
+        done = sum(r["status"] in ("written", "skipped") for r in records)
+        raise e.with_context(f"{done} of {len(jobs)} files are done in {out}; run the same command with "
+                             "--skip-existing to go on from there") from e
     finally:
         distributed.shutdown(None, world)
     return [Path(r["output"]) for r in records if r["status"] in ("written", "skipped")]
@@ -215,12 +226,23 @@ def _graders(look: Look | str | Path, options: ApplyOptions, *, backend: str, wo
     return portrait_grade, portrait_grade
 
 
-def _apply_files(jobs: list[tuple[Path, Path]], grade: Grader, video_grade: Grader, *,
-                 max_pixels: int, progress: bool, on_file: Callable[[Path, Path], None] | None,
-                 skip_existing: bool, single: bool, video_preset: str = "medium") -> list[dict[str, Any]]:
-    """Grade each (input, output) pair; one record per file (``written``, ``skipped`` or ``failed``)."""
-    records: list[dict[str, Any]] = []
-    for src, dst in tqdm(jobs, desc="applying", unit="file", disable=not progress or len(jobs) < 2):
+#: Seconds between two writes of the manifest during a batch.
+MANIFEST_EVERY_S = 5.0
+
+
+def _apply_files(jobs: list[tuple[Path, Path]], grade: Grader, video_grade: Grader, records: list[dict[str, Any]],
+                 *, max_pixels: int, progress: bool, on_file: Callable[[Path, Path], None] | None,
+                 skip_existing: bool, single: bool, video_preset: str = "medium",
+                 flush: Callable[[], None] | None = None) -> None:
+    """Grade each (input, output) pair, appending one record per file (``written``, ``skipped`` or ``failed``)
+    to ``records``; ``flush`` (the manifest) is called every :data:`MANIFEST_EVERY_S` seconds.
+
+    Each output is written to a temporary file and renamed when complete, so killing the batch at any moment
+    leaves only finished files under final names: a rerun with ``skip_existing`` redoes at most the file that
+    was in progress."""
+    flushed = time.monotonic()
+    bar = tqdm(jobs, desc="applying", unit="photo", disable=not progress or len(jobs) < 2, dynamic_ncols=True)
+    for src, dst in bar:
         record = {"input": str(src), "output": str(dst), "status": "written", "seconds": 0.0}
         t0 = time.perf_counter()
         if skip_existing and dst.exists():
@@ -241,4 +263,6 @@ def _apply_files(jobs: list[tuple[Path, Path]], grade: Grader, video_grade: Grad
         records.append(record)
         if on_file is not None and record["status"] == "written":
             on_file(src, dst)
-    return records
+        if flush is not None and time.monotonic() - flushed > MANIFEST_EVERY_S:
+            flush()
+            flushed = time.monotonic()

@@ -44,3 +44,27 @@ class TrainingDivergedError(LookganError):
 
 class LutFileError(InputError):
     """A .cube or HaldCLUT file is malformed (wrong counts, bad numbers, wrong domain or size)."""
+
+
+class StorageError(LookganError):
+    """A file could not be written: the disk is full, the folder is read-only, or it went away (exit code 3).
+
+    Raised by :func:`lookgan.io_utils.atomic_write` (the one writer of every file lookgan makes) in place of a
+    raw ``OSError``/``SafetensorError``: the message names the folder, the free space and the fix, and callers
+    that know more (the training loop knows its last good checkpoint) add it through :meth:`with_context`.
+    Whatever was being replaced is untouched: the write went to a temporary file, which is removed."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, *, path: str = "", free_bytes: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.free_bytes = free_bytes
+
+    def with_context(self, extra: str) -> "StorageError":
+        """The same error with ``extra`` (what is kept, how to go on) appended to its message."""
+        return type(self)(f"{self}; {extra}", path=self.path, free_bytes=self.free_bytes)
+
+
+class DiskFullError(StorageError):
+    """No space left (``ENOSPC``/``EDQUOT``) where lookgan was writing."""

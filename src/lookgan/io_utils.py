@@ -4,12 +4,20 @@ A crash or a full disk at any moment leaves either the old file or the new one, 
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any, Callable
+
+from .errors import DiskFullError, StorageError
+
+#: errno values that mean "no room": the disk, or the user's quota on it.
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_READ_ONLY = frozenset({errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -36,28 +44,109 @@ def _umask() -> int:
 _UMASK = _umask()
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp_path)`` and move the result onto ``path`` atomically.
-
-    If ``write`` raises (a crash, ``ENOSPC``), the temporary file is removed and ``path`` is untouched. The file
-    gets the permissions an ordinary ``open(path, "w")`` would give (0666 less the umask), not the private 0600
-    of a temporary file, so results stay readable by the user's other programs.
-    """
+def free_bytes(path: str | Path) -> int | None:
+    """Free space for this user on the file system holding ``path`` (or its nearest existing parent)."""
     path = Path(path)
+    for candidate in (path, *path.parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return None
+
+
+def megabytes(n: int | None) -> str:
+    return "?" if n is None else f"{n / 1e6:.1f} MB" if n < 10e6 else f"{n / 1e6:.0f} MB"
+
+
+def storage_error(exc: BaseException, path: str | Path) -> StorageError | None:
+    """``exc`` as a :class:`StorageError` naming ``path`` and the fix, or None when it is not about storage.
+
+    Knows ``OSError`` numbers and the Rust ``IoError`` text that safetensors raises instead of an ``OSError``."""
+    if isinstance(exc, StorageError):
+        return exc
+    folder = Path(path).parent if Path(path).suffix else Path(path)
+    code = exc.errno if isinstance(exc, OSError) else None
+    text = str(exc)
+    if code in _FULL or (code is None and ("code: 28" in text or "StorageFull" in text or "No space left" in text)):
+        free = free_bytes(folder)
+        return DiskFullError(f"disk full at {folder}: {megabytes(free)} free; nothing there was replaced by a half-"
+                             "written file. Free some space, then run the same command again", path=str(folder),
+                             free_bytes=free)
+    if code in _READ_ONLY:
+        return StorageError(f"cannot write to {folder} ({os.strerror(code)}); choose a folder you can write to, "
+                            "or change its permissions", path=str(folder))
+    if code == errno.ENOENT:
+        return StorageError(f"{folder} disappeared while lookgan was writing to it (deleted or unmounted?); "
+                            "check the folder and run again", path=str(folder))
+    return None
+
+
+def check_free_space(folder: str | Path, need: int, what: str) -> None:
+    """Refuse (:class:`DiskFullError`) before writing ``what`` when ``folder`` has less than ``need`` bytes free."""
+    free = free_bytes(folder)
+    if free is not None and free < need:
+        raise DiskFullError(f"disk full at {folder}: {megabytes(free)} free, {what} needs about {megabytes(need)}; "
+                            "nothing was written. Free some space, then run the same command again",
+                            path=str(folder), free_bytes=free)
+
+
+def _temp_beside(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
-    tmp = Path(tmp_name)
+    return Path(tmp_name)
+
+
+def _finish_temp(tmp: Path) -> None:
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o666 & ~_UMASK)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp_path)`` and move the result onto ``path`` atomically.
+
+    If ``write`` raises (a crash, ``ENOSPC``), the temporary file is removed and ``path`` is untouched; a full
+    disk, a read-only folder or a vanished one comes out as a :class:`~lookgan.errors.StorageError` that says
+    so. The file gets the permissions an ordinary ``open(path, "w")`` would give (0666 less the umask), not the
+    private 0600 of a temporary file, so results stay readable by the user's other programs.
+    """
+    atomic_write_all({Path(path): write})
+
+
+def atomic_write_all(writes: dict[Path, Callable[[Path], None]]) -> None:
+    """:func:`atomic_write` for several files that belong together (a look's weights and the JSON vouching for
+    them): every file is written in full before any is moved into place, so a full disk leaves all of the old
+    ones; the moves happen last, in order (put the file that vouches for the others last)."""
+    temps: dict[Path, Path] = {}
+    current = next(iter(writes))
     try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
+        for current, write in writes.items():
+            temps[current] = tmp = _temp_beside(current)
+            write(tmp)
+            _finish_temp(tmp)
+        for current, tmp in temps.items():
+            os.replace(tmp, current)
+    except Exception as e:
+        _remove(temps.values())
+        storage = storage_error(e, current)
+        if storage is None or storage is e:
+            raise
+        raise storage from e
+    except BaseException:  # Ctrl-C: nothing half-written stays either
+        _remove(temps.values())
         raise
-    _fsync_dir(path.parent)
+    for folder in {p.parent for p in writes}:
+        _fsync_dir(folder)
+
+
+def _remove(paths: Any) -> None:
+    for p in paths:
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:  # a read-only or vanished folder: nothing to remove there
+            pass
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -65,10 +154,19 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
+def json_bytes(obj: Any) -> bytes:
+    """``obj`` as the indented UTF-8 JSON lookgan writes everywhere (NaN refused)."""
+    return (json.dumps(obj, indent=2, sort_keys=False, allow_nan=False) + "\n").encode("utf-8")
+
+
 def atomic_write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON atomically."""
-    text = json.dumps(obj, indent=2, sort_keys=False, allow_nan=False)
-    atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+    atomic_write_bytes(path, json_bytes(obj))
+
+
+def bytes_writer(data: bytes) -> Callable[[Path], None]:
+    """A ``write(tmp)`` for :func:`atomic_write_all` that writes ``data``."""
+    return lambda tmp: tmp.write_bytes(data)
 
 
 def cache_dir() -> Path:
@@ -89,15 +187,24 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def write_tensors(path: str | Path, tensors: dict[str, Any]) -> str:
-    """Write ``tensors`` (name -> torch tensor) as safetensors at ``path`` atomically (on the CPU, contiguous)
-    and return the file's SHA-256, which the JSON that vouches for the file records. The one writer of looks'
-    and checkpoints' weights."""
-    from safetensors.torch import save_file  # loads torch: this module stays light for the CLI and the web app
+def tensors_bytes(tensors: dict[str, Any]) -> bytes:
+    """``tensors`` (name -> torch tensor) as a safetensors file's bytes (on the CPU, contiguous): the one
+    serialiser of looks' and checkpoints' weights. In memory first, so that the JSON vouching for the file can
+    hold its SHA-256 and both can go to disk together (:func:`atomic_write_all`)."""
+    from safetensors.torch import save  # loads torch: this module stays light for the CLI and the web app
 
-    cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-    atomic_write(path, lambda tmp: save_file(cpu, str(tmp)))
-    return sha256_file(path)
+    return save({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()})
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def write_tensors(path: str | Path, tensors: dict[str, Any]) -> str:
+    """Write ``tensors`` as safetensors at ``path`` atomically and return the file's SHA-256."""
+    data = tensors_bytes(tensors)
+    atomic_write_bytes(path, data)
+    return sha256_bytes(data)
 
 
 def is_temp_name(name: str) -> bool:

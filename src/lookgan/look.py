@@ -25,9 +25,10 @@ from safetensors.torch import load_file
 
 from . import __version__
 from .config import from_dict, to_dict
-from .data.images import save_image
+from .data.images import encode_image
 from .errors import InputError, LookFormatError
-from .io_utils import atomic_write, atomic_write_json, write_tensors
+from .io_utils import (atomic_write, atomic_write_all, atomic_write_json, bytes_writer, json_bytes, sha256_bytes,
+                       tensors_bytes, write_tensors)
 from .capabilities import Adjustable, CapabilityError, Generator, Restyler
 from .registry import get_method
 
@@ -118,19 +119,22 @@ class Look:
 
 def write_look(folder: str | Path, *, kind: str, config: Any, tensors: dict[str, torch.Tensor],
                meta: dict[str, Any] | None = None, preview: np.ndarray | None = None) -> Path:
-    """Write (or update) a look folder; each file atomically, ``look.json`` last (it vouches for the weights)."""
+    """Write (or update) a look folder: weights, preview and ``look.json`` (which vouches for the weights) all
+    written in full before any replaces the old one, so a full disk leaves the previous look as it was."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    weights_sha256 = write_tensors(folder / WEIGHTS, tensors)
+    weights = tensors_bytes(tensors)
+    writes = {folder / WEIGHTS: bytes_writer(weights)}
     if preview is not None:
-        save_image(preview, folder / PREVIEW, quality=92)
+        writes[folder / PREVIEW] = bytes_writer(encode_image(preview, folder / PREVIEW, quality=92))
     record = {
         "format": LOOK_FORMAT, "format_version": LOOK_FORMAT_VERSION, "kind": kind, "name": folder.stem,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "config": to_dict(config), **(meta or {}), "versions": versions(),
-        "weights_sha256": weights_sha256,
+        "weights_sha256": sha256_bytes(weights),
     }
-    atomic_write_json(folder / LOOK_JSON, record)
+    writes[folder / LOOK_JSON] = bytes_writer(json_bytes(record))
+    atomic_write_all(writes)
     return folder
 
 

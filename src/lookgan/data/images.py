@@ -265,8 +265,12 @@ def save_image(image: np.ndarray, path: str | Path, *, quality: int = 95, exif: 
                icc_profile: bytes | None = None) -> None:
     """Save a float (H, W, 3) [0, 1] or uint8 image; the format follows the suffix. Written atomically.
     ``exif`` and ``icc_profile`` are embedded where the format allows (JPEG, PNG, WebP, TIFF)."""
+    atomic_write_bytes(path, encode_image(image, Path(path), quality=quality, exif=exif, icc_profile=icc_profile))
 
-    path = Path(path)
+
+def encode_image(image: np.ndarray, path: Path, *, quality: int = 95, exif: bytes | None = None,
+                 icc_profile: bytes | None = None) -> bytes:
+    """The bytes :func:`save_image` writes to ``path`` (whose suffix chooses the format)."""
     arr = image if image.dtype == np.uint8 else to_uint8(image)
     fmt = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP", ".bmp": "BMP", ".tif": "TIFF",
            ".tiff": "TIFF"}.get(path.suffix.lower())
@@ -277,4 +281,4 @@ def save_image(image: np.ndarray, path: str | Path, *, quality: int = 95, exif: 
     if fmt != "BMP":
         kwargs.update({k: v for k, v in (("exif", exif), ("icc_profile", icc_profile)) if v})
     Image.fromarray(arr).save(buf, format=fmt, **kwargs)
-    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()

@@ -24,7 +24,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from ..io_utils import atomic_write_json, sha256_file, write_tensors
+from ..io_utils import (atomic_write_all, bytes_writer, check_free_space, free_bytes, json_bytes, megabytes,
+                        sha256_bytes, sha256_file, tensors_bytes)
 
 FORMAT = "lookgan-checkpoint"
 FORMAT_VERSION = 1
@@ -104,19 +105,45 @@ def list_checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
 
 def save_checkpoint(folder: str | Path, step: int, tensors: dict[str, torch.Tensor], meta: dict[str, Any], *,
                     keep_last: int = 3) -> Path:
-    """Write checkpoint ``step`` atomically (tensors, then the JSON that vouches for them); prune to
-    ``keep_last``. On any error (disk full...) the previous checkpoints are untouched and the error propagates."""
+    """Write checkpoint ``step`` atomically (tensors, then the JSON that vouches for them, both in full before
+    either is moved into place); prune to ``keep_last``. On any error (disk full: a
+    :class:`~lookgan.errors.DiskFullError`) the previous checkpoints are untouched and nothing of the new one
+    is left."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"ckpt-{step:08d}"
     st_path, json_path = folder / f"{stem}.safetensors", folder / f"{stem}.json"
+    data = tensors_bytes(tensors)
     record = {"format": FORMAT, "format_version": FORMAT_VERSION, "step": step,
-              "tensors_file": st_path.name, "tensors_sha256": write_tensors(st_path, tensors), **meta}
-    atomic_write_json(json_path, record)
+              "tensors_file": st_path.name, "tensors_sha256": sha256_bytes(data), **meta}
+    atomic_write_all({st_path: bytes_writer(data), json_path: bytes_writer(json_bytes(record))})
     for _, old_json in list_checkpoints(folder)[keep_last:]:
         old_json.unlink(missing_ok=True)  # the JSON first: a half-pruned checkpoint is never taken as valid
         old_json.with_suffix(".safetensors").unlink(missing_ok=True)
     return json_path
+
+
+def tensors_nbytes(tensors: dict[str, torch.Tensor]) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors.values())
+
+
+def make_room(folder: str | Path, need: int, *, what: str) -> None:
+    """Before writing ``need`` bytes into ``folder``: when its disk has less free, delete the older checkpoints
+    (never the newest: it is the one to resume from), and if that is not enough refuse with a
+    :class:`~lookgan.errors.DiskFullError` before anything is written."""
+    folder = Path(folder)
+    free = free_bytes(folder)
+    if free is None or free >= need:
+        return
+    for _, old_json in list_checkpoints(folder)[1:]:
+        old_json.unlink(missing_ok=True)
+        old_json.with_suffix(".safetensors").unlink(missing_ok=True)
+        warnings.warn(f"low disk space at {folder} ({megabytes(free)} free): deleted the older checkpoint "
+                      f"{old_json.name} to make room for {what}", stacklevel=2)
+        free = free_bytes(folder) or 0
+        if free >= need:
+            return
+    check_free_space(folder, need, what)
 
 
 def load_checkpoint(json_path: str | Path, *, map_location: str = "cpu") -> Checkpoint:
