@@ -194,21 +194,41 @@ def demo_cmd(out: Path, kind: str, minutes: float | None, steps: int | None) -> 
 @click.option("--auth", metavar="USER:PASS", help="Ask for this user name and password.")
 @click.option("--max-upload-mb", type=float, default=200, show_default=True,
               help="Refuse uploads larger than this (each file).")
+@click.option("--max-request-mb", type=float, default=2000, show_default=True,
+              help="Refuse requests whose files add up to more than this.")
+@click.option("--max-photos", type=int, default=500, show_default=True,
+              help="Most photos in one request (bigger batches: `lookgan apply` on a folder).")
+@click.option("--max-session-mb", type=float, default=5000, show_default=True,
+              help="Most each browser may keep on the server (uploads staged and results).")
+@click.option("--max-megapixels", type=float, default=None,
+              help="Refuse photos with more pixels than this, from their header, before decoding "
+                   "[default: 268 (16384 x 16384)].")
+@click.option("--max-queue", type=int, default=32, show_default=True,
+              help="Requests that may wait for their turn; more get \"the app is busy\".")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
 def ui_cmd(host: str, port: int, workdir: Path, looks: tuple[Path, ...], auth: str | None, max_upload_mb: float,
-           open_browser: bool) -> None:
+           max_request_mb: float, max_photos: int, max_session_mb: float, max_megapixels: float | None,
+           max_queue: int, open_browser: bool) -> None:
     """Serve the web app (needs the ui extra: pip install 'lookgan[ui]').
 
     Learn a look from uploaded images (training runs in the background with live samples and losses; Stop
     saves a checkpoint, Resume continues), apply it to photos and videos with a before/after slider, generate
     new images, export .cube/HaldCLUT, and read an evaluation report. It listens on this computer only unless
     --host says otherwise, makes no outbound connection, and Ctrl-C stops it (a running training saves first).
+
+    Several people can share it: each browser has its own uploads and results (My results), the looks are
+    shared, one look trains at a time, two requests run at once and the others wait in a queue. A server
+    that was killed tells the page, when it is back, what it cut off; training resumes from the page.
     """
     from .. import ui  # gradio: the ui extra, only for this command
+    from ..ui.sessions import Limits
 
+    pixels = {"max_pixels": int(max_megapixels * 1e6)} if max_megapixels else {}
+    limits = Limits(max_upload_mb=max_upload_mb, max_request_mb=max_request_mb, max_files=max_photos,
+                    max_session_mb=max_session_mb, **pixels)
     click.echo(f"lookgan ui: work folder {workdir.expanduser()}; Ctrl-C to stop")
     try:
-        ui.launch(host, port, workdir=workdir, looks=list(looks), auth=auth, max_upload_mb=max_upload_mb,
+        ui.launch(host, port, workdir=workdir, looks=list(looks), auth=auth, limits=limits, max_queue=max_queue,
                   open_browser=open_browser)
     finally:  # stopped and cleaned up: the process exits now, whatever a library's threads think
         ui.exit_guard()

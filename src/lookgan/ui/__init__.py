@@ -6,6 +6,7 @@ thread (:mod:`lookgan.ui.jobs`) and makes no outbound connection.
 """
 from __future__ import annotations
 
+import dataclasses
 import faulthandler
 import importlib
 import ipaddress
@@ -19,6 +20,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..extras import require
+from .sessions import Limits
 from .workspace import Workspace
 
 DEFAULT_WORKDIR = Path("~/.lookgan/ui")
@@ -46,20 +48,25 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
 
 def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = DEFAULT_WORKDIR,
            looks: list[str | Path] | None = None, auth: str | tuple[str, str] | None = None,
-           max_upload_mb: float = 200, open_browser: bool = False, block: bool = True) -> Any:
+           max_upload_mb: float | None = None, limits: Limits | None = None, max_queue: int = 32,
+           open_browser: bool = False, block: bool = True) -> Any:
     """Serve the web app on ``host:port`` until Ctrl-C or SIGTERM (``block=False``: return the running app;
     stop it with :func:`close`).
 
     ``workdir`` holds its looks, uploads and results (the only files it serves); ``looks`` adds folders of
     existing ``.look`` folders to choose from. On any address other than this computer's own it warns that
     everyone who can reach it can use it (and reading folders by path is switched off); ``auth`` (``USER:PASS``)
-    asks for a login. Uploads over ``max_upload_mb`` are refused with a message."""
+    asks for a login. ``limits`` bound each upload, request and browser (``max_upload_mb`` sets just the first);
+    two requests run at once, ``max_queue`` more wait their turn (the page shows where they are in line)."""
     require("ui")  # a missing or broken gradio: a message saying which, before anything else loads it
     from .actions import Actions  # after the check above: needs gradio (the ui extra)
     from .app import CSS, build_app, theme  # needs gradio (the ui extra)
 
-    if max_upload_mb <= 0:
-        raise InputError(f"--max-upload-mb must be positive, got {max_upload_mb}")
+    limits = limits or Limits()
+    if max_upload_mb is not None:
+        limits = dataclasses.replace(limits, max_upload_mb=max_upload_mb)
+    if max_queue < 1:
+        raise InputError(f"--max-queue must be at least 1, got {max_queue}")
     credentials = parse_auth(auth) if isinstance(auth, str) or auth is None else auth
     local = is_loopback(host)
     if not local:
@@ -67,16 +74,22 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
               f"(train, upload, download looks){'' if credentials else '; add --auth USER:PASS'}",
               file=sys.stderr)
     ws = Workspace(workdir, extra_looks=looks or [])
-    actions = Actions(ws, allow_folders=local)
-    app = build_app(actions, max_upload_mb=max_upload_mb)
+    actions = Actions(ws, allow_folders=local, limits=limits)
+    for what, count in actions.interrupted.items():
+        if count:
+            print(f"lookgan ui: the last server stopped during {count if isinstance(count, int) else len(count)} "
+                  f"{what}; the page says so", file=sys.stderr)
+    app = build_app(actions, max_upload_mb=limits.max_upload_mb)
     app.lookgan_actions = actions  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.WARNING)
-    app.queue(default_concurrency_limit=2)
+    # Two requests at a time on the whole server (the heavy ones share one group: two CPU cores), the rest in a
+    # bounded queue: a busy server says so, it does not run out of memory.
+    app.queue(default_concurrency_limit=2, max_size=max_queue)
     if block and threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it like Ctrl-C: training saves, uploads go
     try:
         app.launch(server_name=host, server_port=port, auth=credentials, inbrowser=open_browser, share=False,
-                   allowed_paths=[str(ws.root)], max_file_size=f"{max_upload_mb:g}mb", show_error=True,
+                   allowed_paths=[str(ws.root)], max_file_size=f"{limits.max_upload_mb:g}mb", show_error=True,
                    ssr_mode=False, theme=theme(), css=CSS, prevent_thread_lock=True, footer_links=[])
         # The page is up: load torch and the library now rather than on the first click.
         threading.Thread(target=importlib.import_module, args=("lookgan.api",), daemon=True).start()

@@ -7,19 +7,21 @@ wires these to widgets and turns errors into messages, so everything here is tes
 from __future__ import annotations
 
 import json
-import os
+import threading
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..data.images import DEFAULT_MAX_PIXELS
 from ..errors import InputError
 from ..kinds import describe, kind_names
-from .jobs import JobBoard, TrainingJob, format_eta
-from .workspace import VIDEO_SUFFIXES, Workspace, check_upload, stage_images, zip_files, zip_folder, zip_look
+from .jobs import JobBoard
+from .learn import LearnActions, paths_of
+from .sessions import LOCAL, Limits, finish_record, list_results, mark_interrupted, start_record
+from .workspace import VIDEO_SUFFIXES, Workspace, check_upload, zip_files, zip_folder, zip_look
 
 PREVIEW_SIDE = 1280
 
@@ -52,11 +54,6 @@ class EvalResult:
     pictures: list[Path] = field(default_factory=list)
 
 
-def _paths(files: Sequence[Any] | None) -> list[Path]:
-    """Gradio gives file paths as str (or temp-file objects with ``.name`` in older releases)."""
-    return [Path(f) if isinstance(f, (str, os.PathLike)) else Path(f.name) for f in (files or [])]
-
-
 def _preview(src: Path, dest: Path, side: int = PREVIEW_SIDE) -> Path:
     """A JPEG at most ``side`` px for the page (full-size results stay in the download)."""
     from PIL import Image, ImageOps
@@ -68,17 +65,56 @@ def _preview(src: Path, dest: Path, side: int = PREVIEW_SIDE) -> Path:
     return dest
 
 
-class Actions:
-    """The app's behaviour over one :class:`Workspace`; ``allow_folders`` lets users name folders on the
-    server's disk (only when the app listens on this computer alone)."""
+#: Photos kept small for the sliders' preview, one per browser (the latest browsers').
+PREVIEW_CACHE = 16
 
-    def __init__(self, workspace: Workspace, *, allow_folders: bool = True, max_pixels: int | None = None) -> None:
+
+class Actions(LearnActions):
+    """The app's behaviour over one :class:`Workspace`; ``allow_folders`` lets users name folders on the
+    server's disk (only when the app listens on this computer alone); ``limits`` bound each request and each
+    browser. Methods that make files take ``owner`` (:func:`lookgan.ui.sessions.owner_key`): the browser
+    whose folder they go in. Creating it marks what a killed server left unfinished (its records say so)."""
+
+    def __init__(self, workspace: Workspace, *, allow_folders: bool = True, limits: Limits | None = None) -> None:
         self.ws = workspace
         self.board = JobBoard()
         self.allow_folders = allow_folders
-        self.max_pixels = max_pixels or DEFAULT_MAX_PIXELS
-        # the photo whose preview the sliders redraw, made small once: (photo, mtime, side) -> (JPEG, pixels)
-        self._previews: dict[tuple[str, int, int], tuple[Path, Any]] = {}
+        self.limits = limits or Limits()
+        self.interrupted = {"requests": mark_interrupted(self.ws.runs), "trainings": self.mark_interrupted_jobs()}
+        # the photo whose preview the sliders redraw, made small once: (owner, photo, mtime, side) -> (JPEG, pixels)
+        self._previews: OrderedDict[tuple[str, str, int, int], tuple[Path, Any]] = OrderedDict()
+        self._previews_lock = threading.Lock()
+
+    @property
+    def max_pixels(self) -> int:
+        return self.limits.max_pixels
+
+    # --- a browser's results ---------------------------------------------------------------------------------
+    def results(self, owner: str = LOCAL) -> tuple[str, list[Path]]:
+        """Markdown listing this browser's earlier results (interrupted ones with what finished), and their
+        downloads (a zip per request of several files)."""
+        found = self.results_list(owner)
+        if not found:
+            return "No results yet in this browser.", []
+        rows, downloads = ["| when | what | look | files | |", "|---|---|---|---|---|"], []
+        for r in found:
+            note = "⚠️ " + r.message if r.status == "interrupted" else r.status
+            rows.append(f"| {r.started} | {r.what} | {r.look} | {len(r.outputs)} | {note} |")
+            download = r.download or (r.outputs[0] if len(r.outputs) == 1 else None)
+            if download is None:
+                download = zip_files(r.outputs, r.run / f"{r.look or r.what}-finished.zip")
+                finish_record(r.run, outputs=r.outputs, download=download, message=r.message, status=r.status)
+            downloads.append(download)
+        return "\n".join(rows), downloads
+
+    def results_list(self, owner: str = LOCAL) -> list[Any]:
+        return list_results(self.ws.session_folder(owner))
+
+    def delete_results(self, owner: str = LOCAL) -> str:
+        removed = self.ws.delete_results(owner)
+        with self._previews_lock:
+            self._previews.clear()
+        return f"deleted {removed} earlier request(s) of this browser"
 
     # --- looks -----------------------------------------------------------------------------------------------
     def look_kinds(self) -> dict[str, str]:
@@ -128,23 +164,30 @@ class Actions:
         return out.stem
 
     def preview(self, look_name: str, files: Sequence[Any] | None, *, settings: dict[str, float] | None = None,
-                strength: float = 1.0, keep_colour: bool = False, side: int = 512) -> tuple[Path, Path] | None:
+                strength: float = 1.0, keep_colour: bool = False, side: int = 512,
+                owner: str = LOCAL) -> tuple[Path, Path] | None:
         """(before, after) of the first uploaded photo at most ``side`` px, with the slider ``settings``: quick
         enough to follow the sliders. None when no photo is uploaded."""
         from ..capabilities import ApplyOptions  # loads torch: the app serves its page before
         from ..data.images import read_image, save_image  # loads torch: the app serves its page before
         from ..look import adjusted_look, as_restyler  # loads torch: the app serves its page before
 
-        photos = [p for p in _paths(files) if p.suffix.lower() not in VIDEO_SUFFIXES]
+        photos = [p for p in paths_of(files) if p.suffix.lower() not in VIDEO_SUFFIXES]
         if not photos:
             return None
-        key = (str(photos[0]), photos[0].stat().st_mtime_ns, side)
-        if key not in self._previews or not self._previews[key][0].exists():  # a slider moved: the same photo
+        key = (owner, str(photos[0]), photos[0].stat().st_mtime_ns, side)
+        with self._previews_lock:
+            cached = self._previews.get(key)
+        if cached is None or not cached[0].exists():  # else a slider moved: the same photo, made small once
             check_upload(photos[0], what="", max_pixels=self.max_pixels)
-            run = self.ws.new_run(f"preview-{look_name}")
+            run = self.ws.new_run(f"preview-{look_name}", owner)
             before = _preview(photos[0], run / "preview-before.jpg", side)
-            self._previews = {key: (before, read_image(before, keep_8bit=True))}  # the last photo previewed
-        before, pixels = self._previews[key]
+            cached = (before, read_image(before, keep_8bit=True))
+            with self._previews_lock:
+                self._previews[key] = cached
+                while len(self._previews) > PREVIEW_CACHE:
+                    self._previews.popitem(last=False)
+        before, pixels = cached
         grade = as_restyler(adjusted_look(self.ws.look_path(look_name), settings)).grader(
             ApplyOptions(strength=float(strength), keep_colour=bool(keep_colour)))
         after = before.with_name(f"preview-after-{uuid.uuid4().hex[:8]}.jpg")  # a new name: the page shows it
@@ -152,126 +195,31 @@ class Actions:
         return before, after
 
     def import_look(self, zip_file: Any) -> str:
-        (path,) = _paths([zip_file])
+        (path,) = paths_of([zip_file])
         return self.ws.import_look_zip(path)
-
-    # --- learn -----------------------------------------------------------------------------------------------
-    def _images_from(self, files: Sequence[Any] | None, folder: str | None, dest: Path, what: str) -> Path | None:
-        """Uploaded files are checked and staged in ``dest``; a folder name is used where it lies."""
-        uploads = _paths(files)
-        folder = (folder or "").strip()
-        if uploads and folder:
-            raise InputError(f"{what}: upload files or name a folder, not both")
-        if folder:
-            if not self.allow_folders:
-                raise InputError("this server does not read folders from its disk (it listens on the network); "
-                                 "upload the images instead")
-            path = Path(folder).expanduser()
-            if not path.is_dir():
-                raise InputError(f"{what}: folder {folder} does not exist on this computer; check the path")
-            return path
-        if not uploads:
-            return None
-        stage_images(uploads, dest, what=what, min_images=2, max_pixels=self.max_pixels)
-        return dest
-
-    def start_training(self, *, kind: str, name: str, style_files: Sequence[Any] | None = None,
-                       style_dir: str | None = None, photo_files: Sequence[Any] | None = None,
-                       photo_dir: str | None = None, steps: int | None = None, minutes: float | None = None,
-                       size: int | None = None, resume: bool = False,
-                       train_fn: Callable[..., Any] | None = None) -> TrainingJob:
-        """Check the inputs, stage uploads and start :func:`lookgan.train` in the background."""
-        info = describe(kind)  # an unknown kind: an error listing the known ones
-        out = self.ws.new_look_path(name)
-        record = self.ws.root / "jobs" / f"{out.stem}.json"  # where its images are, so Resume needs no upload
-        saved = self._saved_job(record) if resume else {}
-        if out.exists() and not resume:
-            raise InputError(f"a look called {out.stem} exists already: tick Resume to continue training it, "
-                             "or choose another name")
-        run = self.ws.new_run(f"train-{out.stem}")
-        style = self._images_from(style_files, style_dir, run / "style", "style images") or saved.get("style")
-        if style is None:
-            raise InputError("add the images in the look you want to learn (upload them or name a folder)")
-        photos = self._images_from(photo_files, photo_dir, run / "photos", "your photos") or saved.get("photos")
-        if info.needs_photos and photos is None:
-            raise InputError(f"{kind} learns how to change your photos: add some of your own photos too")
-        if not info.needs_photos:
-            photos = None
-        record.parent.mkdir(exist_ok=True)
-        record.write_text(json.dumps({"style": str(style), "photos": str(photos) if photos else None}))
-        if train_fn is None:
-            from .. import train as train_fn  # loads torch: the app serves its page before
-
-        def run_training(progress_fn: Callable[[Any], None], abort_fn: Callable[[], bool]) -> Any:
-            return train_fn(kind, style, out=out, photos=photos, steps=steps or None, minutes=minutes or None,
-                            size=size or None, resume=resume, progress_fn=progress_fn, abort_fn=abort_fn)
-
-        return self.board.submit(TrainingJob(run_training, name=out.stem, kind=kind, look=out))
-
-    @staticmethod
-    def _saved_job(record: Path) -> dict[str, Path]:
-        try:
-            saved = json.loads(record.read_text())
-        except (OSError, ValueError):
-            return {}
-        return {k: Path(v) for k, v in saved.items() if v and Path(v).is_dir()}
-
-    def stop_training(self) -> str:
-        return "stopping after the current step (a checkpoint is saved)…" if self.board.stop() else "nothing is training"
-
-    def training_status(self) -> str:
-        """Markdown for the status box: step, losses, speed, ETA, or how the run ended."""
-        s = self.board.snapshot()
-        if s is None:
-            return "No training yet. Add images, choose a kind and press **Start**."
-        head = f"**{s.name}** ({s.kind}) — {s.status}"
-        if s.total:
-            pct = 100 * s.step / s.total
-            head += f": step {s.step} / {s.total} ({pct:.0f} %)"
-        lines = [head]
-        if s.losses:
-            lines.append(" · ".join(f"{k} {v:.3f}" for k, v in s.losses.items()))
-        if s.status in ("running", "stopping"):
-            lines.append(f"{s.steps_per_s:.2f} steps/s · elapsed {format_eta(s.elapsed_s)} · "
-                         f"ETA {format_eta(s.eta_s)}")
-        if s.message:
-            lines.append(("⚠️ " if s.status == "failed" else "") + s.message)
-        return "\n\n".join(lines)
-
-    def loss_plot(self) -> Path | None:
-        """The current job's losses as a PNG (a new file name per drawing, so browsers never show a stale one)."""
-        from ..viz import plot_curves  # loads torch: the app serves its page before
-
-        snap = self.board.snapshot()
-        if snap is None or not snap.history:
-            return None
-        folder = self.ws.root / "jobs"
-        path = folder / f"{snap.name}-loss-{snap.step}-{len(snap.history)}.png"
-        if not path.exists():
-            for old in folder.glob(f"{snap.name}-loss-*.png"):
-                old.unlink(missing_ok=True)
-            folder.mkdir(exist_ok=True)
-            plot_curves(snap.history, path, title=f"{snap.name} ({snap.kind})")
-        return path
 
     # --- apply -----------------------------------------------------------------------------------------------
     def apply(self, look_name: str, files: Sequence[Any] | None, *, strength: float = 1.0,
               keep_colour: bool = False, on_file: Callable[[Path, Path], None] | None = None,
-              portrait: dict[str, float] | None = None, settings: dict[str, float] | None = None) -> ApplyResult:
+              portrait: dict[str, float] | None = None, settings: dict[str, float] | None = None,
+              owner: str = LOCAL) -> ApplyResult:
         """``portrait``: ``person_strength``, ``background_strength``, ``protect_skin`` (needs the faces extra);
         ``settings``: the look's sliders as moved (name -> value)."""
         from .. import apply as apply_look  # loads torch (the app starts without it)
         from ..api import BatchOptions, PortraitOptions  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
-        inputs = _paths(files)
+        inputs = paths_of(files)
         if not inputs:
             raise InputError("upload the photos (or a video) to apply the look to")
+        self.limits.check_request(inputs, "photos")
         for path in inputs:
             check_upload(path, what="", max_pixels=self.max_pixels, videos=True)
         if not 0.0 <= float(strength) <= 1.0:
             raise InputError(f"strength must be between 0 and 1, got {strength}")
-        run = self.ws.new_run(f"apply-{look_name}")
+        self.limits.check_session(self.ws.session_folder(owner))
+        run = self.ws.new_run(f"apply-{look_name}", owner)
+        start_record(run, "apply", look=look_name, files=len(inputs))
         outputs = apply_look(look, inputs, out=run / "results", strength=float(strength),
                              keep_colour=bool(keep_colour), progress=False,
                              portrait=PortraitOptions.from_flags(**(portrait or {})),
@@ -290,6 +238,7 @@ class Actions:
         download = outputs[0] if len(outputs) == 1 else zip_files(outputs, run / f"{look_name}-results.zip")
         skipped = len(inputs) - len(outputs)
         message = f"applied **{look_name}** to {len(outputs)} file(s)" + (f"; {skipped} skipped" if skipped else "")
+        finish_record(run, outputs=outputs, download=download, message=message)
         return ApplyResult(outputs=outputs, compare=compare, video=video, download=download, message=message,
                            mask=mask)
 
@@ -306,7 +255,7 @@ class Actions:
 
     # --- generate --------------------------------------------------------------------------------------------
     def generate(self, look_name: str, *, n: int = 16, seed: int = 0, truncation: float = 0.0,
-                 frames: int = 0) -> GenerateResult:
+                 frames: int = 0, owner: str = LOCAL) -> GenerateResult:
         from .. import generate as generate_images  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
@@ -316,22 +265,34 @@ class Actions:
                              "from dcgan or fastgan looks")
         if not 1 <= int(n) <= 256:
             raise InputError(f"number of images must be 1..256, got {n}")
-        run = self.ws.new_run(f"generate-{look_name}")
+        self.limits.check_session(self.ws.session_folder(owner))
+        run = self.ws.new_run(f"generate-{look_name}", owner)
+        start_record(run, "generate", look=look_name, files=int(n))
         written = generate_images(look, int(n), out=run, seed=int(seed), truncation=float(truncation) or None,
                                   grid=True, interpolate=int(frames) or None, animation="gif", progress=False)
         images = [p for p in written if p.suffix == ".png" and p.name != "grid.png"]
         animation = next((p for p in written if p.suffix == ".gif"), None)
         download = zip_files(written, run / f"{look_name}-s{int(seed)}.zip")
+        finish_record(run, outputs=written, download=download, message=f"{len(images)} new images")
         return GenerateResult(images=images, animation=animation, download=download)
 
     # --- export ----------------------------------------------------------------------------------------------
-    def export(self, look_name: str, *, format: str = "cube", size: int = 0) -> tuple[Path, str]:
+    def export(self, look_name: str, *, format: str = "cube", size: int = 0, owner: str = LOCAL) -> tuple[Path, str]:
+        """The look in ``format`` (one file, or a zip of the files that go together) and what to do with it."""
+        look = self.ws.look_path(look_name)
+        self.limits.check_session(self.ws.session_folder(owner))
+        run = self.ws.new_run(f"export-{look_name}", owner)
+        start_record(run, f"export {format}", look=look_name, files=1)
+        path, text = self._export(look, look_name, format, size, run)
+        finish_record(run, outputs=[path], download=path, message=text.replace("**", ""))
+        return path, text
+
+    @staticmethod
+    def _export(look: Path, look_name: str, format: str, size: int, run: Path) -> tuple[Path, str]:
         from .. import export as export_look  # loads torch: the app serves its page before
 
-        look = self.ws.look_path(look_name)
         suffix = {"cube": ".cube", "hald": ".png", "ffmpeg": ".ffmpeg", "xmp": ".zip", "pp3": ".pp3",
                   "dtstyle": ".dtstyle", "onnx": ".onnx", "all": ""}.get(format)
-        run = self.ws.new_run(f"export-{look_name}")
         if format == "look":
             path = zip_look(look, run / f"{look_name}.look.zip")
             return path, (f"wrote **{path.name}** ({path.stat().st_size / 1024:.0f} KiB): the look without its "
@@ -366,14 +327,16 @@ class Actions:
 
     # --- evaluate --------------------------------------------------------------------------------------------
     def evaluate(self, look_name: str, photo_files: Sequence[Any] | None, style_files: Sequence[Any] | None = None,
-                 ) -> EvalResult:
+                 owner: str = LOCAL) -> EvalResult:
         from .. import evaluate as evaluate_look  # loads torch: the app serves its page before
         from ..eval.look_report import METRIC_MEANINGS, format_value  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
         kind = self.look_kinds().get(look_name)
         generates = kind in kind_names() and describe(kind).generates
-        run = self.ws.new_run(f"eval-{look_name}")
+        self.limits.check_session(self.ws.session_folder(owner))
+        run = self.ws.new_run(f"eval-{look_name}", owner)
+        start_record(run, "evaluate", look=look_name, files=1)
         photos = self._images_from(photo_files, None, run / "photos", "held-out images" if generates else "photos")
         style = self._images_from(style_files, None, run / "style", "style images")
         if photos is None and not generates:
@@ -393,5 +356,6 @@ class Actions:
             rows.extend(f"- not measured: **{k}** — {v}" for k, v in skipped.items())
         pictures = sorted(p for p in report_dir.rglob("*") if p.suffix.lower() in (".png", ".jpg"))
         download = zip_folder(report_dir, run / f"{look_name}-report.zip")
+        finish_record(run, outputs=[download], download=download, message="report")
         return EvalResult(metrics=metrics, table="\n".join(rows), report=report_dir / "report.html",
                           download=download, pictures=pictures)

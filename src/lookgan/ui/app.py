@@ -22,6 +22,8 @@ from ..errors import LookganError  # noqa: E402
 from ..kinds import catalogue, describe, kind_names  # noqa: E402
 from .actions import Actions  # noqa: E402
 from .messages import friendly  # noqa: E402
+from .panels import (EXPORT_HELP, browser_state, notice, owner_of, results_panel, setting_rows,  # noqa: E402
+                     slider_step, token_on_load)
 
 _SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
 _MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
@@ -43,21 +45,6 @@ def _kind_text(kind: str) -> str:
     return f"**{kind}**: {info.learns}. It {needs}; default training here takes {info.time_here}."
 
 
-def _setting_rows(settings: dict[str, tuple[float, float, float]], per_row: int = 4
-                  ) -> list[tuple[str, list[list[tuple[str, tuple[float, float, float]]]]]]:
-    """Settings grouped by layer (the part before the dot), ``per_row`` sliders to a row."""
-    layers: dict[str, list[tuple[str, tuple[float, float, float]]]] = {}
-    for name, spec in settings.items():
-        layers.setdefault(name.split(".", 1)[0], []).append((name, spec))
-    return [(layer, [items[i:i + per_row] for i in range(0, len(items), per_row)]) for layer, items in layers.items()]
-
-
-def _slider_step(low: float, high: float) -> float:
-    """About 200 steps across the range, rounded to one significant digit (0.005 for 0..1, 0.0001 for grain)."""
-    raw = (high - low) / 200
-    return float(f"{raw:.0e}")
-
-
 def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
     """The page over ``actions`` (its work folder is the only place files are read from and served)."""
     ws = actions.ws
@@ -71,6 +58,8 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
     with gr.Blocks(title="lookgan", analytics_enabled=False, delete_cache=(3600, 24 * 3600)) as app:
         gr.Markdown("# lookgan\nLearn a visual look from a few images, apply it to your photos, make new images in "
                     f"it. Files stay on this computer, in `{ws.root}`. Uploads up to {max_upload_mb:g} MB each.")
+        server_notice = gr.Markdown(elem_id="server-notice")
+        session = browser_state(ws.root)
         with gr.Tabs():
             # ---------------------------------------------------------------------------- Learn
             with gr.Tab("Learn", id="learn") as learn_tab:
@@ -102,6 +91,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 with gr.Row():
                     start = gr.Button("Start training", variant="primary", elem_id="train-start")
                     stop = gr.Button("Stop (saves a checkpoint)", elem_id="train-stop")
+                    resume_cut = gr.Button("Resume interrupted training", elem_id="train-resume-cut")
                 status = gr.Markdown(actions.training_status(), elem_id="train-status",
                                      elem_classes="lookgan-status")
                 with gr.Row():
@@ -114,20 +104,29 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 kind.change(_kind_text, kind, kind_help)
 
                 @ok
-                def on_start(sf, sd, pf, pd_, k, n, st, mi, si, re_):
+                def on_start(sf, sd, pf, pd_, k, n, st, mi, si, re_, token, request: gr.Request):
                     job = actions.start_training(kind=k, name=n, style_files=sf, style_dir=sd, photo_files=pf,
                                                  photo_dir=pd_, steps=int(st or 0), minutes=float(mi or 0),
-                                                 size=int(si or 0), resume=bool(re_))
+                                                 size=int(si or 0), resume=bool(re_), owner=owner_of(token, request))
                     gr.Info(f"training {job.snapshot().name} started", duration=4)
                     return actions.training_status()
 
                 start.click(on_start, [style_files, style_dir, photo_files, photo_dir, kind, name, steps, minutes,
-                                       size, resume], status)
-                stop.click(ok(lambda: gr.Info(actions.stop_training(), duration=4)), None, None)
+                                       size, resume, session], status)
 
-                def on_tick(seen: dict) -> tuple[Any, Any, Any, dict]:
+                @ok
+                def on_resume_cut(token, request: gr.Request):
+                    job = actions.resume_interrupted(owner_of(token, request))
+                    gr.Info(f"training {job.snapshot().name} resumed", duration=4)
+                    return actions.training_status(), ""
+
+                resume_cut.click(on_resume_cut, session, [status, server_notice])
+                stop.click(ok(lambda token, request: gr.Info(actions.stop_training(owner_of(token, request)),
+                                                             duration=4)), session, None)
+
+                def on_tick(seen: dict, token, request: gr.Request) -> tuple[Any, Any, Any, dict]:
                     snap = actions.board.snapshot()
-                    text = actions.training_status()
+                    text = actions.training_status(owner_of(token, request))
                     if snap is None:
                         return text, gr.skip(), gr.skip(), seen
                     new_sample = str(snap.sample_path) if snap.sample_path else None
@@ -142,7 +141,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                         seen.update(points=len(snap.history), plotted=time.monotonic())
                     return text, img, plot, seen
 
-                timer.tick(on_tick, shown, [status, sample, losses, shown], show_progress="hidden")
+                timer.tick(on_tick, [shown, session], [status, sample, losses, shown], show_progress="hidden")
 
             # ---------------------------------------------------------------------------- Apply
             with gr.Tab("Apply", id="apply") as apply_tab:
@@ -160,19 +159,19 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 with gr.Accordion("Look settings: a preset look's colour, vignette, tint and grain, as in a photo editor",
                                   open=True, elem_id="look-settings"):
                     def setting_sliders(settings: dict[str, tuple[float, float, float]]) -> None:
-                        for layer, items in _setting_rows(settings):
+                        for layer, items in setting_rows(settings):
                             gr.Markdown(f"**{layer.replace('_', ' ').capitalize()}**")
                             for row in items:
                                 with gr.Row():
                                     for name, (value, low, high) in row:
-                                        slider = gr.Slider(low, high, value=value, step=_slider_step(low, high),
+                                        slider = gr.Slider(low, high, value=value, step=slider_step(low, high),
                                                            label=name.split(".", 1)[1].replace("_", " "),
                                                            interactive=True,
                                                            elem_id="setting-" + name.replace(".", "-"))
                                         # change, not release: keys and the number box move it too; while
                                         # it is dragged only the last value waits its turn
                                         slider.change(_moved(name), [slider, adjusted, apply_look, apply_files,
-                                                                     strength, keep_colour],
+                                                                     strength, keep_colour, session],
                                                       [adjusted, compare], show_progress="minimal",
                                                       trigger_mode="always_last")
 
@@ -221,9 +220,10 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
 
                 def _moved(name: str) -> Callable[..., tuple[dict, Any]]:
                     @ok
-                    def on_moved(value, moved, look_name, files, s, kc):
+                    def on_moved(value, moved, look_name, files, s, kc, token, request: gr.Request):
                         moved = {**moved, name: float(value)}
-                        pair = actions.preview(look_name, files, settings=moved, strength=s, keep_colour=kc)
+                        pair = actions.preview(look_name, files, settings=moved, strength=s, keep_colour=kc,
+                                               owner=owner_of(token, request))
                         return moved, (list(pair) if pair else gr.skip())
 
                     return on_moved
@@ -239,8 +239,8 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 adjust_save.click(on_save, [apply_look, adjusted, adjust_name], [apply_msg, apply_look])
 
                 @ok
-                def on_apply(look_name, files, s, kc, portrait_mode, ps, bs, skin, keep_faces, moved,
-                             progress=gr.Progress()):
+                def on_apply(look_name, files, s, kc, portrait_mode, ps, bs, skin, keep_faces, moved, token,
+                             request: gr.Request, progress=gr.Progress()):
                     total = max(1, len(files or []))
                     done = []
 
@@ -251,7 +251,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     portrait = ({"person_strength": ps, "background_strength": bs, "protect_skin": skin,
                                  "protect_faces": keep_faces} if portrait_mode else None)
                     res = actions.apply(look_name, files, strength=s, keep_colour=kc, on_file=on_file,
-                                        portrait=portrait, settings=moved)
+                                        portrait=portrait, settings=moved, owner=owner_of(token, request))
                     stills = [str(p) for p in res.outputs if p != res.video]
                     return (res.message, list(res.compare) if res.compare else None, stills,
                             gr.update(value=str(res.video) if res.video else None, visible=res.video is not None),
@@ -259,8 +259,9 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                             str(res.download))
 
                 apply_btn.click(on_apply, [apply_look, apply_files, strength, keep_colour, portrait_on, person_s,
-                                           background_s, skin_s, faces_s, adjusted],
-                                [apply_msg, compare, gallery, video_out, mask_view, apply_download])
+                                           background_s, skin_s, faces_s, adjusted, session],
+                                [apply_msg, compare, gallery, video_out, mask_view, apply_download],
+                                concurrency_id="work")
 
             # ---------------------------------------------------------------------------- Generate
             with gr.Tab("Generate", id="generate") as gen_tab:
@@ -280,29 +281,18 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 gen_download = gr.File(label="Download (zip)", elem_id="gen-download")
 
                 @ok
-                def on_generate(look_name, sd, n, t, fr):
+                def on_generate(look_name, sd, n, t, fr, token, request: gr.Request):
                     res = actions.generate(look_name, n=int(n), seed=int(sd or 0), truncation=float(t or 0),
-                                           frames=int(fr or 0))
+                                           frames=int(fr or 0), owner=owner_of(token, request))
                     return ([str(p) for p in res.images], str(res.animation) if res.animation else None,
                             str(res.download))
 
-                gen_btn.click(on_generate, [gen_look, seed, count, trunc, frames],
-                              [gen_gallery, gen_anim, gen_download])
+                gen_btn.click(on_generate, [gen_look, seed, count, trunc, frames, session],
+                              [gen_gallery, gen_anim, gen_download], concurrency_id="work")
 
             # ---------------------------------------------------------------------------- Export
             with gr.Tab("Export", id="export") as export_tab:
-                gr.Markdown(
-                    "- **.cube**: DaVinci Resolve, Premiere/Lumetri, Final Cut Pro, CapCut, OBS, ffmpeg `lut3d`\n"
-                    "- **HaldCLUT PNG**: GIMP/G'MIC, RawTherapee, ffmpeg `haldclut`\n"
-                    "- **ffmpeg script** (+ .cube): the whole look in ffmpeg, a preset's vignette and grain too\n"
-                    "- **Lightroom / Camera Raw**: a profile (colour) and a preset (vignette, grain); File > Import "
-                    "Profiles & Presets\n"
-                    "- **RawTherapee .pp3** (+ HaldCLUT): Film Simulation and vignette\n"
-                    "- **darktable style** (+ .cube): lut3d, vignette and grain; the .cube goes in darktable's 3D lut "
-                    "root folder\n"
-                    "- **ONNX**: the whole look, any kind, for apps (onnxruntime; images NCHW RGB in 0..1)\n\n"
-                    "Texture looks are distilled into their colour part; each download says what its format leaves "
-                    "out; docs/formats.md in lookgan's source says what each format carries and how it was checked.")
+                gr.Markdown(EXPORT_HELP)
                 with gr.Row():
                     export_look = gr.Dropdown(label="Look", choices=actions.look_choices(),
                                               elem_id="export-look")
@@ -320,11 +310,12 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 export_file = gr.File(label="Download", elem_id="export-download")
 
                 @ok
-                def on_export(look_name, f, sz):
-                    path, text = actions.export(look_name, format=f, size=int(sz or 0))
+                def on_export(look_name, f, sz, token, request: gr.Request):
+                    path, text = actions.export(look_name, format=f, size=int(sz or 0), owner=owner_of(token, request))
                     return text, str(path)
 
-                export_btn.click(on_export, [export_look, fmt, export_size], [export_msg, export_file])
+                export_btn.click(on_export, [export_look, fmt, export_size, session], [export_msg, export_file],
+                                 concurrency_id="work")
 
             # ---------------------------------------------------------------------------- Evaluate
             with gr.Tab("Evaluate", id="evaluate") as eval_tab:
@@ -344,19 +335,21 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                 eval_download = gr.File(label="Full HTML report (zip)", elem_id="eval-download")
 
                 @ok
-                def on_eval(look_name, photos, style):
-                    res = actions.evaluate(look_name, photos, style)
+                def on_eval(look_name, photos, style, token, request: gr.Request):
+                    res = actions.evaluate(look_name, photos, style, owner=owner_of(token, request))
                     return res.table, [str(p) for p in res.pictures], str(res.download)
 
-                eval_btn.click(on_eval, [eval_look, eval_photos, eval_style], [eval_table, eval_gallery,
-                                                                               eval_download])
+                eval_btn.click(on_eval, [eval_look, eval_photos, eval_style, session],
+                               [eval_table, eval_gallery, eval_download], concurrency_id="work")
 
         # Dropdowns follow the work folder: refreshed when a tab opens and after a look zip is uploaded.
         apply_tab.select(lambda v: dropdowns(False, v), apply_look, apply_look, show_progress="hidden")
         gen_tab.select(lambda v: dropdowns(True, v), gen_look, gen_look, show_progress="hidden")
         export_tab.select(lambda v: dropdowns(None, v), export_look, export_look, show_progress="hidden")
         eval_tab.select(lambda v: dropdowns(None, v), eval_look, eval_look, show_progress="hidden")
-        learn_tab.select(actions.training_status, None, status, show_progress="hidden")
+        learn_tab.select(lambda token, request: actions.training_status(owner_of(token, request)), session, status,
+                         show_progress="hidden")
+        results_table, results_files, show_results = results_panel(actions, ok, session)
 
         @ok
         def on_zip(file):
@@ -377,4 +370,12 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
             return gr.update(choices=choices, value=choice), _kind_text(choice)
 
         app.load(describe_kinds, kind, [kind, kind_help], show_progress="hidden")
+
+        def on_load(token: str | None, request: gr.Request) -> tuple[str, str, str, list[str]]:
+            """The browser's token (new on its first visit), what a server stop cut off, its results."""
+            token = token_on_load(token)
+            owner = owner_of(token, request)
+            return (token, notice(actions, owner), *show_results(token, request))
+
+        app.load(on_load, session, [session, server_notice, results_table, results_files], show_progress="hidden")
     return app

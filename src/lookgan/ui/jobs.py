@@ -4,7 +4,8 @@
 losses, ETA, latest sample grid, a thinned loss history) that the page polls; :meth:`TrainingJob.stop` asks the
 training loop to stop after the current step, which saves a checkpoint first (``abort_fn``), so Stop followed by
 Resume continues exactly. :class:`JobBoard` allows one training job at a time per server: on two CPU cores a
-second one would only halve the speed of both.
+second one would only halve the speed of both. A job belongs to the browser that started it (``owner``): the
+others see its progress and who is training, and only its owner may stop it.
 
 No gradio here: the app polls :meth:`TrainingJob.snapshot`, and the tests drive jobs directly.
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from ..errors import InputError, LookganError
+from .capture import collect_warnings
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,11 @@ class JobState:
     """Why it stopped or failed, in plain words."""
     history: list[dict[str, Any]] = field(default_factory=list)
     """``{"step": s, "losses": {name: value}}`` points for the loss plot (the training loop's format)."""
+    owner: str = ""
+    """The browser that started it (:func:`lookgan.ui.sessions.owner_key`)."""
+    started: str = field(default_factory=lambda: time.strftime("%H:%M"))
+    warnings: list[str] = field(default_factory=list)
+    """What the training said on the way (low disk space, a damaged checkpoint skipped)."""
 
     @property
     def active(self) -> bool:
@@ -70,11 +77,13 @@ class TrainingJob:
     :func:`lookgan.train` with those two callbacks) and returns its :class:`~lookgan.training.loop.TrainResult`."""
 
     def __init__(self, run: Callable[[Callable[[Any], None], Callable[[], bool]], Any], *, name: str, kind: str,
-                 look: Path, record_every: int = 1) -> None:
+                 look: Path, record_every: int = 1, owner: str = "",
+                 on_end: Callable[[JobState], None] | None = None) -> None:
         self._run = run
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._state = JobState(name=name, kind=kind, look=look)
+        self._on_end = on_end
+        self._state = JobState(name=name, kind=kind, look=look, owner=owner)
         self._record_every = max(1, record_every)
         self._thread = threading.Thread(target=self._main, name=f"lookgan-train-{name}", daemon=True)
 
@@ -115,7 +124,22 @@ class TrainingJob:
 
     def _main(self) -> None:
         try:
-            result = self._run(self._progress, self._stop.is_set)
+            self._work()
+        finally:
+            if self._on_end is not None:
+                try:
+                    self._on_end(self.snapshot())
+                except Exception:  # a record that cannot be written must not hide how training ended
+                    log.exception("recording the end of training %s failed", self._state.name)
+
+    def _warned(self, text: str) -> None:
+        with self._lock:
+            self._state.warnings = [*self._state.warnings[-4:], text]
+
+    def _work(self) -> None:
+        try:
+            with collect_warnings(self._warned):
+                result = self._run(self._progress, self._stop.is_set)
         except Exception as e:  # shown on the page; the server keeps running
             if not isinstance(e, LookganError):
                 log.exception("training %s failed", self._state.name)
@@ -145,13 +169,21 @@ class JobBoard:
         self._lock = threading.Lock()
         self.current: TrainingJob | None = None
 
+    def check_free(self, owner: str = "") -> None:
+        """Refuse, saying who is training what and for how long yet, while a job runs."""
+        s = self.current.snapshot() if self.current is not None else None
+        if s is None or not s.active:
+            return
+        mine = s.owner == owner
+        eta = f", about {format_eta(s.eta_s)} left" if s.eta_s is not None else ""
+        raise InputError(f"one training at a time: {s.name} ({s.kind}) is still training for "
+                         f"{'you' if mine else 'someone else on this server'} since {s.started} (step "
+                         f"{s.step}/{s.total}{eta}); " + ("stop it or wait for it to finish before starting another"
+                                                          if mine else "wait for it to finish, then start yours"))
+
     def submit(self, job: TrainingJob) -> TrainingJob:
         with self._lock:
-            if self.current is not None:
-                s = self.current.snapshot()
-                if s.active:
-                    raise InputError(f"{s.name} is still training (step {s.step}/{s.total}); stop it or wait "
-                                       "for it to finish before starting another")
+            self.check_free(job.snapshot().owner)
             self.current = job.start()
         return job
 
@@ -159,10 +191,15 @@ class JobBoard:
         job = self.current
         return job.snapshot() if job is not None else None
 
-    def stop(self) -> bool:
+    def stop(self, owner: str | None = None) -> bool:
+        """Stop the running job; with ``owner``, only when that browser started it."""
         job = self.current
         if job is None or not job.snapshot().active:
             return False
+        snap = job.snapshot()
+        if owner is not None and snap.owner and owner != snap.owner:
+            raise InputError(f"{snap.name} is training for someone else on this server; only the browser that "
+                             "started it can stop it")
         job.stop()
         return True
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 import functools
 import logging
 import re
-import warnings
 from pathlib import Path
 from typing import Any, Callable
 
 import gradio as gr
 
-from ..errors import LookganError
+from ..errors import LookganError, StorageError
+from ..io_utils import storage_error
+from .capture import collect_warnings
 
 log = logging.getLogger("lookgan.ui.app")
 
@@ -22,28 +23,38 @@ def _plain(message: str, roots: tuple[Path, ...]) -> str:
     return message
 
 
+def _page_error(e: Exception, where: str, roots: tuple[Path, ...]) -> "gr.Error":
+    """What the page says for ``e``: the server's disk (full, read-only), the user's input, or a bug."""
+    storage = e if isinstance(e, StorageError) else (
+        storage_error(e, e.filename or "") if isinstance(e, OSError) and e.filename else None)
+    if storage is not None:
+        return gr.Error(f"The server could not save the result: {_plain(str(storage), roots)}. Tell the person "
+                        "who runs it.", title="Server disk", print_exception=False)
+    if isinstance(e, LookganError):
+        return gr.Error(_plain(str(e), roots), title="Cannot do that", print_exception=False)
+    log.exception("%s failed", where)  # a bug: keep serving, tell the user in a sentence
+    return gr.Error(f"Something went wrong ({type(e).__name__}: {_plain(str(e), roots)}). The app keeps running; "
+                    "the server log has the details.", title="Error", print_exception=False)
+
+
 def friendly(roots: tuple[Path, ...]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Decorator for handlers: lookgan's errors become a message box with their text, warnings become toasts,
-    anything else a short message (the traceback goes to the log)."""
+    """Decorator for handlers: lookgan's errors become a message box with their text, this request's warnings
+    (never another's: :mod:`lookgan.ui.capture`) become toasts, anything else a short message (the traceback
+    goes to the log)."""
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            caught: list[str] = []
             try:
-                with warnings.catch_warnings(record=True) as caught:
-                    warnings.simplefilter("always")
+                with collect_warnings(caught.append):
                     result = fn(*args, **kwargs)
             except gr.Error:
                 raise
-            except LookganError as e:
-                raise gr.Error(_plain(str(e), roots), title="Cannot do that", print_exception=False) from None
-            except Exception as e:  # a bug: keep serving, tell the user in a sentence
-                log.exception("%s failed", fn.__name__)
-                raise gr.Error(f"Something went wrong ({type(e).__name__}: {_plain(str(e), roots)}). The app "
-                               "keeps running; the server log has the details.", title="Error", print_exception=False) from None
-            for w in caught:
-                if not issubclass(w.category, (DeprecationWarning, FutureWarning)):
-                    gr.Warning(_plain(str(w.message), roots))
+            except Exception as e:
+                raise _page_error(e, fn.__name__, roots) from None
+            for text in caught:
+                gr.Warning(_plain(text, roots))
             return result
 
         return wrapper

@@ -2,9 +2,11 @@
 
 Layout under ``root``::
 
-    looks/     NAME.look folders (trained here, or uploaded as a zip)
+    looks/     NAME.look folders (trained here, or uploaded as a zip): shared by everyone using the app
     uploads/   what browsers upload (Gradio's temporary folder; emptied when the server stops)
-    runs/      one folder per request (staged training images, applied photos, exports, reports)
+    runs/      runs/OWNER/ per browser (:mod:`lookgan.ui.sessions`), one folder per request inside it (staged
+               training images, applied photos, exports, reports) with its record, run.json
+    jobs/      one record per look trained here (its images, settings, owner and how it ended), for Resume
 
 Nothing here imports gradio or torch, so it is tested directly. Every function that takes a name or a file
 from the browser checks it: names become safe folder names, zips are extracted only inside ``looks/`` (no
@@ -133,11 +135,28 @@ class Workspace:
         return path
 
     # --- per-request folders -------------------------------------------------------------------------------
-    def new_run(self, what: str) -> Path:
-        """A fresh folder under ``runs/`` for one request's files."""
-        path = self.runs / f"{time.strftime('%Y%m%d-%H%M%S')}-{safe_name(what, default='run')}-{uuid.uuid4().hex[:6]}"
+    def session_folder(self, owner: str) -> Path:
+        """``runs/OWNER/``: the one browser's files (``owner`` from :func:`lookgan.ui.sessions.owner_key`)."""
+        if owner != safe_name(owner, default=""):
+            raise InputError(f"{owner!r} is not a session name")
+        return self.runs / owner
+
+    def new_run(self, what: str, owner: str = "local") -> Path:
+        """A fresh folder in ``owner``'s folder for one request's files (named so that newest sorts last)."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.session_folder(owner) / f"{stamp}-{safe_name(what, default='run')}-{uuid.uuid4().hex[:8]}"
         path.mkdir(parents=True)
         return path
+
+    def delete_results(self, owner: str, *, keep: Iterable[Path] = ()) -> int:
+        """Delete ``owner``'s request folders except ``keep`` (those still running); returns how many."""
+        keep = {Path(p).resolve() for p in keep}
+        folder, removed = self.session_folder(owner), 0
+        for run in sorted(folder.iterdir()) if folder.is_dir() else []:
+            if run.resolve() not in keep:
+                shutil.rmtree(run, ignore_errors=True)
+                removed += 1
+        return removed
 
     def clean(self, *, older_than_s: float = 24 * 3600) -> int:
         """Delete request folders and uploads older than ``older_than_s``; returns how many were removed."""
