@@ -137,6 +137,9 @@ class TrainConfig:
     """Write a sample grid every this many steps (0: only at the end)."""
     checkpoint_every: int = 500
     """Write a checkpoint (and the look) every this many steps, and always at the end."""
+    checkpoint_minutes: float | None = None
+    """Also write a checkpoint when this many minutes passed since the last one, so that a run killed without
+    warning (power cut, ``kill -9``, a server killed) loses at most that much work; the web app sets it."""
     keep_last: int = 3
     """How many checkpoints to keep; older ones are deleted after a newer one is safely written."""
     log_every: int = 10
@@ -167,6 +170,8 @@ class TrainConfig:
             raise ValueError(f"minutes must be > 0, got {self.minutes}")
         if self.batch < 1:
             raise ValueError(f"batch must be >= 1, got {self.batch}")
+        if self.checkpoint_minutes is not None and self.checkpoint_minutes <= 0:
+            raise ValueError(f"checkpoint_minutes must be positive, got {self.checkpoint_minutes}")
         if self.keep_last < 1:
             raise ValueError(f"keep_last must be >= 1, got {self.keep_last}")
         if self.checkpoint_every < 1 or self.log_every < 1 or self.sample_every < 0 or self.eval_every < 0:

@@ -205,10 +205,13 @@ def demo_cmd(out: Path, kind: str, minutes: float | None, steps: int | None) -> 
                    "[default: 268 (16384 x 16384)].")
 @click.option("--max-queue", type=int, default=32, show_default=True,
               help="Requests that may wait for their turn; more get \"the app is busy\".")
+@click.option("--checkpoint-minutes", type=float, default=5.0, show_default=True,
+              help="Training started from the page saves a checkpoint at least this often: the most a killed "
+                   "server loses.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
 def ui_cmd(host: str, port: int, workdir: Path, looks: tuple[Path, ...], auth: str | None, max_upload_mb: float,
            max_request_mb: float, max_photos: int, max_session_mb: float, max_megapixels: float | None,
-           max_queue: int, open_browser: bool) -> None:
+           max_queue: int, checkpoint_minutes: float, open_browser: bool) -> None:
     """Serve the web app (needs the ui extra: pip install 'lookgan[ui]').
 
     Learn a look from uploaded images (training runs in the background with live samples and losses; Stop
@@ -229,7 +232,7 @@ def ui_cmd(host: str, port: int, workdir: Path, looks: tuple[Path, ...], auth: s
     click.echo(f"lookgan ui: work folder {workdir.expanduser()}; Ctrl-C to stop")
     try:
         ui.launch(host, port, workdir=workdir, looks=list(looks), auth=auth, limits=limits, max_queue=max_queue,
-                  open_browser=open_browser)
+                  checkpoint_minutes=checkpoint_minutes, open_browser=open_browser)
     finally:  # stopped and cleaned up: the process exits now, whatever a library's threads think
         ui.exit_guard()
     click.echo("lookgan ui: stopped")

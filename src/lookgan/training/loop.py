@@ -280,8 +280,15 @@ def run_training(
         if writer is not None:
             writer.add_scalar(EVAL_CURVE, value, step)
 
+    saved_at = time.monotonic()
+
+    def checkpoint_due() -> bool:
+        minutes = train.checkpoint_minutes
+        late = minutes is not None and time.monotonic() - saved_at >= 60 * minutes
+        return step % train.checkpoint_every == 0 or late
+
     def checkpoint() -> Path:
-        nonlocal saved_step
+        nonlocal saved_step, saved_at
         if not method.parameters_finite():
             raise TrainingDivergedError(
                 f"weights became NaN/inf at step {step}; not saving them. The last good checkpoint "
@@ -300,7 +307,7 @@ def run_training(
                    meta={"steps": step, "train": to_dict(train), "data": data_summary})
         if history:
             plot_curves(history, out / "loss.png", title=f"{method.kind} · {out.name}")
-        saved_step = step
+        saved_step, saved_at = step, time.monotonic()
         return path
 
     if world.main and start is None:
@@ -359,7 +366,7 @@ def run_training(
             new_sample = None
             if train.sample_every and step % train.sample_every == 0:
                 new_sample = sample_path = write_sample()
-            if step % train.checkpoint_every == 0:
+            if checkpoint_due():
                 last_ckpt = checkpoint()
             if progress_fn is not None:
                 rate = (step - first_step) / max(elapsed(), 1e-9)

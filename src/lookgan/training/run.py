@@ -71,6 +71,7 @@ def train(
     overwrite: bool = False,
     device: str | None = None,
     amp: str | None = None,
+    checkpoint_minutes: float | None = None,
     config: str | Path | dict[str, Any] | None = None,
     method_options: dict[str, Any] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
@@ -81,7 +82,8 @@ def train(
 
     ``config`` (a YAML path or a dict with ``method:`` and ``train:`` sections) sets defaults; the explicit
     arguments override it (``amp``: ``none`` for float32, ``bf16`` autocast, or ``auto``: bf16 where the device
-    has it natively; each kind has its measured default).
+    has it natively; each kind has its measured default; ``checkpoint_minutes``: a checkpoint at least this
+    often, so that a run killed without warning loses at most that much).
     With ``resume=True`` the newest valid checkpoint in ``out/checkpoints`` is continued
     with its saved configuration (``steps``, ``minutes`` and ``device`` may change; starts fresh if there is none).
     ``method_options`` override the method config (the CLI's kind-specific flags, e.g. ``--global``).
@@ -111,7 +113,8 @@ def train(
         _prepare_out(out, resume=resume, overwrite=overwrite)
 
     cli_train = {k: v for k, v in {"steps": steps, "minutes": minutes, "batch": batch, "seed": seed,
-                                   "device": device, "amp": amp}.items() if v is not None}
+                                   "device": device, "amp": amp, "checkpoint_minutes": checkpoint_minutes}.items()
+                 if v is not None}
     start = None
     if resume:
         start = load_latest_checkpoint(out / "checkpoints")

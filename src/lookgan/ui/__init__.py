@@ -49,7 +49,7 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
 def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = DEFAULT_WORKDIR,
            looks: list[str | Path] | None = None, auth: str | tuple[str, str] | None = None,
            max_upload_mb: float | None = None, limits: Limits | None = None, max_queue: int = 32,
-           open_browser: bool = False, block: bool = True) -> Any:
+           checkpoint_minutes: float = 5.0, open_browser: bool = False, block: bool = True) -> Any:
     """Serve the web app on ``host:port`` until Ctrl-C or SIGTERM (``block=False``: return the running app;
     stop it with :func:`close`).
 
@@ -57,7 +57,8 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
     existing ``.look`` folders to choose from. On any address other than this computer's own it warns that
     everyone who can reach it can use it (and reading folders by path is switched off); ``auth`` (``USER:PASS``)
     asks for a login. ``limits`` bound each upload, request and browser (``max_upload_mb`` sets just the first);
-    two requests run at once, ``max_queue`` more wait their turn (the page shows where they are in line)."""
+    two requests run at once, ``max_queue`` more wait their turn (the page shows where they are in line).
+    Training started from the page checkpoints at least every ``checkpoint_minutes`` (what a killed server loses)."""
     require("ui")  # a missing or broken gradio: a message saying which, before anything else loads it
     from .actions import Actions  # after the check above: needs gradio (the ui extra)
     from .app import CSS, build_app, theme  # needs gradio (the ui extra)
@@ -74,7 +75,9 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
               f"(train, upload, download looks){'' if credentials else '; add --auth USER:PASS'}",
               file=sys.stderr)
     ws = Workspace(workdir, extra_looks=looks or [])
-    actions = Actions(ws, allow_folders=local, limits=limits)
+    if checkpoint_minutes <= 0:
+        raise InputError(f"--checkpoint-minutes must be positive, got {checkpoint_minutes}")
+    actions = Actions(ws, allow_folders=local, limits=limits, checkpoint_minutes=checkpoint_minutes)
     for what, count in actions.interrupted.items():
         if count:
             print(f"lookgan ui: the last server stopped during {count if isinstance(count, int) else len(count)} "

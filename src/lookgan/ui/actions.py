@@ -73,10 +73,13 @@ class Actions(LearnActions):
     """The app's behaviour over one :class:`Workspace`; ``allow_folders`` lets users name folders on the
     server's disk (only when the app listens on this computer alone); ``limits`` bound each request and each
     browser. Methods that make files take ``owner`` (:func:`lookgan.ui.sessions.owner_key`): the browser
-    whose folder they go in. Creating it marks what a killed server left unfinished (its records say so)."""
+    whose folder they go in. Creating it marks what a killed server left unfinished (its records say so).
+    Training started here checkpoints at least every ``checkpoint_minutes``: what a killed server may lose."""
 
-    def __init__(self, workspace: Workspace, *, allow_folders: bool = True, limits: Limits | None = None) -> None:
+    def __init__(self, workspace: Workspace, *, allow_folders: bool = True, limits: Limits | None = None,
+                 checkpoint_minutes: float = 5.0) -> None:
         self.ws = workspace
+        self.checkpoint_minutes = checkpoint_minutes
         self.board = JobBoard()
         self.allow_folders = allow_folders
         self.limits = limits or Limits()

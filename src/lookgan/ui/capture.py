@@ -34,15 +34,15 @@ def _show(message: Any, category: type[Warning], filename: str, lineno: int, fil
 
 
 def install() -> None:
-    """Route ``warnings.showwarning`` through the per-request sinks (once per process). Every occurrence of a
-    user warning reaches its request: Python's default shows one per code location per process, which would
-    hide the second user's "skipping photo.jpg"."""
+    """Route ``warnings.showwarning`` through the per-request sinks. Checked at every request, because a
+    ``catch_warnings`` block elsewhere (a library's, a test runner's) puts back what it found on entry. Every
+    occurrence of a user warning reaches its request: Python's default shows one per code location per
+    process, which would hide the second user's "skipping photo.jpg"."""
     with _lock:
-        if _original:
-            return
-        _original.append(warnings.showwarning)
-        warnings.showwarning = _show
-        warnings.filterwarnings("always", category=UserWarning)
+        if warnings.showwarning is not _show:
+            _original[:] = [warnings.showwarning]
+            warnings.showwarning = _show
+        warnings.filterwarnings("always", category=UserWarning)  # moves it first; never added twice
         warnings.filterwarnings("always", category=RuntimeWarning)
 
 

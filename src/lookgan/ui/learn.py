@@ -41,6 +41,7 @@ class LearnActions:
     board: JobBoard
     allow_folders: bool
     limits: Limits
+    checkpoint_minutes: float
 
     # --- records -------------------------------------------------------------------------------------------
     def _job_record(self, name: str) -> Path:
@@ -130,7 +131,8 @@ class LearnActions:
 
         def run_training(progress_fn: Callable[[Any], None], abort_fn: Callable[[], bool]) -> Any:
             return train_fn(kind, style, out=out, photos=photos, steps=steps or None, minutes=minutes or None,
-                            size=size or None, resume=resume, progress_fn=progress_fn, abort_fn=abort_fn)
+                            size=size or None, resume=resume, progress_fn=progress_fn, abort_fn=abort_fn,
+                            checkpoint_minutes=self.checkpoint_minutes)
 
         return self.board.submit(TrainingJob(run_training, name=out.stem, kind=kind, look=out, owner=owner,
                                              on_end=self._on_end))
