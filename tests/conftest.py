@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from tests.helpers import write_image_folder
+from tests.small_disk import small_disk  # noqa: F401 (a fixture: a size-limited tmpfs)
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 # lookgan's cache (kind descriptions, Inception weights) in a folder of this run, not in the user's home.

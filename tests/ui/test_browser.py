@@ -28,7 +28,8 @@ from PIL import Image
 
 from tests.conftest import TINY_DCGAN
 from lookgan.ui.workspace import zip_look
-from tests.helpers import BUSY_PRESET, warm_grade, write_colour_case, write_image_folder, write_preset_look
+from tests.helpers import (BUSY_PRESET, warm_grade, write_bomb_png, write_colour_case, write_image_folder,
+                           write_preset_look)
 
 CHROMIUM = Path(os.environ.get("LOOKGAN_CHROMIUM", "/usr/bin/chromium"))
 # The flags that keep Chromium from calling Google's services at start (refused on a closed network).
@@ -120,7 +121,7 @@ def server(tmp_path_factory):
            "LOOKGAN_CONNECTIONS_LOG": str(connections), "PYTHONUNBUFFERED": "1"}
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "lookgan", "ui", "--workdir", str(work), "--port", str(port),
-                             "--max-upload-mb", "5"], stdout=log, stderr=subprocess.STDOUT, env=env)
+                             "--max-upload-mb", "5", "--max-photos", "8"], stdout=log, stderr=subprocess.STDOUT, env=env)
     url = f"http://127.0.0.1:{port}"
     while _get_quietly(url) != 200:
         if proc.poll() is not None or time.monotonic() - started > 90:
@@ -316,6 +317,16 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     assert "LUT_3D_SIZE 33" in cube
     screenshot(page, server, "ui-export")
 
+    # My results: this browser's applies, exports, ..., still there after a reload (its token is kept in the
+    # browser's local storage), each with its download.
+    page.reload()
+    page.wait_for_selector("#train-start")
+    page.get_by_text("My results: what this browser made here").click()
+    wait_text(page, "#results-table", "warm")
+    table = page.inner_text("#results-table")
+    assert "apply" in table and "export cube" in table and "generate" in table
+    page.wait_for_selector("#results-files a[download]")
+
     # Evaluate on the held-out photos.
     open_tab(page, "Evaluate")
     choose(page, "eval-look", "warm")
@@ -414,6 +425,29 @@ def test_bad_uploads_show_errors_and_server_keeps_serving(page, server, tmp_path
     assert "Traceback" not in text and str(server.work) not in text  # no stack trace, no server paths
     page.wait_for_timeout(500)  # let the toast finish sliding in
     page.screenshot(path=server.shots / "ui-error.png")
+
+    # Limits a shared machine needs, each a message in the page: a photo's dimensions (read from its header,
+    # nothing decoded) and the photos in one request (the server was started with --max-photos 8).
+    bomb = tmp_path / "bomb.png"
+    write_bomb_png(bomb, 30000, 30000)
+    page.reload()
+    page.wait_for_selector("#train-start")
+    open_tab(page, "Apply")
+    choose(page, "apply-look", "warm")
+    upload(page, "apply-files", [bomb])
+    page.click("#apply-run")
+    error_shown(page, "bomb.png: 30000x30000 = 900 megapixels is over the limit")
+    page.reload()
+    page.wait_for_selector("#train-start")
+    open_tab(page, "Apply")
+    choose(page, "apply-look", "warm")
+    held = sorted((server.case / "held").iterdir())
+    many = [tmp_path / f"copy{i}{held[0].suffix}" for i in range(9)]
+    for p in many:
+        p.write_bytes(held[0].read_bytes())
+    upload(page, "apply-files", many)
+    page.click("#apply-run")
+    error_shown(page, "9 photos in one go is more than this server takes (8)")
 
     # A training start with nothing uploaded says what is missing.
     open_tab(page, "Learn")

@@ -127,7 +127,7 @@ def test_kill9_during_training_and_apply_then_start_again(workdir, tmp_path):
         assert "killed" in status
         _wait(lambda: max(int(p.stem.split("-")[1]) for p in (look / "checkpoints").glob("ckpt-*.json"))
               > step_before, 120, "a checkpoint after the resume")
-        c.predict(token, api_name="/lambda")  # Stop (only the owner may; this browser started the resume)
+        c.predict(token, api_name="/on_stop")  # Stop (only the owner may; this browser started the resume)
         _wait(lambda: json.loads((work / "jobs" / "killed.json").read_text())["status"] == "stopped", 120,
               "the resumed training to stop")
         import lookgan
@@ -148,3 +148,55 @@ def _ignore(fn) -> None:
         fn()
     except Exception:  # noqa: BLE001 (the server is killed under it)
         pass
+
+
+def test_a_full_queue_says_busy_and_the_server_keeps_serving(workdir, tmp_path):
+    """More requests than ``--max-queue`` lets wait: the extra ones are told the queue is full (HTTP 503) at
+    once, instead of piling up in memory; the rest finish, and the server answers afterwards."""
+    _, work, _ = workdir
+    server = serve(work, "--max-queue", "1")
+    try:
+        clients = [client(server.url) for _ in range(6)]
+        photos = user_photos(tmp_path / "p", 0, 24)
+        jobs = [c.submit(*apply_args("warm", photos), api_name="/on_apply") for c in clients]
+        outcomes = []
+        for job in jobs:
+            try:
+                job.result(timeout=300)
+                outcomes.append("done")
+            except Exception as e:  # noqa: BLE001 (what the client was told is the point)
+                outcomes.append(str(e))
+        busy = [o for o in outcomes if o != "done"]
+        assert busy and all("Queue is full" in o for o in busy), outcomes
+        assert outcomes.count("done") >= 2  # two run at once, one waits
+        assert client(server.url).predict(*apply_args("warm", photos[:1]), api_name="/on_apply")[0].startswith(
+            "applied **warm**")
+    finally:
+        server.stop()
+
+
+def test_uploads_on_a_full_disk_are_refused_in_words_and_work_again(workdir, small_disk, tmp_path):
+    """The work folder's disk fills: an upload gets 507 "the server's disk is full" (no half-stored file), the
+    server keeps serving, and once there is room the same upload goes through."""
+    import shutil
+
+    import httpx
+    from PIL import Image
+
+    work = small_disk.root / "work"
+    shutil.copytree(workdir[1] / "looks" / "warm.look", work / "looks" / "warm.look")
+    server = serve(work)
+    try:
+        big = tmp_path / "big.png"
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (600, 800, 3), dtype=np.uint8)).save(big)
+        small_disk.fill(leave=300_000)
+        with open(big, "rb") as f:
+            response = httpx.post(f"{server.url}/gradio_api/upload", files={"files": ("big.png", f, "image/png")},
+                                  timeout=60)
+        assert response.status_code == 507 and "the server's disk is full" in response.json()["detail"]
+        assert not list((work / "uploads").rglob("big.png"))
+        small_disk.empty()
+        result = client(server.url).predict(*apply_args("warm", [big]), api_name="/on_apply")
+        assert result[0].startswith("applied **warm** to 1 file")
+    finally:
+        server.stop()

@@ -93,7 +93,8 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
     try:
         app.launch(server_name=host, server_port=port, auth=credentials, inbrowser=open_browser, share=False,
                    allowed_paths=[str(ws.root)], max_file_size=f"{limits.max_upload_mb:g}mb", show_error=True,
-                   ssr_mode=False, theme=theme(), css=CSS, prevent_thread_lock=True, footer_links=[])
+                   ssr_mode=False, theme=theme(), css=CSS, prevent_thread_lock=True, footer_links=[],
+                   app_kwargs={"exception_handlers": {OSError: _storage_handler(ws)}})
         # The page is up: load torch and the library now rather than on the first click.
         threading.Thread(target=importlib.import_module, args=("lookgan.api",), daemon=True).start()
         if not block:
@@ -104,6 +105,24 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
         raise
     _close(actions, ws)
     return None
+
+
+def _storage_handler(ws: Workspace) -> Any:
+    """For Gradio's own routes (uploads): a full or read-only disk is a 507 that says so, not a bare 500."""
+    from starlette.responses import JSONResponse  # installed with gradio (the ui extra)
+
+    from ..io_utils import free_bytes, megabytes, storage_error
+
+    def handle(request: Any, exc: OSError) -> Any:
+        if storage_error(exc, ws.uploads) is None:
+            logging.getLogger(__name__).error("%s failed", request.url.path, exc_info=exc)
+            return JSONResponse({"detail": "the server failed; its log has the details"}, status_code=500)
+        logging.getLogger(__name__).error("%s: %s", request.url.path, exc)
+        return JSONResponse({"detail": f"the server's disk is full or read-only ({megabytes(free_bytes(ws.root))} "
+                                       "free): the upload was not stored. Tell the person who runs the app"},
+                            status_code=507)
+
+    return handle
 
 
 def close(app: Any) -> None:

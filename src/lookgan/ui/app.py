@@ -121,8 +121,11 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     return actions.training_status(), ""
 
                 resume_cut.click(on_resume_cut, session, [status, server_notice])
-                stop.click(ok(lambda token, request: gr.Info(actions.stop_training(owner_of(token, request)),
-                                                             duration=4)), session, None)
+                @ok
+                def on_stop(token, request: gr.Request) -> None:
+                    gr.Info(actions.stop_training(owner_of(token, request)), duration=4)
+
+                stop.click(on_stop, session, None)
 
                 def on_tick(seen: dict, token, request: gr.Request) -> tuple[Any, Any, Any, dict]:
                     snap = actions.board.snapshot()
@@ -347,8 +350,10 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
         gen_tab.select(lambda v: dropdowns(True, v), gen_look, gen_look, show_progress="hidden")
         export_tab.select(lambda v: dropdowns(None, v), export_look, export_look, show_progress="hidden")
         eval_tab.select(lambda v: dropdowns(None, v), eval_look, eval_look, show_progress="hidden")
-        learn_tab.select(lambda token, request: actions.training_status(owner_of(token, request)), session, status,
-                         show_progress="hidden")
+        def on_learn_tab(token, request: gr.Request) -> str:
+            return actions.training_status(owner_of(token, request))
+
+        learn_tab.select(on_learn_tab, session, status, show_progress="hidden")
         results_table, results_files, show_results = results_panel(actions, ok, session)
 
         @ok

@@ -1,4 +1,4 @@
-"""A small real file system for the disk-full checks: a size-limited tmpfs each test mounts (root only: CI runs
+"""A small real file system (the ``small_disk`` fixture, shared through tests/conftest.py) for the disk-full checks: a size-limited tmpfs each test mounts (root only: CI runs
 as root; elsewhere those tests are skipped and say why)."""
 from __future__ import annotations
 
