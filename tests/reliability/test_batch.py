@@ -47,7 +47,9 @@ def _outputs(out: Path) -> list[Path]:
     return sorted(out.glob("*.png"))
 
 
-def _kill_and_resume(tmp_path: Path, n: int, kills: int) -> None:
+def kill_and_resume(tmp_path: Path, n: int, kills: int) -> dict:
+    """Run the batch, kill it ``kills`` times, finish it; check everything and return the figures."""
+    t_start = time.monotonic()
     photos = _photos(tmp_path / "photos", n)
     look = tmp_path / "r.look"
     lookgan.train("reinhard", write_image_folder(tmp_path / "style", 4), out=look, photos=photos)
@@ -68,7 +70,9 @@ def _kill_and_resume(tmp_path: Path, n: int, kills: int) -> None:
         proc.kill()
         proc.wait()
         assert len(_outputs(out)) < n, "the batch finished before it could be killed; raise n"
+    t_final = time.monotonic()
     final = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    final_s = time.monotonic() - t_final
     assert final.returncode == 0, final.stderr[-2000:]
     assert "photo/s" in final.stderr and "<" in final.stderr  # the bar: photos per second and time left
 
@@ -86,12 +90,15 @@ def _kill_and_resume(tmp_path: Path, n: int, kills: int) -> None:
     lookgan.apply(look, sorted(photos.iterdir())[:5], out=reference, progress=False)
     for p in _outputs(reference):
         assert (out / p.name).read_bytes() == p.read_bytes()
+    return {"photos": n, "kills": kills, "photos_started": len(started), "graded_twice": len(started) - n,
+            "outputs": len(names), "manifest_entries": len(manifest), "temporaries_left": 0,
+            "last_run_s": round(final_s, 1), "total_s": round(time.monotonic() - t_start, 1)}
 
 
 def test_a_batch_killed_twice_resumes_exactly(tmp_path):
-    _kill_and_resume(tmp_path, n=300, kills=2)
+    kill_and_resume(tmp_path, n=300, kills=2)
 
 
 @pytest.mark.slow
 def test_a_2000_photo_batch_killed_5_times_resumes_exactly(tmp_path):
-    _kill_and_resume(tmp_path, n=2000, kills=5)
+    kill_and_resume(tmp_path, n=2000, kills=5)
