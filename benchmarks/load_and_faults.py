@@ -3,7 +3,8 @@
 - ``load``: 8 simulated users (Gradio's client, loopback) on a real `lookgan ui` for ``--seconds``: each applies
   its own look to its own photos (1, then 2 at a time) and checks every download against the library's output;
   one user trains a dcgan look meanwhile and another tries to start a second training. Reports requests,
-  errors, wrong downloads, p50/p95 of a 1-photo apply, the longest queue a request saw, the server's peak RSS.
+  errors, wrong downloads, p50/p95 of a 1-photo apply, the longest queue a request saw, the server's peak RSS;
+  and, first, the same with one user alone (what a request costs without waiting in line).
 - ``batch``: `lookgan apply --skip-existing --manifest` over ``--photos`` generated photos, killed with SIGKILL
   ``--kills`` times at random moments, then finished: photos graded twice (at most one per kill), outputs,
   manifest entries, seconds.
@@ -45,14 +46,16 @@ def load(root: Path, seconds: float, users: int) -> dict:
         case = write_colour_case(root / name, grade, n=6, n_held=1, size=64)
         lookgan.train("ot", case / "style", photos=case / "content", out=work / "looks" / f"{name}.look")
     style = sorted(write_image_folder(root / "faces", 8).glob("*.jpg"))
+    looks = {n: work / "looks" / f"{n}.look" for n in ("warm", "cool")}
     server = serve(work, "--max-queue", "64")
-    try:
-        report = simulate(server, {n: work / "looks" / f"{n}.look" for n in ("warm", "cool")}, root / "users",
-                          users=users, seconds=seconds, min_rounds=2, train_style=style, train_steps=200)
+    try:  # the same server first with one user and nothing training: what a request costs without a line
+        alone = simulate(server, looks, root / "alone", users=1, seconds=20, min_rounds=2)
+        report = simulate(server, looks, root / "users", users=users, seconds=seconds, min_rounds=2,
+                          train_style=style, train_steps=200)
     finally:
         server.stop()
-    return {**report.summary(), "seconds": seconds, "error_examples": report.errors[:3],
-            "wrong_download_examples": report.wrong_downloads[:3]}
+    return {**report.summary(), "seconds": seconds, "one_user_alone": alone.summary(),
+            "error_examples": report.errors[:3], "wrong_download_examples": report.wrong_downloads[:3]}
 
 
 def main() -> None:

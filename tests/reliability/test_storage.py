@@ -95,6 +95,7 @@ def test_the_cli_says_disk_full_in_a_sentence(small_disk, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 3, err
     assert "error: disk full at" in err and "no checkpoint was written yet" in err
+    assert "this run needs about" in err  # said at the start, before the first checkpoint
     assert "Traceback" not in err and "unexpected failure" not in err
 
 

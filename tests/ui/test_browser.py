@@ -252,6 +252,17 @@ def error_shown(page, text: str) -> str:
     return page.inner_text(".toast-wrap")
 
 
+def apply_refused(page, files: list[Path], message: str) -> str:
+    """On a fresh page: apply the warm look to ``files``, and wait for the error that says ``message``."""
+    page.reload()
+    page.wait_for_selector("#train-start")
+    open_tab(page, "Apply")
+    choose(page, "apply-look", "warm")
+    upload(page, "apply-files", files)
+    page.click("#apply-run")
+    return error_shown(page, message)
+
+
 # --- tests ---------------------------------------------------------------------------------------------------
 def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     case = server.case
@@ -415,13 +426,7 @@ def test_bad_uploads_show_errors_and_server_keeps_serving(page, server, tmp_path
 
     notes = tmp_path / "notes.txt"
     notes.write_text("not a photo")
-    page.reload()
-    page.wait_for_selector("#train-start")
-    open_tab(page, "Apply")
-    choose(page, "apply-look", "warm")
-    upload(page, "apply-files", [notes])
-    page.click("#apply-run")
-    text = error_shown(page, "notes.txt: not an image lookgan reads")
+    text = apply_refused(page, [notes], "notes.txt: not an image lookgan reads")
     assert "Traceback" not in text and str(server.work) not in text  # no stack trace, no server paths
     page.wait_for_timeout(500)  # let the toast finish sliding in
     page.screenshot(path=server.shots / "ui-error.png")
@@ -430,24 +435,12 @@ def test_bad_uploads_show_errors_and_server_keeps_serving(page, server, tmp_path
     # nothing decoded) and the photos in one request (the server was started with --max-photos 8).
     bomb = tmp_path / "bomb.png"
     write_bomb_png(bomb, 30000, 30000)
-    page.reload()
-    page.wait_for_selector("#train-start")
-    open_tab(page, "Apply")
-    choose(page, "apply-look", "warm")
-    upload(page, "apply-files", [bomb])
-    page.click("#apply-run")
-    error_shown(page, "bomb.png: 30000x30000 = 900 megapixels is over the limit")
-    page.reload()
-    page.wait_for_selector("#train-start")
-    open_tab(page, "Apply")
-    choose(page, "apply-look", "warm")
+    apply_refused(page, [bomb], "bomb.png: 30000x30000 = 900 megapixels is over the limit")
     held = sorted((server.case / "held").iterdir())
     many = [tmp_path / f"copy{i}{held[0].suffix}" for i in range(9)]
     for p in many:
         p.write_bytes(held[0].read_bytes())
-    upload(page, "apply-files", many)
-    page.click("#apply-run")
-    error_shown(page, "9 photos in one go is more than this server takes (8)")
+    apply_refused(page, many, "9 photos in one go is more than this server takes (8)")
 
     # A training start with nothing uploaded says what is missing.
     open_tab(page, "Learn")

@@ -202,7 +202,7 @@ def demo_cmd(out: Path, kind: str, minutes: float | None, steps: int | None) -> 
               help="Most each browser may keep on the server (uploads staged and results).")
 @click.option("--max-megapixels", type=float, default=None,
               help="Refuse photos with more pixels than this, from their header, before decoding "
-                   "[default: 268 (16384 x 16384)].")
+                   "[default: 180].")
 @click.option("--max-queue", type=int, default=32, show_default=True,
               help="Requests that may wait for their turn; more get \"the app is busy\".")
 @click.option("--checkpoint-minutes", type=float, default=5.0, show_default=True,

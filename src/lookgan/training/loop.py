@@ -15,7 +15,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, Union
+from typing import Any, Callable, Literal, Union
 
 import torch
 
@@ -24,15 +24,16 @@ from ..config import TrainConfig, resolve_amp, to_dict
 from ..data.dataset import BatchStream, MultiStream
 from ..data.images import save_image
 from ..distributed import SINGLE, World
-from ..errors import StorageError, TrainingDivergedError
+from ..errors import TrainingDivergedError
 from ..extras import require
 from ..eval.swd import swd
-from ..io_utils import free_bytes, megabytes, remove_stale_temps
+from ..io_utils import remove_stale_temps
 from ..look import versions, write_look
 from ..methods.base import Method, NonFiniteStepError
 from ..viz import make_grid, plot_curves
 from .checkpoint import (Checkpoint, capture_rng, flatten_optimizer, make_room, restore_rng, save_checkpoint,
                          tensors_nbytes, unflatten_optimizer)
+from .storage import SMALL_FILES, storage_context, warn_if_short_of_space
 
 StopReason = Literal["done", "minutes", "signal", "abort"]
 Stream = Union[BatchStream, MultiStream]
@@ -164,43 +165,6 @@ def _tensorboard(out: Path) -> Any:
 EVAL_CURVE = "eval: SWD x1e3 (lower is better)"
 
 
-# --- disk space ------------------------------------------------------------------------------------------------
-#: Room for a checkpoint's JSON, the preview, the sample grid and the loss plot beside its tensors.
-_SMALL_FILES = 4 * 10**6
-
-
-def space_needed(method: Method, keep_last: int) -> int:
-    """About how many bytes a run of ``method`` needs at its peak: ``keep_last`` checkpoints plus the one being
-    written (weights, EMA, Adam's two moments per trained weight) and the look twice (old and new)."""
-    nets = sum(tensors_nbytes(net.state_dict()) for net in method.nets.values())
-    ema = tensors_nbytes(method.ema.module.state_dict()) if method.ema is not None else 0
-    checkpoint = 3 * nets + ema + tensors_nbytes(method.buffers) + _SMALL_FILES
-    return (keep_last + 1) * checkpoint + 2 * tensors_nbytes(method.look_tensors()) + _SMALL_FILES
-
-
-def warn_if_short_of_space(method: Method, out: Path, keep_last: int) -> None:
-    """Say at the start, not at the first checkpoint, when the look's disk is too small for the run."""
-    need, free = space_needed(method, keep_last), free_bytes(out)
-    if free is not None and free < need:
-        warnings.warn(f"{megabytes(free)} free at {out}; this run needs about {megabytes(need)} ({keep_last} "
-                      "checkpoints kept, and a new one beside them): it will delete older checkpoints when "
-                      "space runs short and stop cleanly, keeping the last good one, when it runs out",
-                      stacklevel=3)
-
-
-@contextlib.contextmanager
-def _storage_context(last_checkpoint: Callable[[], Path | None], out: Path) -> Iterator[None]:
-    """A full disk (or a read-only or vanished folder) mid-run: the error says what is kept and how to go on."""
-    try:
-        yield
-    except StorageError as e:
-        last = last_checkpoint()
-        kept = (f"the last good checkpoint is {last} (the look {out} is as of it and loads); once there is "
-                "room, run the same command with --resume to go on from it") if last else (
-                "no checkpoint was written yet; once there is room, run the command again")
-        raise e.with_context(kept) from e
-
-
 # --- the loop --------------------------------------------------------------------------------------------------
 def run_training(
     method: Method,
@@ -297,7 +261,7 @@ def run_training(
             tensors, meta = collect_state(method, stream)
             look_tensors = method.look_tensors()
         # the new checkpoint and look are written in full beside the old ones before those go
-        make_room(ckpt_dir, tensors_nbytes(tensors) + tensors_nbytes(look_tensors) + _SMALL_FILES,
+        make_room(ckpt_dir, tensors_nbytes(tensors) + tensors_nbytes(look_tensors) + SMALL_FILES,
                   what=f"checkpoint {step} and the look")
         meta.update(kind=method.kind, config=to_dict(method.config), train=to_dict(train), data=data_summary,
                     versions=versions(), history=history, elapsed_s=elapsed_before + elapsed(),
@@ -312,7 +276,7 @@ def run_training(
 
     if world.main and start is None:
         warn_if_short_of_space(method, out, train.keep_last)
-    with _SignalStop() as sig, _storage_context(lambda: last_ckpt, out):
+    with _SignalStop() as sig, storage_context(lambda: last_ckpt, out):
         while step < train.steps:
             reason: StopReason | None = None
             if sig.signum is not None:
