@@ -224,10 +224,9 @@ def ui_cmd(host: str, port: int, workdir: Path, looks: tuple[Path, ...], auth: s
     that was killed tells the page, when it is back, what it cut off; training resumes from the page.
     """
     from .. import ui  # gradio: the ui extra, only for this command
-    from ..ui.sessions import Limits
 
     pixels = {"max_pixels": int(max_megapixels * 1e6)} if max_megapixels else {}
-    limits = Limits(max_upload_mb=max_upload_mb, max_request_mb=max_request_mb, max_files=max_photos,
+    limits = ui.Limits(max_upload_mb=max_upload_mb, max_request_mb=max_request_mb, max_files=max_photos,
                     max_session_mb=max_session_mb, **pixels)
     click.echo(f"lookgan ui: work folder {workdir.expanduser()}; Ctrl-C to stop")
     try:

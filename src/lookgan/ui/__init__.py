@@ -20,6 +20,7 @@ from typing import Any
 
 from ..errors import InputError
 from ..extras import require
+from ..io_utils import free_bytes, megabytes, storage_error
 from .sessions import Limits
 from .workspace import Workspace
 
@@ -110,8 +111,6 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
 def _storage_handler(ws: Workspace) -> Any:
     """For Gradio's own routes (uploads): a full or read-only disk is a 507 that says so, not a bare 500."""
     from starlette.responses import JSONResponse  # installed with gradio (the ui extra)
-
-    from ..io_utils import free_bytes, megabytes, storage_error
 
     def handle(request: Any, exc: OSError) -> Any:
         if storage_error(exc, ws.uploads) is None:
