@@ -7,6 +7,7 @@ import warnings
 import pytest
 import torch
 
+from lookgan.errors import DiskFullError
 from lookgan.training.checkpoint import (flatten_optimizer, list_checkpoints, load_checkpoint, load_latest_checkpoint,
                                       save_checkpoint, unflatten_optimizer)
 
@@ -50,12 +51,14 @@ def test_damaged_newest_falls_back_to_previous(tmp_path, damage):
 def test_crash_during_write_keeps_previous(tmp_path, monkeypatch):
     save_checkpoint(tmp_path, 1, _state(1), {})
 
-    def dying_save(tensors, path):
-        with open(path, "wb") as f:
-            f.write(b"half a checkpoint")
-        raise KeyboardInterrupt  # the process is killed mid-write
+    def dying_writer(data):
+        def write(tmp):
+            tmp.write_bytes(data[: len(data) // 2])
+            raise KeyboardInterrupt  # the process is killed mid-write
 
-    monkeypatch.setattr("safetensors.torch.save_file", dying_save)  # the one writer: io_utils.write_tensors
+        return write
+
+    monkeypatch.setattr("lookgan.training.checkpoint.bytes_writer", dying_writer)  # io_utils' writer, as imported
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(tmp_path, 2, _state(2), {})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-00000001.json", "ckpt-00000001.safetensors"]
@@ -65,13 +68,17 @@ def test_crash_during_write_keeps_previous(tmp_path, monkeypatch):
 def test_disk_full_keeps_previous_and_says_so(tmp_path, monkeypatch):
     save_checkpoint(tmp_path, 1, _state(1), {})
 
-    def full_disk(tensors, path):
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def full_disk(data):
+        def write(tmp):
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp))
 
-    monkeypatch.setattr("safetensors.torch.save_file", full_disk)
-    with pytest.raises(OSError, match="No space left"):
+        return write
+
+    monkeypatch.setattr("lookgan.training.checkpoint.bytes_writer", full_disk)
+    with pytest.raises(DiskFullError, match=f"disk full at {tmp_path}: .* free"):
         save_checkpoint(tmp_path, 2, _state(2), {})
     assert load_latest_checkpoint(tmp_path).step == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt-00000001.json", "ckpt-00000001.safetensors"]
 
 
 def test_pickle_payload_is_never_executed(tmp_path):
