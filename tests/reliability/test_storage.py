@@ -148,3 +148,15 @@ def test_a_look_folder_deleted_mid_run_is_written_again(tmp_path):
     result = lookgan.train("dcgan", style, out=look, steps=6, config=CONFIG, progress_fn=delete_at_4)
     assert result.step == 6 and lookgan.load_look(look).meta["steps"] == 6
     assert [s for s, _ in list_checkpoints(look / "checkpoints")] == [6]
+
+
+def test_export_on_a_full_disk_leaves_no_partial_file(small_disk, tmp_path):
+    photos = write_image_folder(tmp_path / "photos", 2)
+    look = tmp_path / "r.look"
+    lookgan.train("reinhard", write_image_folder(tmp_path / "style", 4), out=look, photos=photos)
+    small_disk.fill(leave=100_000)  # a 33-point .cube is about 1 MB of text
+    with pytest.raises(DiskFullError, match=f"disk full at {small_disk.root}"):
+        lookgan.export(look, format="cube", out=small_disk.root / "x.cube")
+    assert not (small_disk.root / "x.cube").exists() and not _temps(small_disk.root)
+    small_disk.empty()
+    assert lookgan.export(look, format="cube", out=small_disk.root / "x.cube").stat().st_size > 900_000
