@@ -69,10 +69,7 @@ def storage_error(exc: BaseException, path: str | Path) -> StorageError | None:
     code = exc.errno if isinstance(exc, OSError) else None
     text = str(exc)
     if code in _FULL or (code is None and ("code: 28" in text or "StorageFull" in text or "No space left" in text)):
-        free = free_bytes(folder)
-        return DiskFullError(f"disk full at {folder}: {megabytes(free)} free; nothing there was replaced by a half-"
-                             "written file. Free some space, then run the same command again", path=str(folder),
-                             free_bytes=free)
+        return _disk_full(folder, "; nothing there was replaced by a half-written file")
     if code in _READ_ONLY:
         return StorageError(f"cannot write to {folder} ({os.strerror(code)}); choose a folder you can write to, "
                             "or change its permissions", path=str(folder))
@@ -86,9 +83,13 @@ def check_free_space(folder: str | Path, need: int, what: str) -> None:
     """Refuse (:class:`DiskFullError`) before writing ``what`` when ``folder`` has less than ``need`` bytes free."""
     free = free_bytes(folder)
     if free is not None and free < need:
-        raise DiskFullError(f"disk full at {folder}: {megabytes(free)} free, {what} needs about {megabytes(need)}; "
-                            "nothing was written. Free some space, then run the same command again",
-                            path=str(folder), free_bytes=free)
+        raise _disk_full(Path(folder), f", {what} needs about {megabytes(need)}; nothing was written")
+
+
+def _disk_full(folder: Path, detail: str) -> DiskFullError:
+    free = free_bytes(folder)
+    return DiskFullError(f"disk full at {folder}: {megabytes(free)} free{detail}. Free some space, then run the "
+                         "same command again", path=str(folder), free_bytes=free)
 
 
 def _temp_beside(path: Path) -> Path:
@@ -151,7 +152,7 @@ def _remove(paths: Any) -> None:
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write bytes to ``path`` atomically."""
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    atomic_write(path, bytes_writer(data))
 
 
 def json_bytes(obj: Any) -> bytes:

@@ -79,10 +79,10 @@ def launch(host: str = "127.0.0.1", port: int = 7860, *, workdir: str | Path = D
     if checkpoint_minutes <= 0:
         raise InputError(f"--checkpoint-minutes must be positive, got {checkpoint_minutes}")
     actions = Actions(ws, allow_folders=local, limits=limits, checkpoint_minutes=checkpoint_minutes)
-    for what, count in actions.interrupted.items():
-        if count:
-            print(f"lookgan ui: the last server stopped during {count if isinstance(count, int) else len(count)} "
-                  f"{what}; the page says so", file=sys.stderr)
+    cut_requests, cut_trainings = actions.interrupted["requests"], actions.interrupted["trainings"]
+    if cut_requests or cut_trainings:
+        print(f"lookgan ui: the last server stopped during {cut_requests} request(s) and the training of "
+              f"{', '.join(cut_trainings) or 'no look'}; the page says so", file=sys.stderr)
     app = build_app(actions, max_upload_mb=limits.max_upload_mb)
     app.lookgan_actions = actions  # type: ignore[attr-defined]
     logging.basicConfig(level=logging.WARNING)

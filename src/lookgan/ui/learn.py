@@ -8,6 +8,7 @@ with the same images and settings, no upload needed. No gradio here.
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -25,7 +26,7 @@ _CHECKPOINT = re.compile(r"^ckpt-(\d{8,})\.json$")
 
 def paths_of(files: Sequence[Any] | None) -> list[Path]:
     """Gradio gives file paths as str (or temp-file objects with ``.name`` in older releases)."""
-    return [Path(f) if isinstance(f, (str, Path)) else Path(getattr(f, "name", f)) for f in (files or [])]
+    return [Path(f) if isinstance(f, (str, os.PathLike)) else Path(f.name) for f in (files or [])]
 
 
 def last_checkpoint_step(look: Path) -> int | None:
