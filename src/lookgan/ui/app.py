@@ -121,6 +121,7 @@ def build_app(actions: Actions, *, max_upload_mb: float = 200) -> gr.Blocks:
                     return actions.training_status(), ""
 
                 resume_cut.click(on_resume_cut, session, [status, server_notice])
+
                 @ok
                 def on_stop(token, request: gr.Request) -> None:
                     gr.Info(actions.stop_training(owner_of(token, request)), duration=4)
