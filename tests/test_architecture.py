@@ -1,5 +1,5 @@
-"""The package's shape, checked from its source with ``ast``: no import cycles (imports inside functions
-counted), every import left inside a function says why, kinds are never told apart by name or class outside
+"""The package's shape, checked from its source with ``ast``: no import cycles between modules or between
+folders (imports inside functions counted), every import left inside a function says why, kinds are never told apart by name or class outside
 their own modules, and no file grows past what one reader holds in mind."""
 from __future__ import annotations
 
@@ -102,6 +102,23 @@ def test_the_cycle_finder_finds_cycles():
 def test_no_import_cycles_counting_imports_inside_functions():
     mods = _modules()
     edges = {m: set().union(*[hit for _, hit, _ in _internal_imports(m, p, mods)] or [set()]) for m, p in mods.items()}
+    assert _cycles(edges) == []
+
+
+def _folder(module: str) -> str:
+    """``lookgan.eval.content`` -> ``eval``; a module at the package root is a unit of its own."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def test_no_folder_imports_a_folder_that_imports_it_back():
+    """Folders form layers (eval may use exporting, never the other way round too): a cycle between two
+    folders, even through different modules, means one of them holds something that belongs lower down."""
+    mods = _modules()
+    edges: dict[str, set[str]] = {}
+    for m, p in mods.items():
+        for _, hit, _ in _internal_imports(m, p, mods):
+            edges.setdefault(_folder(m), set()).update(_folder(h) for h in hit if _folder(h) != _folder(m))
     assert _cycles(edges) == []
 
 

@@ -25,7 +25,7 @@ from .look import (LOOK_JSON, Look, adjusted_look, as_generator, as_look, as_res
                    write_look)
 from .portrait import PortraitOptions
 from .training.checkpoint import list_checkpoints
-from .training.loop import Progress
+from .methods.base import Progress
 from .training.run import train
 
 __all__ = ["ApplyOptions", "BatchOptions", "PortraitOptions", "adjust", "apply", "as_generator", "as_restyler",

@@ -19,7 +19,7 @@ from .config import resolve_device
 from .data.dataset import load_image_set
 from .data.images import save_image
 from .errors import InputError
-from .eval.memorisation import nearest, pixel_features
+from .ops.nearest import nearest, pixel_features
 from .look import Look, as_generator, as_look
 from .video import _av
 from .viz import make_grid

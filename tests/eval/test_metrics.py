@@ -9,7 +9,8 @@ from scipy.stats import wasserstein_distance
 
 from lookgan.eval.content import ssim, ssim_maps, structure_similarity
 from lookgan.eval.faces import face_shift, face_size, landmark_shift
-from lookgan.eval.memorisation import memorisation, nearest
+from lookgan.eval.memorisation import memorisation
+from lookgan.ops.nearest import nearest
 from lookgan.eval.swd import (color_swd, laplacian_pyramid, normalise_descriptors, patch_descriptors,
                               pyramid_levels, reconstruct, sliced_wasserstein, swd)
 

@@ -282,3 +282,16 @@ def encode_image(image: np.ndarray, path: Path, *, quality: int = 95, exif: byte
         kwargs.update({k: v for k, v in (("exif", exif), ("icc_profile", icc_profile)) if v})
     Image.fromarray(arr).save(buf, format=fmt, **kwargs)
     return buf.getvalue()
+
+
+def downscale_for_metrics(image: np.ndarray, max_side: int) -> np.ndarray:
+    """``image`` with its longer side at most ``max_side`` (Pillow, antialiased); unchanged when smaller.
+
+    Content metrics on 24-megapixel photos would cost seconds each and say nothing more than at 512 px."""
+    h, w = image.shape[:2]
+    if max(h, w) <= max_side:
+        return image
+    scale = max_side / max(h, w)
+    u8 = as_uint8(image)
+    return np.asarray(Image.fromarray(u8).resize((max(1, round(w * scale)), max(1, round(h * scale))),
+                                                 Image.Resampling.LANCZOS))

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import InputError
-from ..training.loop import Progress
+from ..methods.base import Progress
 from .colour import build_case, colour_demo
 from .common import ASSETS, bundled_photos, evaluate_identity
 from .dcgan import dcgan_demo

@@ -16,7 +16,7 @@ from ..eval.report import Section, write_report
 from ..exporting import export, look_lut
 from ..exporting.cube import read_hald
 from ..ops.lut3d import FastLUT
-from ..training.loop import Progress
+from ..methods.base import Progress
 from ..training.run import train
 from ..viz import lut_preview, save_strip
 from .common import ASSETS, Log, evaluate_identity, write_case

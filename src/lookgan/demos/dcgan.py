@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..generating import generate
-from ..training.loop import Progress
+from ..methods.base import Progress
 from ..training.run import train
 from .common import ASSETS
 

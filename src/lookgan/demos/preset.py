@@ -26,7 +26,7 @@ from ..eval.evaluation import EvalOptions, evaluate_look
 from ..eval.report import Section, write_report
 from ..exporting import export
 from ..look import look_settings
-from ..training.loop import Progress
+from ..methods.base import Progress
 from ..training.run import train
 from ..viz import save_strip
 from .common import Log, evaluate_identity, write_case

@@ -16,7 +16,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.images import as_uint8
 from ..data.transforms import unit_range
 
 _K1, _K2 = 0.01, 0.03
@@ -75,18 +74,3 @@ def ssim(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> float:
 def structure_similarity(x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> float:
     """Mean SSIM structure term on luma: 1 when local detail lines up, whatever the brightness/contrast change."""
     return float(ssim_maps(_as_luma_tensor(x), _as_luma_tensor(y))[1].mean())
-
-
-def downscale_for_metrics(image: np.ndarray, max_side: int) -> np.ndarray:
-    """``image`` with its longer side at most ``max_side`` (Pillow, antialiased); unchanged when smaller.
-
-    Content metrics on 24-megapixel photos would cost seconds each and say nothing more than at 512 px."""
-    from PIL import Image
-
-    h, w = image.shape[:2]
-    if max(h, w) <= max_side:
-        return image
-    scale = max_side / max(h, w)
-    u8 = as_uint8(image)
-    return np.asarray(Image.fromarray(u8).resize((max(1, round(w * scale)), max(1, round(h * scale))),
-                                                 Image.Resampling.LANCZOS))

@@ -27,12 +27,12 @@ from tqdm.auto import tqdm
 
 from ..capabilities import ApplyOptions, Generator
 from ..data.dataset import load_image_set, square_crops
-from ..data.images import DEFAULT_MAX_PIXELS, list_images, read_image
+from ..data.images import DEFAULT_MAX_PIXELS, downscale_for_metrics, list_images, read_image
 from ..errors import InputError
 from ..io_utils import atomic_write_json
 from ..look import Look, as_look, as_restyler
 from ..generating import generate_images
-from .content import downscale_for_metrics, structure_similarity
+from .content import structure_similarity
 from .fid_kid import features, fid_from_features, kid_from_features
 from .frame import Grain, grain_spectrum, lab_profile, profile_error
 from .inception import download_weights, find_weights, load_inception

@@ -15,33 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
-FEATURE_SIZE = 32
-
-
-def pixel_features(images: torch.Tensor, size: int = FEATURE_SIZE) -> torch.Tensor:
-    """``(N, 3, H, W)`` in [0, 1] -> ``(N, 3 * size * size)``, antialiased downscale."""
-    small = F.interpolate(images.float(), size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    return small.reshape(len(images), -1)
-
-
-def nearest(queries: torch.Tensor, references: torch.Tensor, *, exclude_self: bool = False,
-            chunk: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
-    """For each row of ``queries`` ``(N, D)``: RMS distance to its nearest row of ``references`` ``(M, D)``
-    and that row's index. ``exclude_self`` (queries *are* the references) skips the zero self-distance."""
-    dists, idxs = [], []
-    d = queries.shape[1]
-    for start in range(0, len(queries), chunk):
-        block = torch.cdist(queries[start:start + chunk].double(), references.double()) / d ** 0.5  # (n, M)
-        if exclude_self:
-            rows = torch.arange(len(block))
-            block[rows, rows + start] = float("inf")
-        dist, idx = block.min(dim=1)
-        dists.append(dist)
-        idxs.append(idx)
-    return torch.cat(dists).float(), torch.cat(idxs)
-
+from ..ops.nearest import nearest, pixel_features
 
 def memorisation(generated: torch.Tensor, train: torch.Tensor, held: torch.Tensor | None = None) -> dict[str, Any]:
     """Nearest-training-image statistics of ``generated`` vs real images (all ``(N, 3, H, W)`` in [0, 1]).

@@ -13,11 +13,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..data.images import DEFAULT_MAX_PIXELS, as_float, list_images, read_image
+from ..data.images import DEFAULT_MAX_PIXELS, as_float, downscale_for_metrics, list_images, read_image
 from ..data.transforms import unit_range
 from ..errors import InputError
 from ..ops.color import delta_e2000_rgb, psnr, rgb_to_lab
-from .content import downscale_for_metrics, ssim
+from .content import ssim
 
 
 def matched_pairs(photos: str | Path, truth: str | Path) -> list[tuple[Path, Path]]:

@@ -14,8 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..data.images import as_float, as_uint8
-from ..eval.content import downscale_for_metrics
+from ..data.images import as_float, as_uint8, downscale_for_metrics
 from ..models.translator import ResnetGenerator
 from ..ops.color import psnr
 from ..ops.lut3d import apply_lut

@@ -6,7 +6,7 @@ sample grids). The loop calls :meth:`Method.train_step` once per batch and does 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -16,7 +16,41 @@ from torch import nn
 from ..capabilities import CapabilityError, Generator, Restyler
 from ..look import Look
 from ..ops.diffaugment import diff_augment
-from ..training.ema import EMA
+from ..ops.ema import EMA
+
+
+StopReason = Literal["done", "minutes", "signal", "abort"]
+
+
+@dataclass
+class Progress:
+    """What a progress callback receives after every step."""
+
+    step: int
+    total: int
+    losses: dict[str, float]
+    steps_per_s: float
+    eta_s: float | None
+    elapsed_s: float
+    sample_path: Path | None = None
+    """Set on the steps where a new sample grid was written."""
+
+
+@dataclass
+class TrainResult:
+    """How a run ended and where its outputs are (what the training loop returns, and a kind's own
+    :meth:`Method.fit_reference`)."""
+
+    look: Path
+    step: int
+    stopped: StopReason
+    elapsed_s: float
+    sample_path: Path | None
+    loss_plot: Path | None
+    checkpoint: Path | None
+    signal: int | None = None
+    """The signal number when ``stopped == "signal"``."""
+    history: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
 class NonFiniteStepError(RuntimeError):
@@ -125,7 +159,7 @@ class Method:
     def fit_reference(cls, reference: Path, *, photos: Path | None, out: Path, options: dict[str, Any],
                       max_pixels: int) -> Any:
         """Kinds that can learn a look from ONE reference photo (``train KIND REF.jpg --photos DIR``) override
-        this and return a :class:`~lookgan.training.loop.TrainResult`; ``options`` are the kind's flags."""
+        this and return a :class:`~lookgan.methods.base.TrainResult`; ``options`` are the kind's flags."""
         raise CapabilityError(f"{cls.kind} learns from a folder of images; {reference} is a file. Give STYLE_DIR, "
                               "the folder of images in the look")
 

@@ -13,7 +13,7 @@ import torch
 from ..losses.adversarial import GanLoss, d_loss, g_loss
 from ..models.dcgan import SUPPORTED_SIZES, DCGANDiscriminator, DCGANGenerator
 from ..ops.diffaugment import parse_policy
-from ..training.ema import EMA
+from ..ops.ema import EMA
 from .base import DataSpec
 from .generator import GeneratorMethod
 

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from ..errors import InputError
 from ..models.fastgan import SUPPORTED_SIZES, FastGANDiscriminator, FastGANGenerator, quadrant
 from ..ops.diffaugment import parse_policy
-from ..training.ema import EMA
+from ..ops.ema import EMA
 from .base import DataSpec
 from .generator import GeneratorMethod
 

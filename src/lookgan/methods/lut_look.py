@@ -26,7 +26,7 @@ from ..models.lut import AdaptiveLUT
 from ..ops.lut3d import LUT_VALUE_RANGE, FastLUT, apply_lut_image
 from ..ops.transfer import reference_lut
 from ..portrait import PortraitMasker
-from ..training.loop import TrainResult
+from .base import TrainResult
 from ..viz import lut_preview
 
 #: Weight of the previous frame's mixing weights in the running average (0 = no smoothing).

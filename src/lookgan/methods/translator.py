@@ -22,7 +22,7 @@ from ..look import Look
 from ..losses.adversarial import GAN_LOSSES, GanLoss, d_loss, g_loss
 from ..models.translator import PatchDiscriminator, ResnetGenerator, init_weights
 from ..ops.diffaugment import parse_policy
-from ..training.ema import EMA
+from ..ops.ema import EMA
 from ..translate import translate_image
 from .base import DataSpec, Method
 

@@ -13,9 +13,8 @@ import signal
 import threading
 import time
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal, Union
+from typing import Any, Callable, Union
 
 import torch
 
@@ -29,13 +28,12 @@ from ..extras import require
 from ..eval.swd import swd
 from ..io_utils import remove_stale_temps
 from ..look import versions, write_look
-from ..methods.base import Method, NonFiniteStepError
+from ..methods.base import Method, NonFiniteStepError, Progress, StopReason, TrainResult
 from ..viz import make_grid, plot_curves
 from .checkpoint import (Checkpoint, capture_rng, flatten_optimizer, make_room, restore_rng, save_checkpoint,
                          tensors_nbytes, unflatten_optimizer)
 from .storage import SMALL_FILES, storage_context, warn_if_short_of_space
 
-StopReason = Literal["done", "minutes", "signal", "abort"]
 Stream = Union[BatchStream, MultiStream]
 Batch = Union[torch.Tensor, dict]
 
@@ -47,36 +45,6 @@ def _batch_map(batch: Batch, fn: Callable[[torch.Tensor], Any]) -> Any:
 
 def _batch_finite(batch: Batch) -> bool:
     return all(bool(torch.isfinite(t).all()) for t in (batch.values() if isinstance(batch, dict) else [batch]))
-
-
-@dataclass
-class Progress:
-    """What a progress callback receives after every step."""
-
-    step: int
-    total: int
-    losses: dict[str, float]
-    steps_per_s: float
-    eta_s: float | None
-    elapsed_s: float
-    sample_path: Path | None = None
-    """Set on the steps where a new sample grid was written."""
-
-
-@dataclass
-class TrainResult:
-    """How a run ended and where its outputs are."""
-
-    look: Path
-    step: int
-    stopped: StopReason
-    elapsed_s: float
-    sample_path: Path | None
-    loss_plot: Path | None
-    checkpoint: Path | None
-    signal: int | None = None
-    """The signal number when ``stopped == "signal"``."""
-    history: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
 
 # --- full state ------------------------------------------------------------------------------------------------

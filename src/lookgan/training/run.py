@@ -20,7 +20,8 @@ from ..io_utils import is_temp_name
 from ..look import LOOK_JSON, PREVIEW, WEIGHTS
 from ..registry import get_method
 from .checkpoint import list_checkpoints, load_latest_checkpoint
-from .loop import Progress, TrainResult, fit_closed_form, run_training, seed_everything, split_stream_state
+from ..methods.base import Progress, TrainResult
+from .loop import fit_closed_form, run_training, seed_everything, split_stream_state
 
 
 # What a training run writes into --out (folders, then files): a folder holding only these is a run of ours

@@ -74,7 +74,7 @@ def format_eta(seconds: float | None) -> str:
 
 class TrainingJob:
     """One training run in a daemon thread. ``run(progress_fn, abort_fn)`` does the work (normally a call of
-    :func:`lookgan.train` with those two callbacks) and returns its :class:`~lookgan.training.loop.TrainResult`."""
+    :func:`lookgan.train` with those two callbacks) and returns its :class:`~lookgan.methods.base.TrainResult`."""
 
     def __init__(self, run: Callable[[Callable[[Any], None], Callable[[], bool]], Any], *, name: str, kind: str,
                  look: Path, record_every: int = 1, owner: str = "",
