@@ -1,7 +1,7 @@
 """The smaller tabs of the page (Generate, Export, Evaluate), the Apply tab's portrait fold, and :class:`Page`,
 what every tab's handlers share.
 
-Layout and glue only, as in :mod:`lookgan.ui.app`: the work is :class:`~lookgan.ui.actions.Actions`'.
+Layout and glue only, as in :mod:`lookgan.ui.app`: the work is done by :class:`~lookgan.ui.actions.Actions`.
 """
 from __future__ import annotations
 
