@@ -83,11 +83,11 @@ def check_free_space(folder: str | Path, need: int, what: str) -> None:
     """Refuse (:class:`DiskFullError`) before writing ``what`` when ``folder`` has less than ``need`` bytes free."""
     free = free_bytes(folder)
     if free is not None and free < need:
-        raise _disk_full(Path(folder), f", {what} needs about {megabytes(need)}; nothing was written")
+        raise _disk_full(Path(folder), f", {what} needs about {megabytes(need)}; nothing was written", free)
 
 
-def _disk_full(folder: Path, detail: str) -> DiskFullError:
-    free = free_bytes(folder)
+def _disk_full(folder: Path, detail: str, free: int | None = None) -> DiskFullError:
+    free = free_bytes(folder) if free is None else free
     return DiskFullError(f"disk full at {folder}: {megabytes(free)} free{detail}. Free some space, then run the "
                          "same command again", path=str(folder), free_bytes=free)
 

@@ -94,29 +94,25 @@ class Actions(LearnActions):
 
     # --- a browser's results ---------------------------------------------------------------------------------
     def results(self, owner: str = LOCAL) -> tuple[str, list[Path]]:
-        """Markdown listing this browser's earlier results (interrupted ones with what finished), and their
-        downloads (a zip per request of several files)."""
+        """Markdown listing this browser's earlier results (interrupted ones with what finished), and each
+        request's download (its file, or the zip of its files)."""
         found = self.results_list(owner)
         if not found:
             return "No results yet in this browser.", []
-        rows, downloads = ["| when | what | look | files | |", "|---|---|---|---|---|"], []
+        rows = ["| when | what | look | files | |", "|---|---|---|---|---|"]
         for r in found:
             note = "⚠️ " + r.message if r.status == "interrupted" else r.status
             rows.append(f"| {r.started} | {r.what} | {r.look} | {len(r.outputs)} | {note} |")
-            download = r.download or (r.outputs[0] if len(r.outputs) == 1 else None)
-            if download is None:
-                download = zip_files(r.outputs, r.run / f"{r.look or r.what}-finished.zip")
-                finish_record(r.run, outputs=r.outputs, download=download, message=r.message, status=r.status)
-            downloads.append(download)
-        return "\n".join(rows), downloads
+        return "\n".join(rows), [r.download for r in found if r.download is not None]
 
     def results_list(self, owner: str = LOCAL) -> list[Any]:
         return list_results(self.ws.session_folder(owner))
 
     def delete_results(self, owner: str = LOCAL) -> str:
         removed = self.ws.delete_results(owner)
-        with self._previews_lock:
-            self._previews.clear()
+        with self._previews_lock:  # this browser's small photos went with its folder; others' stay
+            for key in [k for k in self._previews if k[0] == owner]:
+                del self._previews[key]
         return f"deleted {removed} earlier request(s) of this browser"
 
     # --- looks -----------------------------------------------------------------------------------------------

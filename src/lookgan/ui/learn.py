@@ -68,9 +68,9 @@ class LearnActions:
 
     def interrupted_job(self) -> dict[str, Any] | None:
         """The latest training a server stop cut off (and nobody has resumed since), with its name."""
-        found = [(r.get("started", ""), path.stem, r) for path in (self.ws.root / "jobs").glob("*.json")
+        found = [{**r, "name": path.stem} for path in (self.ws.root / "jobs").glob("*.json")
                  if (r := self._read_job(path.stem)).get("status") == "interrupted"]
-        return {**max(found)[2], "name": max(found)[1]} if found else None
+        return max(found, key=lambda r: (r.get("started", ""), r["name"]), default=None)
 
     def _on_end(self, state: JobState) -> None:
         record = self._read_job(state.name)

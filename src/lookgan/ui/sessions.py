@@ -28,6 +28,7 @@ from typing import Any, Iterable
 from ..data.images import DEFAULT_MAX_PIXELS
 from ..errors import InputError
 from ..io_utils import atomic_write_json, is_temp_name, megabytes
+from .workspace import zip_files
 
 #: The owner of requests made without a browser (tests, scripts): ``runs/local/``.
 LOCAL = "local"
@@ -124,17 +125,19 @@ def finished_files(run: Path) -> list[Path]:
 
 def mark_interrupted(runs: Path) -> int:
     """At server start: every request still ``running`` was cut off by the last server's end; say so in its
-    record, with how many of its files finished. Returns how many."""
+    record, with the files that finished (zipped, when several, for the one download). Returns how many."""
     count = 0
     for record_path in runs.glob(f"*/*/{RUN_JSON}"):
-        record = read_record(record_path.parent)
-        if record.get("status") == "running":
-            done = finished_files(record_path.parent)
-            record.update(status="interrupted", outputs=[str(p.relative_to(record_path.parent)) for p in done],
-                          message=f"the server stopped during this request; {len(done)} of "
-                                  f"{record.get('files', '?')} files had finished")
-            atomic_write_json(record_path, record)
-            count += 1
+        run, record = record_path.parent, read_record(record_path.parent)
+        if record.get("status") != "running":
+            continue
+        done = finished_files(run)
+        download = done[0] if len(done) == 1 else (
+            zip_files(done, run / f"{record.get('look') or record.get('what', 'run')}-finished.zip") if done else None)
+        finish_record(run, outputs=done, download=download, status="interrupted",
+                      message=f"the server stopped during this request; {len(done)} of {record.get('files', '?')} "
+                              "files had finished")
+        count += 1
     return count
 
 
