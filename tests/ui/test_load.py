@@ -77,12 +77,12 @@ def test_eight_users_for_three_minutes(workdir, tmp_path):
     _load(workdir, tmp_path, seconds=180, min_rounds=2)
 
 
-def _wait(predicate, timeout_s: float, what: str) -> None:
+def _wait(predicate, timeout_s: float, what: str, poll_s: float = 0.1) -> None:
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         if predicate():
             return
-        time.sleep(0.1)
+        time.sleep(poll_s)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -100,16 +100,17 @@ def test_kill9_during_training_and_apply_then_start_again(workdir, tmp_path):
     look = work / "looks" / "killed.look"
     _wait(lambda: len(list((look / "checkpoints").glob("ckpt-*.json"))) >= 2, 120, "two checkpoints")
     # An apply of many photos, killed with the server half-way.
-    photos = user_photos(tmp_path / "photos", 0, 60)
+    n = 240  # enough that the kill lands in the middle however fast this machine grades
+    photos = user_photos(tmp_path / "photos", 0, n)
     job = threading.Thread(target=lambda: _ignore(lambda: c.predict(*apply_args("warm", photos)[:-1], token,
                                                                      api_name="/on_apply")))
     job.start()
     results = lambda: list(work.glob("runs/*/*apply*/results/*.jpg"))  # noqa: E731
-    _wait(lambda: len(results()) >= 3, 120, "some applied photos")
+    _wait(lambda: len(results()) >= 3, 120, "some applied photos", poll_s=0.01)
     server.kill9()
     job.join(60)
     finished = len(results())
-    assert 3 <= finished < 60
+    assert 3 <= finished < n
 
     server = serve(work, "--checkpoint-minutes", "0.02")
     try:
@@ -117,7 +118,7 @@ def test_kill9_during_training_and_apply_then_start_again(workdir, tmp_path):
         _, notice, table, files = c.predict(token, api_name="/on_load")
         assert "The server stopped while **killed** was training" in notice
         assert "The server stopped during 1 of your earlier request(s)" in notice
-        assert f"{finished} of 60 files had finished" in table
+        assert f"{finished} of {n} files had finished" in table
         (download,) = files
         with zipfile.ZipFile(download if isinstance(download, str) else download["path"]) as zf:
             names = zf.namelist()
