@@ -48,13 +48,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _emit import emit  # noqa: E402
 from colour_family import GradeFamily, fit_least_squares, fit_sliced_w2  # noqa: E402
 from colour_prior import SHARED, lut_pixels, mean_de, pixels  # noqa: E402
-
-from lookgan.exporting.cube import read_hald  # noqa: E402
 from lookgan.losses.regularizers import lut_smoothness  # noqa: E402
 from lookgan.ops.color import lab_to_rgb, linear_to_srgb, rgb_to_lab, srgb_to_linear  # noqa: E402
 from lookgan.ops.content_match import TEXTURE_EDGES, content_matched_pixels  # noqa: E402
 from lookgan.ops.lut3d import FastLUT, apply_lut, identity_lut, lattice_colours  # noqa: E402
 from lookgan.ops.transfer import _distribution_transfer, _random_rotation, ot_lut, reinhard_lut  # noqa: E402
+from lookgan.use.exporting.cube import read_hald  # noqa: E402
 
 DEV = ["Fuji_Velvia_50", "Kodak_Portra_160_2", "Creative_TealOrange1", "Fuji_Provia_400X", "Agfa_Vista_200",
        "Kodak_Elite_Chrome_400"]

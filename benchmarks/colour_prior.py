@@ -31,11 +31,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _emit import emit  # noqa: E402
-
-from lookgan.exporting.cube import read_hald  # noqa: E402
 from lookgan.ops.color import delta_e2000_rgb, rgb_to_lab  # noqa: E402
 from lookgan.ops.lut3d import FastLUT, apply_lut, identity_lut, resample_lut  # noqa: E402
 from lookgan.ops.transfer import ot_lut  # noqa: E402
+from lookgan.use.exporting.cube import read_hald  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 N = 17  # lattice of the prior (the grades are smooth; 17³ keeps the basis small)

@@ -24,11 +24,11 @@ from PIL import Image, ImageFilter
 
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 from lookgan.data.images import list_images, read_image
-from lookgan.eval.evaluation import load_image_set
-from lookgan.eval.swd import color_swd, swd
-from lookgan.exporting.cube import read_hald
 from lookgan.ops.color import delta_e2000_rgb
 from lookgan.ops.lut3d import apply_lut_image, blend_lut
+from lookgan.ops.swd import color_swd, swd
+from lookgan.use.eval.evaluation import load_image_set
+from lookgan.use.exporting.cube import read_hald
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 GRADE = "Creative_TealOrange1"
@@ -50,7 +50,7 @@ def sets_part(size: int) -> dict[str, dict[str, float]]:
 
 
 def _to_set(images: list[np.ndarray], size: int) -> torch.Tensor:
-    from lookgan.eval.evaluation import square_crops
+    from lookgan.use.eval.evaluation import square_crops
 
     return square_crops(images, size)
 

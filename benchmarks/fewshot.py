@@ -7,7 +7,7 @@
 ``--faces N`` splits ../shared/data/faces: the first N portraits (by name) train, the rest are held-out reals.
 Each kind trains with its own defaults (DCGAN: batch 16, non-saturating loss, no augmentation, as the seed
 had it; FastGAN: batch 8, hinge, DiffAugment) for ``--minutes``; then as many images as there are held-out
-reals are generated (seed 0) and compared with them: SWD and colour distance (``lookgan.eval``), and the
+reals are generated (seed 0) and compared with them: SWD and colour distance (``lookgan.use.eval``), and the
 memorisation check: ``nn_gen`` / ``nn_held`` = median distance of generated / held-out real images to their
 nearest training image (ratio ~1: new images; well below 1: copies). Sample sheets (64 images) and
 nearest-neighbour sheets go to ``--out``. The last line printed is the JSON:
@@ -26,10 +26,10 @@ import torch
 import lookgan
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 from lookgan.data.images import list_images, save_image
-from lookgan.eval.evaluation import EvalOptions, load_image_set, set_metrics
-from lookgan.eval.memorisation import memorisation
-from lookgan.generating import nearest_sheet
-from lookgan.viz import make_grid
+from lookgan.ops.viz import make_grid
+from lookgan.use.eval.evaluation import EvalOptions, load_image_set, set_metrics
+from lookgan.use.eval.memorisation import memorisation
+from lookgan.use.generating import nearest_sheet
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

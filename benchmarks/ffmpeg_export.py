@@ -1,7 +1,7 @@
 """A ``preset`` look exported for ffmpeg (``lookgan export --format ffmpeg``) on a 1080p clip in Debian's ffmpeg:
 frames per second of the filter graph alone (decode + graph, ``-f null``) and with H.264 encoding, and how far its
 frames are from ``lookgan apply`` (mean ΔE2000 on 4x-downscaled frames; the grain differs draw by draw, so the
-downscaling averages it out as in tests/exporting/test_ffmpeg.py).
+downscaling averages it out as in tests/use/exporting/test_ffmpeg.py).
 
     python benchmarks/ffmpeg_export.py [--frames 192] [--size 1920x1080] [--json out.json]
 
@@ -26,13 +26,12 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _emit import emit  # noqa: E402
-from video_grade import ASSETS, decoded, made_preset, make_clip  # noqa: E402
-
 import lookgan  # noqa: E402
-from lookgan.capabilities import ApplyOptions  # noqa: E402
-from lookgan.look import as_restyler, load_look, write_look  # noqa: E402
+from _emit import emit  # noqa: E402
+from lookgan.kinds.capabilities import ApplyOptions  # noqa: E402
+from lookgan.kinds.look import as_restyler, load_look, write_look  # noqa: E402
 from lookgan.ops.color import delta_e2000, rgb_to_lab  # noqa: E402
+from video_grade import ASSETS, decoded, made_preset, make_clip  # noqa: E402
 
 
 def _down4(frame: np.ndarray) -> torch.Tensor:

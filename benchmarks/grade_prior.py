@@ -27,12 +27,11 @@ from safetensors.torch import load_file, save_file
 
 import colour_prior  # benchmarks/colour_prior.py: the colour benchmarks' one ΔE2000-through-a-LUT helper
 from _emit import emit
-
-from lookgan.exporting.cube import read_hald
 from lookgan.ops.lut3d import apply_lut, identity_lut, resample_lut
 from lookgan.ops.transfer import ot_lut, sample_pixels
 from lookgan.prior.basis import LATTICE, GradeBasis, build_basis, leave_group_out, load_basis
 from lookgan.prior.posterior import PriorSettings, gated_lut, measure, noise_model, noise_residuals, posterior
+from lookgan.use.exporting.cube import read_hald
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FOLDS = 5

@@ -22,10 +22,9 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _emit import emit  # noqa: E402
-from preset_cases import GRAIN_CASES, _images, film_vignette_grain  # noqa: E402
-
 from lookgan.data.images import as_float  # noqa: E402
-from lookgan.methods.preset_fit import GrainFit, calibrate_grain, fit_grain, grain_stats, simulate_grain  # noqa: E402
+from lookgan.kinds.preset.fit import GrainFit, calibrate_grain, fit_grain, grain_stats, simulate_grain  # noqa: E402
+from preset_cases import GRAIN_CASES, _images, film_vignette_grain  # noqa: E402
 
 N, CROP = 24, 192
 

@@ -24,8 +24,8 @@ import torch
 from PIL import Image, ImageFilter
 
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
-from lookgan.exporting.cube import read_hald
 from lookgan.ops.lut3d import FastLUT, identity_lut, reference_apply, resample_lut
+from lookgan.use.exporting.cube import read_hald
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -29,16 +29,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
-
 import lookgan
-from lookgan.capabilities import ApplyOptions
-from lookgan.look import as_restyler
-from lookgan.demos import evaluate_identity
-from lookgan.eval.truth import truth_metrics
-from lookgan.exporting.cube import read_hald
-from lookgan.look import load_look
+from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
+from lookgan.kinds.capabilities import ApplyOptions
+from lookgan.kinds.look import as_restyler, load_look
 from lookgan.ops.lut3d import FastLUT, identity_lut
+from lookgan.use.demos import evaluate_identity
+from lookgan.use.eval.truth import truth_metrics
+from lookgan.use.exporting.cube import read_hald
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

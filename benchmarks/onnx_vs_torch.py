@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     import lookgan
-    from lookgan.exporting.onnx import OnnxLook, export_onnx
+    from lookgan.use.exporting.onnx import OnnxLook, export_onnx
 
     threads = torch.get_num_threads()
     results = {"benchmark": "onnx_vs_torch", "threads": threads, "torch": torch.__version__, "cases": []}

@@ -39,11 +39,12 @@ def main() -> None:
         return
     import lookgan
     from lookgan.data.images import list_images, read_image
-    from lookgan.eval.truth import hue_shift_degrees
-    from lookgan.look import as_restyler
+    from lookgan.kinds.look import as_restyler
     from lookgan.ops.color import delta_e2000, rgb_to_lab
     from lookgan.ops.lut3d import FastLUT
-    from lookgan.portrait import PortraitMasker, portrait_blend
+    from lookgan.ops.people import PortraitMasker
+    from lookgan.use.eval.truth import hue_shift_degrees
+    from lookgan.use.portrait import portrait_blend
 
     photos = [read_image(p, keep_8bit=True) for p in list_images(DATA / "faces")[: args.n]]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -128,11 +129,12 @@ def _one_reference(name: str, look: Path, fast, tmp: Path) -> dict:
 def _faces_kept(look_path: Path, out: Path) -> dict:
     """Face landmark shift (% of face size, MediaPipe face mesh) of a texture look, plain and with protect_faces."""
     import lookgan
-    from lookgan.capabilities import ApplyOptions
     from lookgan.data.images import list_images, read_image
-    from lookgan.eval.faces import MediaPipeLandmarker, face_shift
-    from lookgan.look import as_restyler
-    from lookgan.portrait import PortraitMasker, portrait_blend
+    from lookgan.kinds.capabilities import ApplyOptions
+    from lookgan.kinds.look import as_restyler
+    from lookgan.ops.people import PortraitMasker
+    from lookgan.use.eval.faces import MediaPipeLandmarker, face_shift
+    from lookgan.use.portrait import portrait_blend
 
     grade = as_restyler(look_path).grader(ApplyOptions())
     photos = [read_image(p, keep_8bit=True) for p in list_images(DATA / "faces")[300:330]]
@@ -163,8 +165,8 @@ _MODELS: dict = {}
 
 
 def _apply(look_path: Path | None, img: np.ndarray) -> np.ndarray:
-    from lookgan.capabilities import ApplyOptions
-    from lookgan.look import as_restyler
+    from lookgan.kinds.capabilities import ApplyOptions
+    from lookgan.kinds.look import as_restyler
 
     if look_path is None:
         return img

@@ -30,7 +30,7 @@ import torch
 import lookgan
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 from fewshot import split_faces
-from lookgan.eval.evaluation import EvalOptions, load_image_set, set_metrics
+from lookgan.use.eval.evaluation import EvalOptions, load_image_set, set_metrics
 from translate_quality import SHARED, prepare
 
 TRANSLATOR_SCORES = ("swd", "color_swd", "content_ssim")

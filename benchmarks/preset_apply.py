@@ -23,12 +23,11 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _emit import emit  # noqa: E402
-
 import lookgan  # noqa: E402
-from lookgan.capabilities import ApplyOptions  # noqa: E402
-from lookgan.look import as_restyler  # noqa: E402
-from lookgan.methods.preset_fast import noise_texture  # noqa: E402
+from _emit import emit  # noqa: E402
+from lookgan.kinds.capabilities import ApplyOptions  # noqa: E402
+from lookgan.kinds.look import as_restyler  # noqa: E402
+from lookgan.kinds.preset.fast import noise_texture  # noqa: E402
 
 
 def _case(root: Path) -> Path:

@@ -51,8 +51,8 @@ def film_vignette_grain(im: Image.Image, *, lut: str, vignette: float, start: fl
                         mono: float, seed: int) -> Image.Image:
     """A grade, a dark vignette (multiply towards black from ``start`` of the way to the corners) and grain with
     ``mono`` of its variance shared by the three channels."""
-    from lookgan.exporting.cube import read_hald
     from lookgan.ops.lut3d import FastLUT
+    from lookgan.use.exporting.cube import read_hald
 
     graded = FastLUT(read_hald(DATA / "luts" / f"{lut}.png"))(np.asarray(im)).astype(np.float32) / 255
     h, w = graded.shape[:2]

@@ -30,18 +30,17 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _emit import emit  # noqa: E402
-
 import lookgan  # noqa: E402
-from lookgan.capabilities import ApplyOptions  # noqa: E402
+from _emit import emit  # noqa: E402
 from lookgan.data.images import as_float, list_images, read_image  # noqa: E402
-from lookgan.look import Look, as_restyler  # noqa: E402
-from lookgan.eval.frame import lab_profile  # noqa: E402
-from lookgan.methods.preset_fit import fit_grain, grain_stats, ring_ot_luts  # noqa: E402
-from lookgan.models.lut import thumbnail  # noqa: E402
-from lookgan.models.preset import frame_grid, radial_colour, ring_distance, ring_edges  # noqa: E402
+from lookgan.kinds.capabilities import ApplyOptions  # noqa: E402
+from lookgan.kinds.look import Look, as_restyler  # noqa: E402
+from lookgan.kinds.preset.fit import fit_grain, grain_stats, ring_ot_luts  # noqa: E402
+from lookgan.kinds.preset.network import frame_grid, radial_colour, ring_distance, ring_edges  # noqa: E402
 from lookgan.ops.color import delta_e2000_rgb  # noqa: E402
+from lookgan.ops.encoder import thumbnail  # noqa: E402
 from lookgan.ops.lut3d import apply_lut  # noqa: E402
+from lookgan.use.eval.frame import lab_profile  # noqa: E402
 
 VARIANTS = {"preset": {}, "before": {"rings": 0, "critic": 0.05, "grain_calibrate": False, "prior": False},
             "rings0": {"rings": 0}, "rings8": {"rings": 8}, "critic": {"critic": 0.05}, "no-critic": {"critic": 0.0},

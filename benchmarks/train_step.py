@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
-from lookgan.methods.dcgan import DCGAN, DCGANConfig
+from lookgan.kinds.generator.dcgan import DCGAN, DCGANConfig
 
 
 def measure(size: int, batch: int, steps: int, *, channels_last: bool, amp: bool, augment: str) -> float:

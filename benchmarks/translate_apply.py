@@ -38,7 +38,7 @@ def _photo(width: int = 3840, height: int = 2160) -> np.ndarray:
 def _generator(look: str | None):
     import torch
 
-    from lookgan.models.translator import ResnetGenerator, init_weights
+    from lookgan.kinds.translator.network import ResnetGenerator, init_weights
 
     if look:
         import lookgan
@@ -54,7 +54,7 @@ def child(mode: str, look: str | None, tile: int, out: str) -> None:
     """One measurement: translate the 4K photo, save the result (npy), print seconds and peak RSS."""
     import torch
 
-    from lookgan.translate import translate_image
+    from lookgan.kinds.translator.tiled import translate_image
 
     torch.set_num_threads(2)
     g = _generator(look)

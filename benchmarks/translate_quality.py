@@ -29,9 +29,9 @@ from PIL import Image
 
 import lookgan
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
-from lookgan.capabilities import ApplyOptions
-from lookgan.look import as_restyler
 from lookgan.data.images import list_images, read_image, save_image
+from lookgan.kinds.capabilities import ApplyOptions
+from lookgan.kinds.look import as_restyler
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -36,10 +36,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
 import lookgan
-from lookgan.config import native_bf16
-from lookgan.models.translator import PatchDiscriminator, ResnetGenerator, init_weights
+from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
+from lookgan.core.config import native_bf16
+from lookgan.kinds.translator.network import PatchDiscriminator, ResnetGenerator, init_weights
 
 
 def _images(folder: Path, n: int, size: int, seed: int) -> Path:
@@ -155,7 +155,7 @@ def ours_cut_gflop(args: argparse.Namespace) -> float:
     """The floating-point work of one lookgan CUT step (default settings, these sizes) in GFLOP."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from lookgan.methods.cut import CUT, CUTConfig
+    from lookgan.kinds.translator.cut import CUT, CUTConfig
 
     method = CUT(CUTConfig(size=args.size, load_size=args.size, ngf=args.ngf, n_blocks=args.blocks, augment=""))
     method.train_mode(True)

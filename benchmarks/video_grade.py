@@ -32,8 +32,8 @@ from PIL import Image
 
 import lookgan
 from _emit import emit  # benchmarks/_emit.py: JSON out, last line printed
-from lookgan.capabilities import ApplyOptions
-from lookgan.look import as_restyler
+from lookgan.kinds.capabilities import ApplyOptions
+from lookgan.kinds.look import as_restyler
 
 ASSETS = Path(lookgan.__file__).parent / "assets" / "colour_demo"
 
@@ -103,9 +103,9 @@ def measure(size: str, frames: int, look: Path, work: Path) -> dict:
 def made_preset(lut_look: Path, out: Path) -> Path:
     """A ``preset`` look without training: the film grade's LUT in four rings (darker and cooler outwards), a
     soft-light vignette and colour grain: every layer the one-pass grader runs."""
-    from lookgan.look import write_look
-    from lookgan.methods.preset import PresetConfig
-    from lookgan.models.preset import PresetNet
+    from lookgan.kinds.look import write_look
+    from lookgan.kinds.preset.method import PresetConfig
+    from lookgan.kinds.preset.network import PresetNet
 
     lut = as_restyler(lookgan.load_look(lut_look)).as_lut()
     net = PresetNet(lut_size=lut.shape[-1], order="colour_first", rings=4)

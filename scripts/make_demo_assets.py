@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from lookgan.exporting.cube import read_hald, write_hald
+from lookgan.use.exporting.cube import read_hald, write_hald
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"

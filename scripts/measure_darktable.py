@@ -1,4 +1,4 @@
-"""Where lookgan's darktable export (src/lookgan/exporting/dtstyle.py) gets its numbers, re-measured on the installed
+"""Where lookgan's darktable export (src/lookgan/use/exporting/dtstyle.py) gets its numbers, re-measured on the installed
 darktable (Debian 12: 4.2.1):
 
 1. each module's version and parameter layout (field, type, size, offset), read from the module's own

@@ -17,10 +17,10 @@ from pathlib import Path
 import torch
 
 from lookgan.data.images import list_images, read_image
-from lookgan.exporting.cube import read_hald
 from lookgan.ops.lut3d import resample_lut
 from lookgan.ops.transfer import sample_pixels
 from lookgan.prior.basis import LATTICE, SHIPPED, build_basis, colour_weights
+from lookgan.use.exporting.cube import read_hald
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,11 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lookgan import api  # noqa: E402
-from lookgan.demos import build_case, demo_images_dir  # noqa: E402
-from lookgan.demos.common import write_case  # noqa: E402
-from lookgan.demos.preset import golden_filter  # noqa: E402
-from tests.ui.test_browser import (CHROMIUM, CHROMIUM_ARGS, _free_port, _get_quietly, choose, fill,  # noqa: E402
-                                   open_tab, screenshot, set_slider, upload, wait_text)
+from lookgan.use.demos import build_case, demo_images_dir  # noqa: E402
+from lookgan.use.demos.common import write_case  # noqa: E402
+from lookgan.use.demos.preset import golden_filter  # noqa: E402
+from tests.ui.test_browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _free_port,
+    _get_quietly,
+    choose,
+    fill,
+    open_tab,
+    screenshot,
+    set_slider,
+    upload,
+    wait_text,
+)
 
 
 def prepare(root: Path, minutes: float) -> tuple[Path, Path, Path]:

@@ -29,7 +29,7 @@ def style_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def faces_dir() -> Path:
     """The portraits shipped for the demo (real photos, read-only)."""
-    from lookgan.demos import demo_images_dir
+    from lookgan.use.demos import demo_images_dir
 
     return demo_images_dir()
 

@@ -128,9 +128,9 @@ def write_preset_look(folder: Path, values: dict[str, float], *, order: str = "o
     ``rings``: with a radial colour layer, the same LUT darker and bluer ring by ring towards the corners."""
     import torch
 
-    from lookgan.look import write_look
-    from lookgan.methods.preset import PresetConfig
-    from lookgan.models.preset import PresetNet
+    from lookgan.kinds.look import write_look
+    from lookgan.kinds.preset.method import PresetConfig
+    from lookgan.kinds.preset.network import PresetNet
 
     net = PresetNet(lut_size=17, order=order, rings=rings)  # type: ignore[arg-type]
     with torch.no_grad():
@@ -174,7 +174,7 @@ def mean_delta_e(a: np.ndarray, b: np.ndarray) -> float:
 
 def bundled_jpegs(n: int) -> list[Path]:
     """The first ``n`` bundled JPEG photos (landscapes and portraits), as an editor would be given."""
-    from lookgan.demos import bundled_photos
+    from lookgan.use.demos import bundled_photos
 
     return [p for p in bundled_photos() if p.suffix.lower() in (".jpg", ".jpeg")][:n]
 
@@ -182,8 +182,8 @@ def bundled_jpegs(n: int) -> list[Path]:
 def write_warm_lut_look(folder: Path) -> Path:
     """A global ``lut`` look of a warm grade (red lifted, blue compressed), imported from a .cube in ``folder``."""
     import lookgan
-    from lookgan.exporting.cube import write_cube
     from lookgan.ops.lut3d import identity_lut
+    from lookgan.use.exporting.cube import write_cube
 
     lut = identity_lut(33).clone()
     lut[0] = lut[0] ** 0.8

@@ -1,6 +1,8 @@
-"""The package's shape, checked from its source with ``ast``: no import cycles between modules or between
-folders (imports inside functions counted), every import left inside a function says why, kinds are never told apart by name or class outside
-their own modules, and no file grows past what one reader holds in mind."""
+"""The package's shape, checked from its source with ``ast``: folders form named layers and import only
+downward, no import cycles between modules or between folders (imports inside functions counted), a kind's
+folder is imported only by itself (the rest goes through the registry and the capabilities), every import left
+inside a function says why, kinds are never told apart by name or class outside their own folders, and no file
+grows past what one reader holds in mind."""
 from __future__ import annotations
 
 import ast
@@ -11,6 +13,14 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "lookgan"
 MAX_LINES = 400
+
+#: The layers, bottom first: a folder imports only folders of its own layer or below. ``core`` is torch-free (the
+#: front of the one lazy boundary); ``kinds`` holds the contract (base, capabilities, look) and one folder per
+#: family; the use side works through that contract; ``api`` is where the heavy side is imported; the front ends
+#: sit on top. Root modules ``__init__``/``__main__`` name nothing heavy (``__init__`` maps names lazily).
+LAYERS = (("core",), ("data", "ops", "losses", "prior"), ("kinds",), ("training",), ("use",), ("api",),
+          ("cli", "ui"), ("__init__", "__main__"))
+KINDS = SRC / PACKAGE / "kinds"
 
 
 def _modules() -> dict[str, Path]:
@@ -106,7 +116,7 @@ def test_no_import_cycles_counting_imports_inside_functions():
 
 
 def _folder(module: str) -> str:
-    """``lookgan.eval.content`` -> ``eval``; a module at the package root is a unit of its own."""
+    """``lookgan.use.eval.content`` -> ``eval``; a module at the package root is a unit of its own."""
     parts = module.split(".")
     return parts[1] if len(parts) > 1 else parts[0]
 
@@ -122,6 +132,33 @@ def test_no_folder_imports_a_folder_that_imports_it_back():
     assert _cycles(edges) == []
 
 
+def test_folders_import_only_their_own_layer_or_below():
+    rank = {folder: i for i, layer in enumerate(LAYERS) for folder in layer}
+    mods = _modules()
+    unknown = {_folder(m) for m in mods} - set(rank) - {PACKAGE}
+    assert not unknown, f"give these folders a layer in LAYERS: {sorted(unknown)}"
+    upward = [f"{mods[m].relative_to(SRC)}:{node.lineno} -> {h}"  # type: ignore[attr-defined]
+              for m, p in mods.items() for node, hit, _ in _internal_imports(m, p, mods) for h in hit
+              if rank.get(_folder(h), -1) > rank.get(_folder(m), len(rank))]
+    assert not upward, f"imports up the layers {LAYERS}: {upward}"
+
+
+def _family(module: str) -> str | None:
+    """``lookgan.kinds.preset.fit`` -> ``preset``; None outside a kind family's folder."""
+    parts = module.split(".")
+    return parts[2] if len(parts) > 3 and parts[1] == "kinds" else None
+
+
+def test_a_kind_folder_is_imported_only_from_inside_it():
+    """The registry loads a kind by the name in ``pyproject.toml``; everything else uses the capabilities."""
+    mods = _modules()
+    assert {p.parent.name for p in KINDS.glob("*/__init__.py")} == {"colour", "preset", "translator", "generator"}
+    reach = [f"{mods[m].relative_to(SRC)}:{node.lineno} -> {h}"  # type: ignore[attr-defined]
+             for m, p in mods.items() for node, hit, _ in _internal_imports(m, p, mods) for h in hit
+             if _family(h) is not None and _family(h) != _family(m)]
+    assert not reach, reach
+
+
 def test_every_import_left_inside_a_function_says_why():
     mods = _modules()
     silent = []
@@ -134,22 +171,22 @@ def test_every_import_left_inside_a_function_says_why():
 
 
 def _kind_names() -> set[str]:
-    from lookgan.registry import list_kinds
+    from lookgan.core.registry import list_kinds
 
     return set(list_kinds())
 
 
 def _kind_modules() -> set[Path]:
     """Files that belong to the kinds themselves (where a kind may name itself and its networks)."""
-    return set((SRC / PACKAGE / "methods").glob("*.py")) | set((SRC / PACKAGE / "models").glob("*.py"))
+    return set(KINDS.glob("*/*.py"))
 
 
 @pytest.mark.parametrize("what", ["kind names", "model classes"])
 def test_callers_never_tell_kinds_apart_by_name_or_class(what):
-    """Outside the kinds' own modules and the registry, no ``x == "lut"`` / ``kind in ("ot", ...)`` and no
-    ``isinstance(x, AdaptiveLUT)``: callers use what a look can do (lookgan.capabilities)."""
+    """Outside the kinds' own folders and the registry, no ``x == "lut"`` / ``kind in ("ot", ...)`` and no
+    ``isinstance(x, AdaptiveLUT)``: callers use what a look can do (lookgan.kinds.capabilities)."""
     names = _kind_names()
-    model_classes = {node.name for f in (SRC / PACKAGE / "models").glob("*.py")
+    model_classes = {node.name for f in _kind_modules()
                      for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))) if isinstance(node, ast.ClassDef)}
     found = []
     for path in sorted((SRC / PACKAGE).rglob("*.py")):

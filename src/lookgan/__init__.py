@@ -7,13 +7,13 @@ they never shadow these functions.)
 """
 __version__ = "0.1.0"
 
-from ._lazy import lazy_exports
+from .core.lazy import lazy_exports
 
 #: Public name -> the module that defines it, loaded on first use so that ``import lookgan`` (and the CLI's help,
 #: and the web app's start) does not pay for torch until something computes.
 _EXPORTS = {**{name: "api" for name in ("train", "apply", "adjust", "export", "import_lut", "evaluate",
                                         "compare_sets", "generate", "generate_images", "info", "demo")},
-            "Look": "look", "load_look": "look"}
+            "Look": "kinds.look", "load_look": "kinds.look"}
 
 __all__ = ["Look", "load_look", "train", "apply", "adjust", "export", "import_lut", "evaluate", "compare_sets", "generate",
            "generate_images", "info", "demo", "__version__"]

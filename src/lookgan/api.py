@@ -2,7 +2,7 @@
 ``import_lut``, ``evaluate``, ``generate``, ``info``, ``demo``.
 
 Each is a plain function with keyword arguments; the CLI only parses flags and prints. Errors a user can fix are
-:class:`~lookgan.errors.InputError` (exit code 2) and name the file and the fix.
+:class:`~lookgan.core.errors.InputError` (exit code 2) and name the file and the fix.
 """
 from __future__ import annotations
 
@@ -12,21 +12,30 @@ from typing import Any, Callable
 
 import torch
 
-from . import demos
-from .applying import BatchOptions, apply
-from .capabilities import ApplyOptions
-from .config import to_dict
-from .errors import InputError
-from .eval.evaluation import EvalOptions, evaluate_look
-from .eval.evaluation import compare_sets as _compare_sets
-from .exporting import export, import_lut
-from .generating import generate, generate_images
-from .look import (LOOK_JSON, Look, adjusted_look, as_generator, as_look, as_restyler, expert_layers, look_settings,
-                   write_look)
-from .portrait import PortraitOptions
+from .core.config import to_dict
+from .core.errors import InputError
+from .kinds.base import Progress
+from .kinds.capabilities import ApplyOptions
+from .kinds.look import (
+    LOOK_JSON,
+    Look,
+    adjusted_look,
+    as_generator,
+    as_look,
+    as_restyler,
+    expert_layers,
+    look_settings,
+    write_look,
+)
 from .training.checkpoint import list_checkpoints
-from .methods.base import Progress
 from .training.run import train
+from .use import demos
+from .use.applying import BatchOptions, apply
+from .use.eval.evaluation import EvalOptions, evaluate_look
+from .use.eval.evaluation import compare_sets as _compare_sets
+from .use.exporting import export, import_lut
+from .use.generating import generate, generate_images
+from .use.portrait import PortraitOptions
 
 __all__ = ["ApplyOptions", "BatchOptions", "PortraitOptions", "adjust", "apply", "as_generator", "as_restyler",
            "compare_sets", "demo", "evaluate", "export", "generate", "generate_images", "import_lut", "info",
@@ -64,7 +73,7 @@ def evaluate(
     FID/KID need the FID Inception weights (``inception``, ``LOOKGAN_INCEPTION``, the cache, or
     ``download_inception``); face metrics need the ``faces`` extra (``faces=None``: where installed). What
     could not be measured is listed under ``skipped`` with the reason. Returns (and with ``json_path``
-    writes) flat metric names: see :data:`lookgan.eval.look_report.METRIC_MEANINGS`."""
+    writes) flat metric names: see :data:`lookgan.use.eval.look_report.METRIC_MEANINGS`."""
     options = EvalOptions(size=size, seed=seed, inception=inception, download_inception=download_inception,
                           faces=faces, progress=progress)
     return evaluate_look(look, photos=photos, style=style, truth=truth, held=held, out=out, json_path=json_path,
@@ -124,7 +133,7 @@ def demo(
     steps: int | None = None,
     progress_fn: Callable[[Progress], None] | None = None,
 ) -> dict[str, Any]:
-    """The embedded default run on images shipped inside the package (see :mod:`lookgan.demos`).
+    """The embedded default run on images shipped inside the package (see :mod:`lookgan.use.demos`).
 
     ``kind="lut"`` (the default): learn a film grade unpaired from bundled photos, compare it with the
     baselines on held-out photos, export a .cube and write ``report.html``. ``kind="dcgan"``: train the DCGAN on

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers import linear_rgb_icc, solid, write_bomb_png, write_png16_rgb
+from lookgan.core.errors import ImageTooLargeError, NotEnoughImagesError, UnreadableImageError
 from lookgan.data import ImageFolder, list_images, read_image
-from lookgan.errors import ImageTooLargeError, NotEnoughImagesError, UnreadableImageError
+from tests.helpers import linear_rgb_icc, solid, write_bomb_png, write_png16_rgb
 
 
 def test_rgb_jpeg_png_webp_bmp_tiff_read_alike(tmp_path):

@@ -4,8 +4,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lookgan.ops.diffaugment import (DiffAugment, diff_augment, parse_policy, rand_brightness, rand_cutout,
-                                     rand_translation)
+from lookgan.ops.diffaugment import (
+    DiffAugment,
+    diff_augment,
+    parse_policy,
+    rand_brightness,
+    rand_cutout,
+    rand_translation,
+)
 
 
 def test_shapes_and_gradients():

@@ -4,8 +4,18 @@ import torch
 
 from lookgan.ops import lut3d
 from lookgan.ops.color import rgb_to_lab
-from lookgan.ops.lut3d import (FastLUT, apply_lut, apply_lut_image, blend_lut, identity_lut, keep_colour_lut,
-                               lattice_colours, lut_from_function, reference_apply, resample_lut)
+from lookgan.ops.lut3d import (
+    FastLUT,
+    apply_lut,
+    apply_lut_image,
+    blend_lut,
+    identity_lut,
+    keep_colour_lut,
+    lattice_colours,
+    lut_from_function,
+    reference_apply,
+    resample_lut,
+)
 
 
 def random_lut(n: int, seed: int = 0) -> torch.Tensor:

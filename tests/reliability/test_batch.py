@@ -23,7 +23,7 @@ from tests.helpers import write_image_folder
 #: Runs ``lookgan`` with every photo it starts grading logged to the file named first (one line per photo).
 COUNTING = """
 import sys
-import lookgan.applying as applying
+import lookgan.use.applying as applying
 from lookgan.cli import main
 log = open(sys.argv[1], "a")
 read = applying.read_image

@@ -1,7 +1,7 @@
 """Fuzzing the readers of untrusted files: the image loader and the .cube / HaldCLUT parsers.
 
 Hypothesis feeds random and mutated inputs; the only acceptable outcomes are a correct result or lookgan's
-documented error (:class:`~lookgan.errors.InputError` and its subclasses, which name the file). 1,000 inputs per
+documented error (:class:`~lookgan.core.errors.InputError` and its subclasses, which name the file). 1,000 inputs per
 reader in the default run; `make test-all` (marker ``slow``) runs 20,000. Inputs that once crashed a reader are
 kept in ``REGRESSIONS`` and replayed every run.
 """
@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from lookgan.core.errors import InputError
 from lookgan.data.images import read_image
-from lookgan.errors import InputError
-from lookgan.exporting.cube import read_cube, read_hald
+from lookgan.use.exporting.cube import read_cube, read_hald
 
 FAST, SLOW = 1_000, 20_000
 SETTINGS = dict(deadline=None, suppress_health_check=list(HealthCheck), database=None, derandomize=True)
@@ -160,8 +160,8 @@ def _check_hald(data: bytes) -> None:
 
 
 def _hald_seed() -> bytes:
-    from lookgan.exporting.cube import write_hald
     from lookgan.ops.lut3d import identity_lut
+    from lookgan.use.exporting.cube import write_hald
 
     path = _DIR / "seed-hald.png"
     write_hald(identity_lut(4), path, level=2)

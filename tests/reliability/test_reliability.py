@@ -21,7 +21,7 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 import lookgan
-from lookgan.errors import LookFormatError
+from lookgan.core.errors import LookFormatError
 from lookgan.training.checkpoint import list_checkpoints
 from tests.conftest import TINY_DCGAN
 from tests.helpers import warm_grade, write_colour_case, write_image_folder
@@ -136,8 +136,8 @@ def test_a_folder_of_10000_images_is_listed_without_decoding_them(tmp_path, monk
     opened = []
     real_open = Image.open
     monkeypatch.setattr(Image, "open", lambda *a, **k: opened.append(a) or real_open(*a, **k))
-    from lookgan.applying import _expand_inputs, _plan
     from lookgan.data.images import list_images
+    from lookgan.use.applying import _expand_inputs, _plan
 
     assert len(list_images(folder)) == 10_000
     assert len(_plan(_expand_inputs([folder]), tmp_path / "out")) == 10_000
@@ -189,8 +189,8 @@ def test_installed_versions_meet_the_declared_security_minimums():
 
 def test_a_bomb_is_refused_from_its_header(tmp_path):
     """A 20000x20000 PNG of a few hundred bytes is refused from its header: nothing near 1.2 GB is allocated."""
+    from lookgan.core.errors import ImageTooLargeError
     from lookgan.data.images import read_image
-    from lookgan.errors import ImageTooLargeError
     from tests.helpers import write_bomb_png
 
     bomb = tmp_path / "bomb.png"

@@ -17,7 +17,7 @@ from PIL import Image
 
 import lookgan
 from lookgan.cli import main
-from lookgan.errors import DiskFullError, StorageError
+from lookgan.core.errors import DiskFullError, StorageError
 from lookgan.training import checkpoint as checkpoint_module
 from lookgan.training import loop as loop_module
 from lookgan.training.checkpoint import list_checkpoints

@@ -8,8 +8,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from lookgan.methods.base import DataSpec, Method
-from lookgan.registry import register
+from lookgan.core.registry import register
+from lookgan.kinds.base import DataSpec, Method
 
 
 @dataclass

@@ -7,9 +7,15 @@ import warnings
 import pytest
 import torch
 
-from lookgan.errors import DiskFullError
-from lookgan.training.checkpoint import (flatten_optimizer, list_checkpoints, load_checkpoint, load_latest_checkpoint,
-                                      save_checkpoint, unflatten_optimizer)
+from lookgan.core.errors import DiskFullError
+from lookgan.training.checkpoint import (
+    flatten_optimizer,
+    list_checkpoints,
+    load_checkpoint,
+    load_latest_checkpoint,
+    save_checkpoint,
+    unflatten_optimizer,
+)
 
 
 def _state(v: float) -> dict[str, torch.Tensor]:
@@ -143,7 +149,7 @@ def test_stale_temp_files_removed_on_next_run(tmp_path, style_dir, tiny_config):
 
 def test_atomic_writes_get_ordinary_permissions(tmp_path):
     """A temporary file is private (0600); the finished file must not be (results are for other programs)."""
-    from lookgan import io_utils
+    from lookgan.core import io as io_utils
 
     io_utils.atomic_write_bytes(tmp_path / "a.bin", b"x")
     assert (tmp_path / "a.bin").stat().st_mode & 0o777 == 0o666 & ~io_utils._UMASK

@@ -7,11 +7,12 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from lookgan import api, config
-from lookgan.config import TrainConfig
+from lookgan import api
+from lookgan.core import config
+from lookgan.core.config import TrainConfig
+from lookgan.core.errors import TrainingDivergedError
 from lookgan.data import BatchStream, ImageFolder
-from lookgan.errors import TrainingDivergedError
-from lookgan.methods.dcgan import DCGAN, DCGANConfig
+from lookgan.kinds.generator.dcgan import DCGAN, DCGANConfig
 from lookgan.training.checkpoint import list_checkpoints
 from lookgan.training.loop import run_training
 
@@ -179,8 +180,8 @@ def test_nan_in_data_is_skipped(style_dir, tmp_path):
 def test_tensorboard_missing_is_a_clear_error(style_dir, tmp_path, monkeypatch):
     import importlib
 
-    from lookgan import extras
-    from lookgan.errors import InputError
+    from lookgan.core import extras
+    from lookgan.core.errors import InputError
 
     real_import, real_version = importlib.import_module, extras._version
 

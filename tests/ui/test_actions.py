@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from lookgan.errors import InputError, LookFormatError, UnreadableImageError
-from lookgan.kinds import catalogue, kinds_help
+from lookgan.core.catalogue import catalogue, kinds_help
+from lookgan.core.errors import InputError, LookFormatError, UnreadableImageError
 from lookgan.ui import is_loopback, parse_auth
 from lookgan.ui.actions import Actions
 from lookgan.ui.jobs import JobBoard, TrainingJob, wait_until
@@ -46,7 +46,7 @@ def test_cli_and_app_modules_import_without_torch():
 
 
 def test_kind_table_matches_the_registry():
-    from lookgan.registry import get_method, list_kinds
+    from lookgan.core.registry import get_method, list_kinds
 
     infos = catalogue()
     assert {info.name for info in infos} == set(list_kinds())
@@ -58,7 +58,7 @@ def test_kind_table_matches_the_registry():
 
 
 def test_look_json_name_matches_look_module():
-    from lookgan import look
+    from lookgan.kinds import look
 
     assert LOOK_JSON == look.LOOK_JSON
 
@@ -232,7 +232,7 @@ def test_apply_generate_export_evaluate(actions, ws, colour_look, trained_dcgan_
         assert sorted(zf.namelist()) == sorted(p.name for p in held)
     one = actions.apply("warm", held[:1], strength=0.5, keep_colour=True)
     assert one.download == one.outputs[0] and one.mask is None
-    from lookgan.demos import demo_images_dir
+    from lookgan.use.demos import demo_images_dir
 
     face = sorted(demo_images_dir().glob("*.jpg"))[:1]
     portrait = actions.apply("warm", face, portrait={"person_strength": 0.0, "background_strength": 1.0,

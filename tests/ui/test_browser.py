@@ -26,10 +26,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import TINY_DCGAN
 from lookgan.ui.workspace import zip_look
-from tests.helpers import (BUSY_PRESET, warm_grade, write_bomb_png, write_colour_case, write_image_folder,
-                           write_preset_look)
+from tests.conftest import TINY_DCGAN
+from tests.helpers import (
+    BUSY_PRESET,
+    warm_grade,
+    write_bomb_png,
+    write_colour_case,
+    write_image_folder,
+    write_preset_look,
+)
 
 CHROMIUM = Path(os.environ.get("LOOKGAN_CHROMIUM", "/usr/bin/chromium"))
 # The flags that keep Chromium from calling Google's services at start (refused on a closed network).
@@ -297,7 +303,7 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     assert (server.work / "looks" / "warm-2.look" / "look.json").exists()
 
     # Portrait mode on a real portrait: the look on the background only, skin protected; the masks are shown.
-    from lookgan.demos import demo_images_dir
+    from lookgan.use.demos import demo_images_dir
 
     page.get_by_text("Portraits: person, background and skin").click()
     page.locator("#portrait-on input[type=checkbox]").check()
@@ -364,7 +370,7 @@ def set_slider(page, elem: str, value: float) -> None:
 
 
 def test_preset_sliders_preview_apply_and_save(page, server, tmp_path):
-    from lookgan.look import look_settings
+    from lookgan.kinds.look import look_settings
 
     open_tab(page, "Apply")
     choose(page, "apply-look", "vignette")

@@ -6,11 +6,10 @@ import json
 import threading
 import warnings
 import zipfile
-from pathlib import Path
 
 import pytest
 
-from lookgan.errors import ImageTooLargeError, InputError
+from lookgan.core.errors import ImageTooLargeError, InputError
 from lookgan.ui.actions import Actions
 from lookgan.ui.capture import collect_warnings
 from lookgan.ui.jobs import wait_until

@@ -13,7 +13,7 @@ import warnings
 
 import click
 
-from ..errors import LookganError
+from ..core.errors import LookganError
 from . import making, using  # noqa: F401  (registers the commands on the group)
 from .common import app, show_warning
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from ..errors import InputError
-from ..kinds import kinds_help
-from ..registry import get_method
+from ..core.catalogue import kinds_help
+from ..core.errors import InputError
+from ..core.registry import get_method
 from ..prior import verdict
 from .common import PathArg, TqdmProgress, api, app
 
@@ -93,7 +93,7 @@ def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None,
                            progress_fn=progress)
     finally:
         progress.close()
-    from ..distributed import world_from_env  # loads torch (training did already)
+    from ..training.distributed import world_from_env  # loads torch (training did already)
 
     world = world_from_env()
     if world.main:
@@ -170,7 +170,7 @@ def demo_cmd(out: Path, kind: str, minutes: float | None, steps: int | None) -> 
     The default learns a film colour grade from 40 bundled photos, scores it against the true grade on 14
     held-out photos beside two classical baselines, exports a .cube and writes OUT/report.html.
     """
-    from ..demos import DEMOS  # loads torch
+    from ..use.demos import DEMOS  # loads torch
 
     progress = TqdmProgress()
     click.echo(f"lookgan demo: {DEMOS[kind][0]} on {api.torch_device_name()}")

@@ -7,9 +7,9 @@ from typing import Any
 
 import click
 
-from ..errors import InputError
+from ..core.errors import InputError
 from ..prior import verdict
-from ..video import X264_PRESETS
+from ..use.video import X264_PRESETS
 from .common import PathArg, api, app, parse_settings
 
 
@@ -60,7 +60,7 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 
     Under `torchrun --nproc_per_node N -m lookgan apply ...` the files are shared out between the N processes.
     """
-    from ..distributed import world_from_env  # loads torch
+    from ..training.distributed import world_from_env  # loads torch
 
     portrait = api.PortraitOptions.from_flags(person_strength, background_strength, protect_skin, protect_faces)
     files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile,
@@ -137,7 +137,7 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
-    from ..eval.look_report import METRIC_MEANINGS, format_value  # loads torch
+    from ..use.eval.look_report import METRIC_MEANINGS, format_value  # loads torch
 
     for key, (label, _) in METRIC_MEANINGS.items():
         if metrics.get(key) is None:
@@ -222,7 +222,7 @@ def eval_cmd(look: Path | None, photos: Path | None, style: Path | None, truth: 
 def info_cmd(look: Path | None, as_json: bool, deps: bool) -> None:
     """Show what LOOK is, how it was trained and on what (or, with --deps, what this installation can do)."""
     if deps:
-        from ..extras import report  # imports every installed extra: only when asked
+        from ..core.extras import report  # imports every installed extra: only when asked
 
         click.echo(report())
         return

@@ -1,9 +1,9 @@
 """Reading user images safely and streaming them into training.
 
-Names are loaded on first use (see :mod:`lookgan._lazy`): :mod:`.images` needs only Pillow and NumPy, so code
+Names are loaded on first use (see :mod:`lookgan.core.lazy`): :mod:`.images` needs only Pillow and NumPy, so code
 that only checks images (the web app's uploads) does not import torch.
 """
-from .._lazy import lazy_exports
+from ..core.lazy import lazy_exports
 
 _EXPORTS = {**{n: "dataset" for n in ("BatchStream", "ImageFolder")},
             **{n: "images" for n in ("DEFAULT_MAX_PIXELS", "IMAGE_EXTENSIONS", "list_images", "read_image",

@@ -16,10 +16,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..errors import InputError, NotEnoughImagesError, UnreadableImageError
+from ..core.errors import InputError, NotEnoughImagesError, UnreadableImageError
 from .images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, as_float, list_images, read_image
-from .transforms import (center_crop, random_crop, random_flip, resize_shorter, to_model_range, to_tensor,
-                         unit_range)
+from .transforms import center_crop, random_crop, random_flip, resize_shorter, to_model_range, to_tensor, unit_range
 
 
 @dataclass

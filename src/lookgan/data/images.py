@@ -3,7 +3,7 @@
 Users point lookgan at their own photo folders, so reading must survive what real folders hold: EXIF-rotated phone
 pictures, CMYK and 16-bit files from editors, palette PNGs with transparency, wide-gamut ICC profiles, files cut off
 by a failed copy, ``.DS_Store`` and sidecar files. Every function here either returns a correct image or raises an
-:class:`~lookgan.errors.InputError` subclass that names the file.
+:class:`~lookgan.core.errors.InputError` subclass that names the file.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
-from ..errors import ImageTooLargeError, InputError, UnreadableImageError
-from ..extras import require
-from ..io_utils import atomic_write_bytes
+from ..core.errors import ImageTooLargeError, InputError, UnreadableImageError
+from ..core.extras import require
+from ..core.io import atomic_write_bytes
 
 #: Default pixel limit: about 180 megapixels, the same order as Pillow's own bomb limit (2 × 89.5 MP).
 DEFAULT_MAX_PIXELS = 180_000_000

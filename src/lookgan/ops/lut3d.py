@@ -14,7 +14,6 @@ True
 from __future__ import annotations
 
 import math
-
 import os
 import threading
 from collections.abc import Callable
@@ -25,7 +24,6 @@ import torch
 import torch.nn.functional as F
 
 from .color import lab_to_rgb, rgb_to_lab
-
 
 #: Table values a LUT may hold: a little outside 0..1 (as .cube files from compositing tools do); results are
 #: clipped to 0..1 after interpolation.

@@ -1,6 +1,6 @@
 """Nearest neighbours between image sets, by RMS pixel distance at 32x32.
 
-What the memorisation check (:mod:`lookgan.eval.memorisation`) measures, and what the nearest-neighbour sheets
+What the memorisation check (:mod:`lookgan.use.eval.memorisation`) measures, and what the nearest-neighbour sheets
 of ``lookgan generate --nearest`` show: coarse enough to ignore a GAN's high-frequency noise, fine enough that
 two different portraits are far apart.
 """
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from .encoder import thumbnail
 
 FEATURE_SIZE = 32
 
@@ -33,3 +35,13 @@ def nearest(queries: torch.Tensor, references: torch.Tensor, *, exclude_self: bo
         dists.append(dist)
         idxs.append(idx)
     return torch.cat(dists).float(), torch.cat(idxs)
+
+
+def nearest_style(queries: torch.Tensor, pool: torch.Tensor) -> torch.Tensor:
+    """Index of the most similar image in ``pool`` for each query, by 16x16 grey structure (colour-blind on
+    purpose: the grid shows a style image *like* the photo, to compare colours)."""
+    def feat(x: torch.Tensor) -> torch.Tensor:
+        g = thumbnail(x.float(), 16).mean(1).flatten(1)
+        return (g - g.mean(1, keepdim=True)) / (g.std(1, keepdim=True) + 1e-6)
+
+    return torch.cdist(feat(queries), feat(pool)).argmin(1)

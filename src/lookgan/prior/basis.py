@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_file
 
-from ..errors import LookganError
-from ..io_utils import atomic_write_json, sha256_file, write_tensors
+from ..core.errors import LookganError
+from ..core.io import atomic_write_json, sha256_file, write_tensors
 from ..ops.lut3d import identity_lut, resample_lut
 from .grades import sample_grades
 

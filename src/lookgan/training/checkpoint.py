@@ -24,8 +24,17 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from ..io_utils import (atomic_write_all, bytes_writer, check_free_space, free_bytes, json_bytes, megabytes,
-                        sha256_bytes, sha256_file, tensors_bytes)
+from ..core.io import (
+    atomic_write_all,
+    bytes_writer,
+    check_free_space,
+    free_bytes,
+    json_bytes,
+    megabytes,
+    sha256_bytes,
+    sha256_file,
+    tensors_bytes,
+)
 
 FORMAT = "lookgan-checkpoint"
 FORMAT_VERSION = 1
@@ -107,7 +116,7 @@ def save_checkpoint(folder: str | Path, step: int, tensors: dict[str, torch.Tens
                     keep_last: int = 3) -> Path:
     """Write checkpoint ``step`` atomically (tensors, then the JSON that vouches for them, both in full before
     either is moved into place); prune to ``keep_last``. On any error (disk full: a
-    :class:`~lookgan.errors.DiskFullError`) the previous checkpoints are untouched and nothing of the new one
+    :class:`~lookgan.core.errors.DiskFullError`) the previous checkpoints are untouched and nothing of the new one
     is left."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,7 +139,7 @@ def tensors_nbytes(tensors: dict[str, torch.Tensor]) -> int:
 def make_room(folder: str | Path, need: int, *, what: str) -> None:
     """Before writing ``need`` bytes into ``folder``: when its disk has less free, delete the older checkpoints
     (never the newest: it is the one to resume from), and if that is not enough refuse with a
-    :class:`~lookgan.errors.DiskFullError` before anything is written."""
+    :class:`~lookgan.core.errors.DiskFullError` before anything is written."""
     folder = Path(folder)
     free = free_bytes(folder)
     if free is None or free >= need:

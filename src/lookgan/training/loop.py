@@ -18,20 +18,28 @@ from typing import Any, Callable, Union
 
 import torch
 
-from .. import distributed
-from ..config import TrainConfig, resolve_amp, to_dict
+from ..core.config import TrainConfig, resolve_amp, to_dict
+from ..core.errors import TrainingDivergedError
+from ..core.extras import require
+from ..core.io import remove_stale_temps
 from ..data.dataset import BatchStream, MultiStream
 from ..data.images import save_image
-from ..distributed import SINGLE, World
-from ..errors import TrainingDivergedError
-from ..extras import require
-from ..eval.swd import swd
-from ..io_utils import remove_stale_temps
-from ..look import versions, write_look
-from ..methods.base import Method, NonFiniteStepError, Progress, StopReason, TrainResult
-from ..viz import make_grid, plot_curves
-from .checkpoint import (Checkpoint, capture_rng, flatten_optimizer, make_room, restore_rng, save_checkpoint,
-                         tensors_nbytes, unflatten_optimizer)
+from ..kinds.base import Method, NonFiniteStepError, Progress, StopReason, TrainResult
+from ..kinds.look import versions, write_look
+from ..ops.swd import swd
+from ..ops.viz import make_grid, plot_curves
+from . import distributed
+from .checkpoint import (
+    Checkpoint,
+    capture_rng,
+    flatten_optimizer,
+    make_room,
+    restore_rng,
+    save_checkpoint,
+    tensors_nbytes,
+    unflatten_optimizer,
+)
+from .distributed import SINGLE, World
 from .storage import SMALL_FILES, storage_context, warn_if_short_of_space
 
 Stream = Union[BatchStream, MultiStream]
@@ -144,7 +152,7 @@ def run_training(
     start: Checkpoint | None = None,  # resume from this checkpoint (already verified)
     progress_fn: Callable[[Progress], None] | None = None,  # called after every step
     abort_fn: Callable[[], bool] | None = None,  # polled before every step; True stops (and saves)
-    world: World = SINGLE,  # several processes under torchrun (see lookgan.distributed)
+    world: World = SINGLE,  # several processes under torchrun (see lookgan.training.distributed)
 ) -> TrainResult:
     """Train ``method`` on ``stream`` up to ``train.steps`` steps; returns where and why it stopped.
 

@@ -11,18 +11,17 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import distributed
-from ..config import TrainConfig, from_dict, load_yaml, merge, resolve_amp, resolve_device
+from ..core.config import TrainConfig, from_dict, load_yaml, merge, resolve_amp, resolve_device
+from ..core.errors import CheckpointError, InputError
+from ..core.io import is_temp_name
+from ..core.registry import get_method
 from ..data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
 from ..data.images import DEFAULT_MAX_PIXELS
-from ..errors import CheckpointError, InputError
-from ..io_utils import is_temp_name
-from ..look import LOOK_JSON, PREVIEW, WEIGHTS
-from ..registry import get_method
+from ..kinds.base import Progress, TrainResult
+from ..kinds.look import LOOK_JSON, PREVIEW, WEIGHTS
+from . import distributed
 from .checkpoint import list_checkpoints, load_latest_checkpoint
-from ..methods.base import Progress, TrainResult
 from .loop import fit_closed_form, run_training, seed_everything, split_stream_state
-
 
 # What a training run writes into --out (folders, then files): a folder holding only these is a run of ours
 # (perhaps killed before its first complete checkpoint: a checkpoints/ with a tensor file but no JSON yet), not
@@ -176,7 +175,7 @@ def _train(method_cls: Any, method_config: Any, train_config: TrainConfig, world
     spec = method.data_spec()
     data = _read_training_data(style_dir, photos=photos, pairs=pairs, spec=spec, max_pixels=max_pixels)
     # Under torchrun every rank draws the same global batch (--batch per process x processes) and trains on its
-    # slice: the stream's order and state are the same everywhere (see lookgan.distributed).
+    # slice: the stream's order and state are the same everywhere (see lookgan.training.distributed).
     global_batch = train_config.batch * world.size
     streams = {name: BatchStream(ds, batch_size=global_batch, crop_size=spec.crop_size, crop=spec.crop,
                                  flip=spec.flip, seed=train_config.seed + i) for i, (name, ds) in enumerate(data.items())}

@@ -2,7 +2,7 @@
 
 The checkpoint writer itself (:func:`lookgan.training.checkpoint.save_checkpoint`) never leaves half a file; this
 is what the loop adds around it: the room a run will need, said before the first checkpoint, and the message of a
-:class:`~lookgan.errors.StorageError` completed with the last good checkpoint and how to go on from it.
+:class:`~lookgan.core.errors.StorageError` completed with the last good checkpoint and how to go on from it.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..errors import StorageError
-from ..io_utils import free_bytes, megabytes
+from ..core.errors import StorageError
+from ..core.io import free_bytes, megabytes
 from .checkpoint import tensors_nbytes
 
 #: Room for a checkpoint's JSON, the preview, the sample grid and the loss plot beside its tensors.

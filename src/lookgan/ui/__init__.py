@@ -18,9 +18,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from ..extras import require
-from ..io_utils import free_bytes, megabytes, storage_error
+from ..core.errors import InputError
+from ..core.extras import require
+from ..core.io import free_bytes, megabytes, storage_error
 from .sessions import Limits
 from .workspace import Workspace
 

@@ -16,8 +16,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import InputError
-from ..kinds import describe, kind_names
+from ..core.catalogue import describe, kind_names
+from ..core.errors import InputError
 from .jobs import JobBoard
 from .learn import LearnActions, paths_of
 from .sessions import LOCAL, Limits, finish_record, list_results, mark_interrupted, start_record
@@ -138,7 +138,7 @@ class Actions(LearnActions):
         """The look's sliders: name -> (value, low, high); empty for kinds without settings or no look."""
         if not look_name or look_name not in self.ws.list_looks():
             return {}
-        from ..look import look_settings  # loads torch: the app serves its page before
+        from ..kinds.look import look_settings  # loads torch: the app serves its page before
 
         return look_settings(self.ws.look_path(look_name))
 
@@ -146,7 +146,7 @@ class Actions(LearnActions):
         """The layers of the look's sliders that go in the "advanced" fold."""
         if not look_name or look_name not in self.ws.list_looks():
             return ()
-        from ..look import expert_layers  # loads torch: the app serves its page before
+        from ..kinds.look import expert_layers  # loads torch: the app serves its page before
 
         return expert_layers(self.ws.look_path(look_name))
 
@@ -167,9 +167,9 @@ class Actions(LearnActions):
                 owner: str = LOCAL) -> tuple[Path, Path] | None:
         """(before, after) of the first uploaded photo at most ``side`` px, with the slider ``settings``: quick
         enough to follow the sliders. None when no photo is uploaded."""
-        from ..capabilities import ApplyOptions  # loads torch: the app serves its page before
         from ..data.images import read_image, save_image  # loads torch: the app serves its page before
-        from ..look import adjusted_look, as_restyler  # loads torch: the app serves its page before
+        from ..kinds.capabilities import ApplyOptions  # loads torch: the app serves its page before
+        from ..kinds.look import adjusted_look, as_restyler  # loads torch: the app serves its page before
 
         photos = [p for p in paths_of(files) if p.suffix.lower() not in VIDEO_SUFFIXES]
         if not photos:
@@ -245,7 +245,8 @@ class Actions(LearnActions):
     def _mask_preview(before: Path, dest: Path) -> Path:
         from PIL import Image
 
-        from ..portrait import PortraitMasker, mask_overlay  # loads torch: the app serves its page before
+        from ..ops.people import PortraitMasker  # loads torch (as the next): the app serves its page before
+        from ..use.portrait import mask_overlay  # loads torch: the app serves its page before
 
         image = np.asarray(Image.open(before).convert("RGB"))
         with PortraitMasker() as masker:
@@ -328,7 +329,7 @@ class Actions(LearnActions):
     def evaluate(self, look_name: str, photo_files: Sequence[Any] | None, style_files: Sequence[Any] | None = None,
                  owner: str = LOCAL) -> EvalResult:
         from .. import evaluate as evaluate_look  # loads torch: the app serves its page before
-        from ..eval.look_report import METRIC_MEANINGS, format_value  # loads torch: the app serves its page before
+        from ..use.eval.look_report import METRIC_MEANINGS, format_value  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
         kind = self.look_kinds().get(look_name)

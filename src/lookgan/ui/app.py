@@ -18,8 +18,8 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
-from ..errors import LookganError  # noqa: E402
-from ..kinds import catalogue, describe, kind_names  # noqa: E402
+from ..core.catalogue import catalogue, describe, kind_names  # noqa: E402
+from ..core.errors import LookganError  # noqa: E402
 from .actions import Actions  # noqa: E402
 from .messages import friendly  # noqa: E402
 from .panels import browser_state, notice, owner_of, results_panel, setting_rows, slider_step, token_on_load  # noqa: E402

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from ..errors import InputError, LookganError
+from ..core.errors import InputError, LookganError
 from .capture import collect_warnings
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def format_eta(seconds: float | None) -> str:
 
 class TrainingJob:
     """One training run in a daemon thread. ``run(progress_fn, abort_fn)`` does the work (normally a call of
-    :func:`lookgan.train` with those two callbacks) and returns its :class:`~lookgan.methods.base.TrainResult`."""
+    :func:`lookgan.train` with those two callbacks) and returns its :class:`~lookgan.kinds.base.TrainResult`."""
 
     def __init__(self, run: Callable[[Callable[[Any], None], Callable[[], bool]], Any], *, name: str, kind: str,
                  look: Path, record_every: int = 1, owner: str = "",

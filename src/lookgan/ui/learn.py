@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from ..errors import InputError
-from ..io_utils import atomic_write_json
-from ..kinds import describe
+from ..core.catalogue import describe
+from ..core.errors import InputError
+from ..core.io import atomic_write_json
 from .jobs import JobBoard, JobState, TrainingJob, format_eta
 from .sessions import LOCAL, Limits
 from .workspace import Workspace, stage_images
@@ -180,7 +180,7 @@ class LearnActions:
 
     def loss_plot(self) -> Path | None:
         """The current job's losses as a PNG (a new file name per drawing, so browsers never show a stale one)."""
-        from ..viz import plot_curves  # loads torch: the app serves its page before
+        from ..ops.viz import plot_curves  # loads torch: the app serves its page before
 
         snap = self.board.snapshot()
         if snap is None or not snap.history:

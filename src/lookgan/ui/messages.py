@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 import gradio as gr
 
-from ..errors import LookganError, StorageError
-from ..io_utils import storage_error
+from ..core.errors import LookganError, StorageError
+from ..core.io import storage_error
 from .capture import collect_warnings
 
 log = logging.getLogger("lookgan.ui.app")

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..core.errors import InputError
+from ..core.io import atomic_write_json, is_temp_name, megabytes
 from ..data.images import DEFAULT_MAX_PIXELS
-from ..errors import InputError
-from ..io_utils import atomic_write_json, is_temp_name, megabytes
 from .workspace import zip_files
 
 #: The owner of requests made without a browser (tests, scripts): ``runs/local/``.

@@ -23,10 +23,10 @@ import zipfile
 from pathlib import Path
 from typing import Iterable
 
+from ..core.errors import InputError, LookFormatError
 from ..data.images import DEFAULT_MAX_PIXELS, check_image
-from ..errors import InputError, LookFormatError
 
-#: Same as :data:`lookgan.look.LOOK_JSON` (a test checks); not imported from there because look.py loads torch.
+#: Same as :data:`lookgan.kinds.look.LOOK_JSON` (a test checks); not imported from there because look.py loads torch.
 LOOK_JSON = "look.json"
 
 #: Largest total a look zip may unpack to (a 1024-px fastgan look with its checkpoints is ~1 GB).
@@ -117,7 +117,7 @@ class Workspace:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     with zf.open(m) as src, open(target, "wb") as dst:
                         shutil.copyfileobj(src, dst)
-                from ..look import load_look  # loads torch: the app serves its page before
+                from ..kinds.look import load_look  # loads torch: the app serves its page before
 
                 try:
                     load_look(staging)

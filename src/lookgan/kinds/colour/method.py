@@ -1,0 +1,392 @@
+"""``lut``: a colour and tone look learnt as an image-adaptive 3D LUT; ``reinhard`` and ``ot``: the classical
+colour-transfer baselines fitted into the same LUT form.
+
+Unpaired (style images + your photos): a discriminator compares style images with graded photos; the LUTs start
+from the optimal-transport fit (:func:`~lookgan.ops.transfer.ot_lut`) and the adversarial game corrects what
+distribution matching cannot see: which colours belong to which content. Paired (``--pairs BEFORE_DIR``, the
+style folder holding the edited versions): a pixel loss in RGB and Lab. Both keep the LUT smooth and monotone
+(:mod:`lookgan.losses.regularizers`).
+
+All three kinds save the same tensors (an :class:`~lookgan.kinds.colour.network.AdaptiveLUT` state dict), so apply,
+export and evaluation treat them alike.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Iterator, Literal, get_args
+
+import torch
+import torch.nn.functional as F
+
+from ...data.transforms import unit_range
+from ...losses.adversarial import GanLoss, d_loss, g_loss
+from ...losses.regularizers import lut_monotonicity, lut_smoothness
+from ...ops.color import rgb_to_lab
+from ...ops.content_match import content_matched_pixels
+from ...ops.diffaugment import parse_policy
+from ...ops.encoder import ConvEncoder, thumbnail
+from ...ops.lut3d import apply_lut, identity_lut
+from ...ops.nearest import nearest_style
+from ...ops.transfer import OtSpace, ot_lut, reinhard_lut, sample_pixels
+from ...prior.posterior import PriorSettings, gate_ot_fit, wants_prior
+from ..base import DataSpec, Method
+from ..look import Look
+from .look import LUTRestyler, fit_reference_lut, reference_result, write_global_lut_look
+from .network import AdaptiveLUT
+
+_COLOUR_OPS = {"color", "colour", "brightness", "saturation", "contrast"}
+
+
+@dataclass
+class LUTConfig:
+    """An image-adaptive 3D LUT and how it is trained."""
+
+    lut_size: int = 33
+    """Points per axis of each LUT (33 is the editors' standard; 17 trains faster, 65 is finer)."""
+    n_luts: int = 3
+    """Basis LUTs the predictor mixes (1 with ``adaptive: false``)."""
+    adaptive: bool = True
+    """Predict mixing weights per photo from its thumbnail; false (``--global``) learns one fixed LUT."""
+    thumb_size: int = 256
+    """Side of the thumbnail the weight predictor sees."""
+    width: int = 16
+    """Channels of the predictor's first layer (doubling to 8x)."""
+    mode: Literal["unpaired", "paired"] = "unpaired"
+    """``unpaired``: style images vs your photos (GAN); ``paired``: before/after pairs (pixel loss)."""
+    init: Literal["ot", "prior", "reinhard", "identity"] = "prior"
+    """Where the LUTs start: ``prior`` (OT gated by the grade prior, :mod:`lookgan.prior`: plain OT below 60 photos
+    or 20 style images), ``ot``, ``reinhard`` or ``identity``. Prior vs OT: 0.92x on 40 grades, 0.53 vs 4.0 if none."""
+    init_noise: float = 0.002
+    """Noise added to each basis LUT at the start, so they can specialise."""
+    load_size: int = 256
+    """Shorter side training images are resized to."""
+    crop_size: int = 256
+    """Square crops per batch (the predictor sees these whole; a LUT needs no detail)."""
+    discriminator: Literal["global", "patch"] = "global"
+    """``global``: one score per image (pooled features); ``patch``: a score per region."""
+    disc_width: int = 32
+    disc_size: int = 64
+    """The discriminator sees images downscaled to this side: colour needs little detail, and a critic that sees
+    less content has fewer reasons to push colours towards what the *style photos show* rather than how they
+    are graded (measured: 32-64 px drifted less from the truth than 128-256 px)."""
+    gan_loss: GanLoss = "lsgan"
+    augment: str = "translation,cutout"
+    """DiffAugment for the discriminator, geometric ops only: colour jitter would erase the look being learnt."""
+    lr: float = 5e-5
+    """Adam learning rate of the LUTs and predictor."""
+    lr_d: float = 1e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    smoothness: float = 0.1
+    """Weight of the total variation of the LUTs' change from the identity (smooth grades generalise)."""
+    monotonicity: float = 10.0
+    """Weight of the penalty on tones that reverse order."""
+    content: float = 100.0
+    """Weight of the content term: squared difference to the initial (optimal-transport) grade. The critic also
+    reacts to *what* the style photos show, which a LUT cannot change, and left alone it drags the LUT away from
+    the true grade (benchmarks/lut_quality.py, Portra 400: ΔE2000 3.39 at the OT start, 3.90 after 3 minutes
+    with weight 10, 3.38 with weight 100). The anchor keeps those pushes small."""
+    weight_decay: float = 1e-3
+    """Penalty on the predictor's deviation from equal mixing weights."""
+    lab_weight: float = 0.5
+    """Paired mode: weight of the L1 loss in Lab (/100) beside the RGB L1 loss."""
+    ot_iterations: int = 40
+    """Rotations of the optimal-transport initialisation (:func:`~lookgan.ops.transfer.ot_lut`)."""
+    prior_pairs: int = PriorSettings.pairs  # init: prior: bootstrap pairs of your photos (150: about 20 s)
+    pixels: int = 200_000
+    """Pixels sampled from each image set for the colour-transfer fits."""
+    match_content: bool = False
+    """Unpaired: fit the start on your photos' pixels reweighted to the style set's mix of grade-invariant
+    cells (:mod:`~lookgan.ops.content_match`). Off: over 40 grades it was a wash (docs/results/colour_ot.md)."""
+    n_samples: int = 4
+    """Rows in each sample grid (content | graded | nearest style image)."""
+    source: str = ""
+    """For looks imported from a .cube/HaldCLUT file: that file's name (recorded, not read again)."""
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.lut_size <= 129:
+            raise ValueError(f"lut_size must be in 2..129, got {self.lut_size}")
+        if self.n_luts < 1 or (not self.adaptive and self.n_luts != 1):
+            raise ValueError("n_luts must be >= 1, and exactly 1 for a global (non-adaptive) LUT")
+        if self.crop_size > self.load_size or self.thumb_size < 64 or self.disc_size < 32:
+            # five stride-2 layers must leave the predictor's InstanceNorm more than one cell
+            raise ValueError("crop_size must be <= load_size, thumb_size >= 64 and disc_size >= 32")
+        bad = _COLOUR_OPS & set(parse_policy(self.augment))
+        if bad:
+            raise ValueError(f"augment {self.augment!r} has colour op(s) {', '.join(sorted(bad))}: colour "
+                             "augmentation would erase the look being learnt; use translation,cutout")
+        if min(self.lr, self.lr_d) <= 0 or min(self.smoothness, self.monotonicity, self.content) < 0:
+            raise ValueError("learning rates must be > 0 and loss weights >= 0")
+
+    def model_kwargs(self) -> dict[str, Any]:
+        return dict(lut_size=self.lut_size, n_luts=self.n_luts, adaptive=self.adaptive, thumb_size=self.thumb_size,
+                    width=self.width)
+
+
+def _square(images: list[torch.Tensor], size: int) -> torch.Tensor:
+    """uint8 ``(3, h, w)`` images -> float ``(N, 3, size, size)`` in [0, 1], centre square, resized."""
+    out = []
+    for img in images:
+        h, w = img.shape[-2:]
+        s = min(h, w)
+        sq = unit_range(img[:, (h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s])[None]
+        out.append(thumbnail(sq, size))
+    return torch.cat(out)
+
+
+class _LUTMethod(Method):
+    """What every LUT look kind shares: the inference model, sample grids and look tensors."""
+
+    sample_nrow = 3
+
+    def __init__(self, config: Any, *, device: str = "cpu") -> None:
+        super().__init__(config, device=device)
+        self.model = AdaptiveLUT(**config.model_kwargs()).to(self.device)
+        self.nets = {"lut": self.model}
+        self._thumbs = torch.zeros(0, 3, 8, 8)
+        n = config.n_samples
+        self.buffers = {"init_lut": identity_lut(config.lut_size).to(self.device),
+                        "sample_content": torch.zeros(n, 3, 128, 128, device=self.device),
+                        "sample_style": torch.zeros(n, 3, 128, 128, device=self.device)}
+
+    def data_spec(self) -> DataSpec:
+        size = self.config.load_size
+        return DataSpec(load_size=size, crop_size=getattr(self.config, "crop_size", size), min_images=2)
+
+    @staticmethod
+    def _sources(data: dict[str, Any]) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        """(content-like images, style-like images) as uint8 tensors, for unpaired or paired data."""
+        if "pairs" in data:
+            pairs = data["pairs"].images
+            return [p[:3] for p in pairs], [p[3:] for p in pairs]
+        return data["content"].images, data["style"].images
+
+    def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        """The closed-form LUT this kind starts from (or is)."""
+        raise NotImplementedError
+
+    def prepare(self, data: dict[str, Any], *, fresh: bool) -> None:
+        content, style = self._sources(data)
+        if self.model.adaptive:  # the export's mean weights are taken over these
+            self._thumbs = _square(content, self.model.thumb_size)
+        n = min(len(self.buffers["sample_content"]), len(content))
+        picks = _square(content[:n], 128)
+        if "pairs" in data:  # the grid's third column: each photo's own edit
+            beside = _square(style[:n], 128)
+        else:  # the most similar style image, to compare colours on like content
+            pool = _square(style, 128)
+            beside = pool[nearest_style(picks, pool)]
+        self.buffers["sample_content"] = picks.to(self.device)
+        self.buffers["sample_style"] = beside.to(self.device)
+        if fresh:
+            seed = int(torch.initial_seed()) % 2**31
+            if self.config.match_content and "pairs" not in data:
+                px_c, px_s = content_matched_pixels(content, style, self.config.pixels, seed=seed)
+            else:
+                px_c = sample_pixels(content, self.config.pixels, seed=seed)
+                px_s = sample_pixels(style, self.config.pixels, seed=seed + 1)
+            init = self.fit_lut(px_c, px_s)
+            if "pairs" not in data and wants_prior(self.config):
+                init, self.notes["colour_prior"] = gate_ot_fit(init, content, style, self.config.prior_pairs, seed)
+            self.buffers["init_lut"] = init = init.to(self.device)
+            with torch.no_grad():
+                noise = getattr(self.config, "init_noise", 0.0)
+                gen = torch.Generator().manual_seed(seed)
+                luts = init.expand_as(self.model.luts).clone()
+                if noise > 0:
+                    luts += noise * torch.randn(luts.shape, generator=gen).to(self.device)
+                self.model.luts.copy_(luts)
+
+    @contextmanager
+    def _eval_mode(self) -> Iterator[None]:
+        """Predictor without dropout for the duration (samples must not draw from the global RNG), then back."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            yield
+        finally:
+            self.model.train(was_training)
+
+    @torch.no_grad()
+    def sample(self) -> torch.Tensor:
+        content = self.buffers["sample_content"]
+        with self._eval_mode():
+            graded = self.model(content)
+        rows = torch.stack([content, graded, self.buffers["sample_style"]], dim=1)  # (N, 3 images, 3, S, S)
+        return rows.flatten(0, 1) * 2.0 - 1.0
+
+    @torch.no_grad()
+    def mean_weights(self) -> torch.Tensor:
+        """Mean mixing weights over the training photos: the single LUT an editor export uses."""
+        if len(self._thumbs) == 0 or not self.model.adaptive:
+            return self.model.mean_weights.clone()
+        with self._eval_mode():
+            return torch.cat([self.model.weights(t.to(self.device)) for t in self._thumbs.split(16)]).mean(0)
+
+    def look_tensors(self) -> dict[str, torch.Tensor]:
+        # The training model's own buffer stays as it is: it is part of the resumable state.
+        tensors = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        tensors["mean_weights"] = self.mean_weights()
+        return tensors
+
+    @classmethod
+    def build_inference(cls, config: Any, tensors: dict[str, torch.Tensor], *, device: str = "cpu") -> AdaptiveLUT:
+        model = AdaptiveLUT(**config.model_kwargs())
+        model.load_state_dict(tensors, strict=True)
+        return model.to(device).eval()
+
+    @classmethod
+    def open(cls, look: Look, *, device: str = "cpu") -> LUTRestyler:
+        return LUTRestyler(look, look.build(device=device))
+
+
+class LUTGAN(_LUTMethod):
+    """Learns a colour look as an image-adaptive 3D LUT, unpaired (GAN) or from before/after pairs."""
+
+    Config = LUTConfig
+    learns = ("colour and tone grade as an image-adaptive 3D LUT (GAN, or from --pairs); exact, fast, exports "
+              "to .cube")
+    time_here = "about 5 minutes"
+    needs_photos = True
+    accepts_pairs = True
+    train_defaults: ClassVar[dict[str, Any]] = {"batch": 8, "steps": 2000, "minutes": 10.0, "sample_every": 250,
+                                                 "checkpoint_every": 500}
+
+    def __init__(self, config: LUTConfig, *, device: str = "cpu") -> None:
+        super().__init__(config, device=device)
+        c = config
+        self._identity = identity_lut(c.lut_size).to(self.device)  # the smoothness term's reference, built once
+        betas = (c.beta1, c.beta2)
+        self.optimizers = {"lut": torch.optim.Adam(self.model.parameters(), lr=c.lr, betas=betas)}
+        if c.mode == "unpaired":
+            d = ConvEncoder(out_features=1, width=c.disc_width, dropout=0.0, pool=c.discriminator == "global",
+                           norm=False)
+            self.nets["discriminator"] = d.to(self.device)
+            self.optimizers["discriminator"] = torch.optim.Adam(d.parameters(), lr=c.lr_d, betas=betas)
+
+    def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        if c.init in ("ot", "prior"):
+            return ot_lut(content, style, n=c.lut_size, iterations=c.ot_iterations)
+        if c.init == "reinhard":
+            return reinhard_lut(content, style, n=c.lut_size)
+        return identity_lut(c.lut_size)
+
+    def _regularisers(self, weights: torch.Tensor) -> torch.Tensor:
+        c = self.config
+        luts = self.model.luts  # (K, 3, n, n, n)
+        change = luts - self._identity
+        uniform = 1.0 / self.model.n_luts
+        return (c.smoothness * lut_smoothness(change) + c.monotonicity * lut_monotonicity(luts)
+                + c.weight_decay * (weights - uniform).pow(2).mean())
+
+    def _critic_view(self, images: torch.Tensor) -> torch.Tensor:
+        """What the discriminator sees: downscaled, geometrically augmented images in [-1, 1]."""
+        return self.augment(thumbnail(images, self.config.disc_size))
+
+    def train_step(self, batch: Any, step: int) -> dict[str, torch.Tensor]:
+        if self.config.mode == "paired":
+            return self._paired_step(batch["pairs"])
+        c = self.config
+        d = self.nets["discriminator"]
+        photos = (batch["content"] + 1.0) * 0.5  # (B, 3, S, S) in [0, 1]
+        weights = self.model.weights(photos)  # (B, K)
+        graded = apply_lut(photos, self.model.mix(weights))
+        fake = graded * 2.0 - 1.0
+        loss_d = d_loss(c.gan_loss, d(self._critic_view(batch["style"])), d(self._critic_view(fake.detach())))
+        self.optimize("discriminator", loss_d)
+        adv = g_loss(c.gan_loss, d(self._critic_view(fake)))
+        anchor = apply_lut(photos, self.buffers["init_lut"])
+        content = F.mse_loss(graded, anchor)
+        reg = self._regularisers(weights)
+        self.optimize("lut", adv + c.content * content + reg)
+        return {"d": loss_d.detach(), "g": adv.detach(), "content": content.detach(), "reg": reg.detach()}
+
+    def _paired_step(self, pairs: torch.Tensor) -> dict[str, torch.Tensor]:
+        pairs = (pairs + 1.0) * 0.5
+        before, after = pairs[:, :3], pairs[:, 3:]
+        weights = self.model.weights(before)
+        graded = apply_lut(before, self.model.mix(weights))
+        l1 = (graded - after).abs().mean()
+        lab = (rgb_to_lab(graded.movedim(1, -1)) - rgb_to_lab(after.movedim(1, -1))).abs().mean() / 100.0
+        reg = self._regularisers(weights)
+        self.optimize("lut", l1 + self.config.lab_weight * lab + reg)
+        return {"l1": l1.detach(), "lab": lab.detach(), "reg": reg.detach()}
+
+    @classmethod
+    def fit_reference(cls, reference: Path, *, photos: Path | None, out: Path, options: dict[str, Any],
+                      max_pixels: int) -> Any:
+        """``train lut REF.jpg --photos DIR``: a global LUT look from one reference photo (``per_region``:
+        person and background matched separately)."""
+        started = time.monotonic()
+        lut, summary, n = fit_reference_lut(reference, photos=photos, max_pixels=max_pixels,
+                                            per_region=bool(options.get("per_region")))
+        cls.from_lut(lut, out, source=reference.name,
+                     data={"folder": None, "reference": str(reference), "photos": {"folder": str(photos)},
+                           "n_images": n, "fit": summary})
+        return reference_result(out, started)
+
+    @classmethod
+    def from_lut(cls, lut: torch.Tensor, out: str | Path, *, source: str, data: dict[str, Any]) -> Path:
+        """A global look holding ``lut`` ``(3, n, n, n)`` as it is (``train lut --from-cube FILE``)."""
+        config = LUTConfig(lut_size=lut.shape[-1], n_luts=1, adaptive=False, init="identity", source=source)
+        return write_global_lut_look(lut, out, kind=cls.kind, config=config, data=data)
+
+
+@dataclass
+class TransferConfig:
+    """A classical colour transfer fitted into one global LUT."""
+
+    lut_size: int = 33
+    load_size: int = 256
+    pixels: int = 200_000
+    """Pixels sampled from each image set."""
+    iterations: int = 40
+    """``ot`` only: random rotations of the iterative distribution transfer."""
+    space: OtSpace = "auto"
+    """``ot`` only: colour space of the matching: ``rgb``, ``lab``, or ``auto`` (CIELAB for a black-and-white
+    style set, sRGB otherwise: the best measured space for each, see :func:`~lookgan.ops.transfer.ot_lut`)."""
+    match_content: bool = False
+    """As :attr:`LUTConfig.match_content`."""
+    prior: bool = False  # ot only: gate the fit by the grade prior, as lut's init: prior (off: the baseline)
+    prior_pairs: int = PriorSettings.pairs
+    n_samples: int = 4
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.lut_size <= 129 or self.pixels < 100 or self.iterations < 1:
+            raise ValueError("lut_size must be in 2..129, pixels >= 100, iterations >= 1")
+        if self.space not in get_args(OtSpace):
+            raise ValueError(f"space must be one of {', '.join(get_args(OtSpace))}, got {self.space!r}")
+
+    def model_kwargs(self) -> dict[str, Any]:
+        return dict(lut_size=self.lut_size, n_luts=1, adaptive=False)
+
+
+class _Transfer(_LUTMethod):
+    Config = TransferConfig
+    needs_photos = True
+    closed_form = True
+
+
+class Reinhard(_Transfer):
+    """Baseline: Lab mean/std matching (Reinhard et al. 2001) as one global LUT."""
+
+    learns = "baseline: Lab mean/std colour transfer baked into one LUT"
+    time_here = "seconds"
+
+    def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return reinhard_lut(content, style, n=self.config.lut_size)
+
+
+class OptimalTransport(_Transfer):
+    """Baseline: iterative distribution transfer (Pitié et al.) as one global LUT."""
+
+    learns = "baseline: optimal-transport colour transfer baked into one LUT; strong for global grades"
+    time_here = "seconds"
+
+    def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return ot_lut(content, style, n=self.config.lut_size, iterations=self.config.iterations,
+                      space=self.config.space)

@@ -1,1 +1,0 @@
-"""Networks: plain ``nn.Module``s with keyword-only constructors and no device logic inside."""
