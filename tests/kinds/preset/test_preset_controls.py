@@ -131,7 +131,7 @@ def test_highlight_protection_spares_bright_values_in_apply_and_ffmpeg_alike(tmp
     # bright corners keep more of their light once spared (against the centre), dark ones about as much
     assert change["spared"][0] > change["plain"][0] + 0.02
     # ffmpeg draws the same protection (its overlay table takes it)
-    from tests.exporting.test_ffmpeg import _mean_de, _photo, _run_script
+    from tests.use.exporting.test_ffmpeg import _mean_de, _photo, _run_script
 
     src = tmp_path / "in.png"
     photo = _photo(src, 96, 144, seed=4)

@@ -157,7 +157,7 @@ def test_the_prior_gates_every_lut_of_the_preset(tmp_path, monkeypatch):
     import json
 
     from lookgan.kinds.preset import method as module
-    from tests.methods.test_preset import TINY, _vignette_case
+    from tests.kinds.preset.test_preset import TINY, _vignette_case
 
     def certain(ot, content, style, pairs, seed):
         return ot, {"p_no_grade": 1.0, "grade_strength": 0.0, "difference_in_noise_units": 0.5}

@@ -14,7 +14,7 @@ from lookgan.kinds.translator.network import ResnetGenerator, init_weights
 from lookgan.kinds.translator.tiled import translate_image, translate_tensor
 from lookgan.ops.color import rgb_to_lab
 from tests.helpers import colourful_image, warm_grade, write_image_folder
-from tests.test_apply import _write_video
+from tests.use.test_apply import _write_video
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +80,7 @@ def test_strength_zero_is_the_photo_and_keep_colour_keeps_chroma(generator):
 
 @pytest.fixture(scope="module")
 def translator_look(tmp_path_factory) -> object:
-    from tests.methods.test_translators import TINY
+    from tests.kinds.translator.test_translators import TINY
 
     root = tmp_path_factory.mktemp("translator")
     style = write_image_folder(root / "style", 6, size=(40, 48), seed=1)
