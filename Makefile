@@ -5,6 +5,8 @@
 #   make test      the same set-up (plus Debian's ffmpeg and chromium, and the faces/ui/uitest extras), then the
 #                  default test suite (the web app is served and driven in headless chromium)
 #   make test-all  every test, including the ones marked slow
+#   make docs      the documentation site (mkdocs, Material theme, API reference from the docstrings) into
+#                  site/, built strict: a broken link or reference fails it
 #   make bench     benchmarks/ scripts (JSON under benchmarks/out/)
 #   make ui        install the `ui` extra and serve the web app on http://127.0.0.1:7860
 #
@@ -19,9 +21,10 @@ BIN        := $(VENV)/bin
 STAMP      := $(VENV)/.lookgan-installed
 SYSDEPS    := $(VENV)/.system-deps
 TESTEXTRAS := $(VENV)/.lookgan-test-extras
+DOCSEXTRA  := $(VENV)/.lookgan-docs
 PIP        := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: setup test-deps demo test test-all bench clean ui screenshots
+.PHONY: setup test-deps demo test test-all docs bench clean ui screenshots
 
 $(BIN)/python:
 	@if $(PYTHON) -c "import torch" >/dev/null 2>&1; then \
@@ -98,9 +101,16 @@ screenshots: test-deps
 	LOOKGAN_REQUIRE_BROWSER=1 LOOKGAN_SCREENSHOTS=docs/img $(BIN)/python -m pytest tests/ui/test_browser.py
 	$(BIN)/python scripts/ui_screenshots.py --out docs/img
 
+$(DOCSEXTRA): $(STAMP)
+	$(PIP) install -e ".[docs]"
+	@touch $@
+
+docs: $(DOCSEXTRA)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench: setup
 	$(BIN)/python benchmarks/train_step.py --json benchmarks/out/train_step.json
 	$(BIN)/python benchmarks/lut_apply.py --json benchmarks/out/lut_apply.json
 
 clean:
-	rm -rf $(VENV) demo-out benchmarks/out .pytest_cache src/*.egg-info
+	rm -rf $(VENV) demo-out benchmarks/out .pytest_cache src/*.egg-info site

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from scipy.ndimage import sobel, uniform_filter
+from scipy.ndimage import sobel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _emit import emit  # noqa: E402
@@ -50,9 +50,9 @@ from colour_family import GradeFamily, fit_least_squares, fit_sliced_w2  # noqa:
 from colour_prior import SHARED, lut_pixels, mean_de, pixels  # noqa: E402
 from lookgan.losses.regularizers import lut_smoothness  # noqa: E402
 from lookgan.ops.color import lab_to_rgb, linear_to_srgb, rgb_to_lab, srgb_to_linear  # noqa: E402
-from lookgan.ops.content_match import TEXTURE_EDGES, content_matched_pixels  # noqa: E402
+from lookgan.ops.content_match import TEXTURE_EDGES, cell_weights, content_matched_pixels, sample_with_features  # noqa: E402
 from lookgan.ops.lut3d import FastLUT, apply_lut, identity_lut, lattice_colours  # noqa: E402
-from lookgan.ops.transfer import _distribution_transfer, _random_rotation, ot_lut, reinhard_lut  # noqa: E402
+from lookgan.ops.transfer import ot_lut, ot_map, reinhard_lut  # noqa: E402
 from lookgan.use.exporting.cube import read_hald  # noqa: E402
 
 DEV = ["Fuji_Velvia_50", "Kodak_Portra_160_2", "Creative_TealOrange1", "Fuji_Provia_400X", "Agfa_Vista_200",
@@ -94,11 +94,8 @@ SPACES: dict[str, tuple[Callable, Callable]] = {
 
 def ot_in_space(content: torch.Tensor, style: torch.Tensor, space: str, iterations: int = 40) -> torch.Tensor:
     fw, bw = SPACES[space]
-    rng = np.random.default_rng(0)
-    rotations = [np.eye(3)] + [_random_rotation(rng) for _ in range(iterations - 1)]
     lattice = lattice_colours(33, dtype=torch.float64).reshape(-1, 3)
-    out = _distribution_transfer(fw(content.double()).numpy(), fw(style.double()).numpy(), fw(lattice).numpy(),
-                                 rotations, 256)
+    out = ot_map(fw(content.double()).numpy(), fw(style.double()).numpy(), fw(lattice).numpy(), iterations=iterations)
     return bw(torch.from_numpy(out)).clamp(0, 1).reshape(33, 33, 33, 3).permute(3, 0, 1, 2).float()
 
 
@@ -212,47 +209,21 @@ def lever_retrieval(case: Case) -> dict[str, float]:
     return r
 
 
-def pixel_cells(images: list[np.ndarray], n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sampled colours and, per pixel, (texture, height in frame, luminance rank in its image)."""
-    rng = np.random.default_rng(seed)
-    per = n // len(images)
-    cols, feats = [], []
-    for im in images:
-        lum = im.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
-        tex = uniform_filter(np.hypot(sobel(lum, 0), sobel(lum, 1)), 7)
-        h, w = lum.shape
-        rank = np.argsort(np.argsort(lum.ravel())).reshape(h, w) / (h * w)
-        y, x = rng.integers(0, h, per), rng.integers(0, w, per)
-        cols.append(im[y, x])
-        feats.append(np.stack([tex[y, x], y / h, rank[y, x]], 1))
-    return np.concatenate(cols) / 255.0, np.concatenate(feats)
-
-
-def cell_weights(content: np.ndarray, style: np.ndarray, bins: tuple[int, int, int], clip: float = 5.0) -> np.ndarray:
-    """Density ratio feed/user over cells (height bins x texture quantile bins x rank bins), per user pixel."""
-    def cells(f: np.ndarray) -> np.ndarray:
-        tq = np.quantile(f[:, 0], np.linspace(0, 1, bins[1] + 1)[1:-1])  # per-set quantiles: contrast-free
-        t = np.searchsorted(tq, f[:, 0])
-        y = np.minimum((f[:, 1] * bins[0]).astype(int), bins[0] - 1)
-        k = np.minimum((f[:, 2] * bins[2]).astype(int), bins[2] - 1)
-        return (y * bins[1] + t) * bins[2] + k
-
-    m = bins[0] * bins[1] * bins[2]
-    cc, sc = cells(content), cells(style)
-    pc, ps = np.bincount(cc, minlength=m) + 1.0, np.bincount(sc, minlength=m) + 1.0
-    return np.clip(((ps / ps.sum()) / (pc / pc.sum()))[cc], 0, clip)
+def _tensors(images: list[np.ndarray]) -> list[torch.Tensor]:
+    return [torch.from_numpy(np.array(im)).permute(2, 0, 1).contiguous() for im in images]
 
 
 def lever_cells(case: Case) -> dict[str, float]:
-    cc, cf = pixel_cells(case.content, 150000, 0)
-    sc, sf = pixel_cells(case.style, 150000, 1)
-    style = torch.from_numpy(sc).float()
-    r = {"ot": case.score(ot_lut(torch.from_numpy(cc).float(), style, space="rgb"))}
+    """The user's pixels resampled to the feed's mix of grade-invariant cells, for four cell grids (texture
+    binned by each set's quantiles), with the shipped functions of :mod:`lookgan.ops.content_match`."""
+    cc, cf = sample_with_features(_tensors(case.content), 150000, seed=0)
+    sc, sf = sample_with_features(_tensors(case.style), 150000, seed=1)
+    style = sc.float()
+    r = {"ot": case.score(ot_lut(cc.float(), style, space="rgb"))}
     for bins in ((3, 4, 1), (3, 4, 4), (3, 6, 8), (4, 8, 8)):
-        w = cell_weights(cf, sf, bins)
-        idx = np.random.default_rng(3).choice(len(cc), len(cc), p=w / w.sum())
-        r["cells" + "x".join(map(str, bins))] = case.score(ot_lut(torch.from_numpy(cc[idx]).float(), style,
-                                                                  space="rgb"))
+        pick = torch.multinomial(cell_weights(cf, sf, bins), len(cc), replacement=True,
+                                 generator=torch.Generator().manual_seed(3))
+        r["cells" + "x".join(map(str, bins))] = case.score(ot_lut(cc[pick].float(), style, space="rgb"))
     return r
 
 
@@ -260,10 +231,7 @@ def lever_cells_auto(case: Case) -> dict[str, float]:
     """The candidates for the default, as shipped (:func:`lookgan.ops.content_match.content_matched_pixels`, 3
     heights x 6 texture bins x 8 luminance ranks; texture binned by each set's quantiles or by fixed edges)
     against ``ot`` as shipped (``space="auto"``), for all 40 grades."""
-    def tensors(images: list[np.ndarray]) -> list[torch.Tensor]:
-        return [torch.from_numpy(np.array(im)).permute(2, 0, 1).contiguous() for im in images]
-
-    user, feed = tensors(case.content), tensors(case.style)
+    user, feed = _tensors(case.content), _tensors(case.style)
     r = {"ot": case.score(ot_lut(case.c_px, case.s_px))}
     for key, edges in (("cells3x6x8", None), ("cells_fixed_texture", TEXTURE_EDGES)):
         matched, style = content_matched_pixels(user, feed, 150000, seed=0, texture_edges=edges)

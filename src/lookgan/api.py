@@ -1,8 +1,14 @@
-"""The public functions behind every CLI command and the web app: ``train``, ``apply``, ``export``,
-``import_lut``, ``evaluate``, ``generate``, ``info``, ``demo``.
+"""The public functions behind every CLI command and the web app (``train``, ``apply``, ``export``,
+``import_lut``, ``evaluate``, ``generate``, ``info``, ``demo``), and the one place where the front reaches the
+heavy side.
 
 Each is a plain function with keyword arguments; the CLI only parses flags and prints. Errors a user can fix are
 :class:`~lookgan.core.errors.InputError` (exit code 2) and name the file and the fix.
+
+**The lazy boundary.** The front (the CLI, the web page, the kinds' catalogue) imports only torch-free modules
+(:mod:`lookgan.core` and a few constants); whatever computes is reached through this module, which the front
+loads on first use (:func:`lookgan.core.lazy.lazy_module`). So ``lookgan --help``, ``train KIND --help`` and the
+web page's first paint never import torch, and this list of imports is the whole heavy surface they use.
 """
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ import torch
 
 from .core.config import to_dict
 from .core.errors import InputError
+from .data.dataset import ImageFolder
+from .data.images import read_image, save_image
 from .kinds.base import Progress
 from .kinds.capabilities import ApplyOptions
 from .kinds.look import (
@@ -24,22 +32,31 @@ from .kinds.look import (
     as_look,
     as_restyler,
     expert_layers,
+    load_look,
     look_settings,
     write_look,
 )
+from .ops.people import PortraitMasker
+from .ops.viz import plot_curves
+from .prior import verdict
 from .training.checkpoint import list_checkpoints
+from .training.distributed import world_from_env
 from .training.run import train
 from .use import demos
 from .use.applying import BatchOptions, apply
+from .use.demos import DEMOS
 from .use.eval.evaluation import EvalOptions, evaluate_look
 from .use.eval.evaluation import compare_sets as _compare_sets
+from .use.eval.look_report import METRIC_MEANINGS, format_value
 from .use.exporting import export, import_lut
 from .use.generating import generate, generate_images
-from .use.portrait import PortraitOptions
+from .use.portrait import PortraitOptions, mask_overlay
 
-__all__ = ["ApplyOptions", "BatchOptions", "PortraitOptions", "adjust", "apply", "as_generator", "as_restyler",
-           "compare_sets", "demo", "evaluate", "export", "generate", "generate_images", "import_lut", "info",
-           "train"]
+__all__ = ["ApplyOptions", "BatchOptions", "DEMOS", "Look", "METRIC_MEANINGS", "PortraitMasker", "PortraitOptions", "adjust",
+           "adjusted_look", "apply", "as_generator", "as_restyler", "compare_sets", "count_images", "demo", "evaluate",
+           "expert_layers", "export", "format_value", "generate", "generate_images", "import_lut", "info",
+           "load_look", "look_settings", "mask_overlay", "plot_curves", "read_image", "save_image", "train",
+           "verdict", "world_from_env"]
 
 
 def evaluate(
@@ -140,6 +157,11 @@ def demo(
     the bundled portraits and generate new faces. ``minutes``/``steps`` bound the training (defaults: 4 min for
     lut, 3 min for dcgan). The result's ``summary`` lines say what was made and where."""
     return demos.run_demo(out, kind=kind, minutes=minutes, steps=steps, progress_fn=progress_fn)
+
+
+def count_images(folder: str | Path, *, what: str = "images") -> int:
+    """How many readable images ``folder`` holds (``train --dry-run``); the usual error when it holds none."""
+    return len(ImageFolder(Path(folder), load_size=32, what=what, progress=False))
 
 
 def torch_device_name() -> str:

@@ -235,7 +235,7 @@ def test_no_module_shadows_a_public_function():
 
 def test_progress_bar_counts_to_the_step_the_time_budget_reaches():
     from lookgan.cli.common import TqdmProgress
-    from lookgan.training.loop import Progress
+    from lookgan.kinds.base import Progress
 
     bar = TqdmProgress()
     # 2000 steps asked, 7 steps/s, 60 s left: the run ends near step 10 + 420, and that is what the bar shows

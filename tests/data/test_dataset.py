@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lookgan.data import BatchStream, ImageFolder, center_crop, random_crop, random_flip, resize_shorter
+from lookgan.data.dataset import BatchStream, ImageFolder
+from lookgan.data.transforms import center_crop, random_crop, random_flip, resize_shorter
 
 
 def test_resize_shorter_keeps_aspect():

@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from lookgan.core.errors import ImageTooLargeError, NotEnoughImagesError, UnreadableImageError
-from lookgan.data import ImageFolder, list_images, read_image
+from lookgan.data.dataset import ImageFolder
+from lookgan.data.images import list_images, read_image
 from tests.helpers import linear_rgb_icc, solid, write_bomb_png, write_png16_rgb
 
 

@@ -4,7 +4,8 @@ The proof that a kind is one module: ``ToyGrade`` (three gains and three gammas 
 colour moments) is declared in the ``lookgan.kinds`` entry-point group by a tiny distribution written into a
 temporary folder on ``sys.path`` — exactly what ``pip install`` of a plugin package leaves behind — and then
 trains, resumes, applies (a file and a folder), exports (.cube and ONNX), shows its info, is evaluated against a
-known answer and appears in the web app's kind list, with no file of lookgan changed.
+known answer and appears in the web app's kind list, with no file of lookgan changed. Its own command-line options
+(``--lr``, ``--gentle``) appear in ``lookgan train toy --help`` and reach its config.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from torch import nn
 import lookgan
 from lookgan.cli import main
 from lookgan.core.catalogue import catalogue, describe, kind_names
+from lookgan.core.options import KindOption
 from lookgan.core.registry import get_method
 from lookgan.kinds.base import DataSpec, Method
 from lookgan.kinds.capabilities import PointwiseRestyler
@@ -67,6 +69,8 @@ class ToyGrade(Method):
     learns = "toy: per-channel gain and gamma (a plugin defined in a test)"
     time_here = "seconds"
     train_defaults: ClassVar[dict[str, Any]] = {"batch": 4, "steps": 6, "sample_every": 3, "checkpoint_every": 3}
+    options = (KindOption("--lr", "Adam's learning rate [default: 0.01].", field="lr", type="float"),
+               KindOption("--gentle", "Learn slowly (a tenth of the learning rate).", sets={"lr": 0.001}))
 
     def __init__(self, config: ToyConfig, *, device: str = "cpu") -> None:
         super().__init__(config, device=device)
@@ -183,6 +187,24 @@ def test_a_plugin_kind_goes_through_every_command(toy_installed, tmp_path, capsy
                  "--backend", "onnx"]) == 0
     onnx_out = np.asarray(Image.open(tmp_path / "onnx" / held[0].name), float)
     assert np.abs(onnx_out - after).mean() < 1.0
+
+
+def test_a_plugin_kind_declares_its_own_options(toy_installed, tmp_path, capsys):
+    """`train toy --help` lists the options the plugin declared beside the shared ones; given, they set the config
+    (none of lookgan's files names them); another kind's help does not show them."""
+    capsys.readouterr()
+    assert main(["train", "toy", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "--lr FLOAT" in text and "Adam's learning rate" in text and "--gentle" in text and "--steps" in text
+    assert main(["train", "dcgan", "--help"]) == 0
+    assert "--gentle" not in capsys.readouterr().out
+    case = write_colour_case(tmp_path / "case", warm_grade, n=6, n_held=1)
+    args = ["train", "toy", str(case / "style"), "--photos", str(case / "content"), "--steps", "1"]
+    assert main(args + ["--out", str(tmp_path / "a.look"), "--lr", "0.05"]) == 0
+    assert lookgan.load_look(tmp_path / "a.look").config.lr == 0.05
+    assert main(args + ["--out", str(tmp_path / "b.look"), "--gentle"]) == 0
+    assert lookgan.load_look(tmp_path / "b.look").config.lr == 0.001
+    assert main(args + ["--out", str(tmp_path / "c.look"), "--lr", "fast"]) == 2  # a usage error, not a crash
 
 
 def test_asking_a_kind_for_what_it_cannot_do_says_so(toy_installed, tmp_path, trained_dcgan_look):

@@ -11,7 +11,7 @@ from lookgan import api
 from lookgan.core import config
 from lookgan.core.config import TrainConfig
 from lookgan.core.errors import TrainingDivergedError
-from lookgan.data import BatchStream, ImageFolder
+from lookgan.data.dataset import BatchStream, ImageFolder
 from lookgan.kinds.generator.dcgan import DCGAN, DCGANConfig
 from lookgan.training.checkpoint import list_checkpoints
 from lookgan.training.loop import run_training
@@ -202,7 +202,7 @@ def test_periodic_swd_is_plotted_and_does_not_change_the_run(tmp_path, style_dir
     """eval_every adds an SWD curve to the history; the weights are the same as without it."""
     import copy
 
-    from lookgan.training.loop import EVAL_CURVE
+    from lookgan.training.hooks import EVAL_CURVE
 
     with_eval = copy.deepcopy(tiny_config)
     with_eval["train"]["eval_every"] = 2

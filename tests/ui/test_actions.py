@@ -39,10 +39,26 @@ def _copy_look(src: Path, ws: Workspace, name: str) -> Path:
 # --- cheap start -------------------------------------------------------------------------------------------------
 def test_cli_and_app_modules_import_without_torch():
     """`lookgan ui` serves before torch is loaded (torch is ~2 s of the start); the library still works."""
-    code = ("import sys, lookgan, lookgan.cli, lookgan.ui, lookgan.ui.actions, lookgan.ui.workspace, lookgan.kinds;"
+    code = ("import sys, lookgan, lookgan.cli, lookgan.ui, lookgan.ui.actions, lookgan.ui.workspace, "
+            "lookgan.core.catalogue;"
             "assert 'torch' not in sys.modules, 'torch imported';"
             "from lookgan import train; assert 'torch' in sys.modules and callable(train)")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_front_reaches_the_heavy_side_only_through_the_lazy_api():
+    """One lazy boundary: the CLI, the web app's modules and the kinds' catalogue import only the torch-free
+    layer (core, and the image checks of uploads); `lookgan.api` is loaded on first use, by the lazy stand-in.
+    The kinds' descriptions come from the catalogue's cache, written here first (as any earlier run does)."""
+    catalogue()
+    code = ("import sys, lookgan.cli, lookgan.ui.actions, lookgan.ui.learn, lookgan.ui.workspace;"
+            "from lookgan.core.catalogue import catalogue; catalogue();"
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('lookgan'))))")
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+    front = ("lookgan.core", "lookgan.cli", "lookgan.ui")
+    heavy = [m for m in loaded if not m.startswith(front) and m not in ("lookgan", "lookgan.data",
+                                                                         "lookgan.data.images")]
+    assert heavy == [], f"the front imports {heavy}: reach them through lookgan.core.lazy.api"
 
 
 def test_kind_table_matches_the_registry():

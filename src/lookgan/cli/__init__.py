@@ -14,7 +14,7 @@ import warnings
 import click
 
 from ..core.errors import LookganError
-from . import making, using  # noqa: F401  (registers the commands on the group)
+from . import making, train, using  # noqa: F401  (registers the commands on the group)
 from .common import app, show_warning
 
 __all__ = ["COMMANDS", "app", "main"]

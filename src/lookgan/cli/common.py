@@ -10,18 +10,10 @@ from typing import Any
 
 import click
 
+from ..core.lazy import api
 
-class _LazyApi:
-    """:mod:`lookgan.api`, imported on first use: ``lookgan ui`` and ``--help`` start without paying for torch,
-    which only the commands that compute need."""
-
-    def __getattr__(self, name: str) -> Any:
-        from .. import api as real  # loads torch: only commands that compute pay for it
-
-        return getattr(real, name)
-
-
-api: Any = _LazyApi()
+__all__ = ["PathArg", "TqdmProgress", "api", "app", "keep_colour_option", "parse_settings", "show_warning",
+           "strength_option"]
 
 
 def show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
@@ -57,6 +49,13 @@ class TqdmProgress:
 
 
 PathArg = click.Path(path_type=Path)
+
+#: ``--strength`` and ``--keep-colour``, declared once for every command that applies a look (apply, export,
+#: eval): the meaning is :class:`lookgan.kinds.capabilities.ApplyOptions`'.
+strength_option = click.option("--strength", type=float, default=1.0, show_default=True,
+                               help="0 = unchanged, 1 = the full look; blends inside the LUT (up to 2 exaggerates).")
+keep_colour_option = click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True,
+                                  help="Apply only the look's tone change; keep each pixel's own colour.")
 
 
 def parse_settings(items: tuple[str, ...]) -> dict[str, float]:

@@ -1,131 +1,12 @@
-"""``lookgan train``, ``generate``, ``demo`` and ``ui``: the commands that make looks and images."""
+"""``lookgan generate``, ``demo`` and ``ui``: the commands that make images and serve the app (``train`` is
+:mod:`.train`)."""
 from __future__ import annotations
 
-import json
-import signal
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from ..core.catalogue import kinds_help
-from ..core.errors import InputError
-from ..core.registry import get_method
-from ..prior import verdict
 from .common import PathArg, TqdmProgress, api, app
-
-
-class _TrainCommand(click.Command):
-    """``train``, whose help lists the installed kinds: described only when the help is shown (that loads the
-    kinds, and torch), so every other command starts at once."""
-
-    def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self.help = (self.help or "").replace("{kinds}", kinds_help())
-        super().format_help_text(ctx, formatter)
-
-
-_TRAIN_HELP = """Learn a look of KIND from the images in STYLE_DIR and write it to --out.
-
-{kinds}
-
-STYLE_DIR may be one photo for kinds that learn from a single reference (lut). Progress, sample grids
-(NAME.look/samples/) and a loss plot (NAME.look/loss.png) are written while it trains. Ctrl-C or SIGTERM saves
-a checkpoint first; --resume continues exactly where it stopped.
-"""
-
-
-@app.command("train", help=_TRAIN_HELP, cls=_TrainCommand)
-@click.argument("kind")
-@click.argument("style_dir", type=PathArg, required=False)
-@click.option("--out", type=PathArg, required=True, help="The look folder to write, e.g. mylook.look (checkpoints go inside).")
-@click.option("--photos", type=PathArg, help="Your own photos (lut, reinhard, ot, cyclegan, cut, fastcut: the photos "
-              "the look will restyle).")
-@click.option("--pairs", type=PathArg, help="lut: BEFORE images; STYLE_DIR then holds their edited versions, "
-              "matched by file name.")
-@click.option("--global", "global_lut", is_flag=True, help="lut: learn one fixed LUT instead of an image-adaptive one.")
-@click.option("--per-region", is_flag=True, help="lut from ONE reference photo (STYLE_DIR is a file): match person "
-              "and background separately (faces extra; measured worse than whole pictures on our portraits).")
-@click.option("--from-cube", "--from-xmp", "from_cube", type=PathArg,
-              help="lut: make a look from a .cube (3D, 1D or shaper + 3D), a HaldCLUT image or a Lightroom/Camera "
-                   "Raw profile .xmp with an RGB table (no training).")
-@click.option("--steps", type=int, help="Total training steps [default: from --config, else 2000].")
-@click.option("--minutes", type=float, help="Stop after this many minutes (whichever of steps/minutes comes first).")
-@click.option("--size", type=int, help="Training image size in pixels (dcgan: 32, 64 or 128 [default: 64]; "
-              "translators: crop side, a multiple of 4 [default: 128]).")
-@click.option("--batch", type=int, help="Images per step [default: 16; lut 8; translators 1].")
-@click.option("--seed", type=int, help="Random seed: same seed and data, same run [default: 0].")
-@click.option("--resume", is_flag=True, help="Continue from the newest valid checkpoint in --out.")
-@click.option("--overwrite", is_flag=True, help="Replace an existing look in --out instead of refusing.")
-@click.option("--device", help="cpu or cuda [default: cpu].")
-@click.option("--amp", type=click.Choice(["none", "bf16", "auto"]), help="Precision: bf16 autocast (1.6-1.9x the "
-              "steps on a CPU with native bf16; weights, losses and checkpoints stay float32), none (float32) or "
-              "auto (bf16 where the CPU or GPU has it natively) [default: the kind's measured choice: README, "
-              "Speed].")
-@click.option("--config", type=PathArg, help="YAML file with 'method:' and 'train:' sections (see configs/).")
-@click.option("--dry-run", is_flag=True, help="Check the inputs, then stop before training.")
-def train_cmd(kind: str, style_dir: Path | None, out: Path, photos: Path | None, pairs: Path | None,
-              global_lut: bool, per_region: bool, from_cube: Path | None, steps: int | None, minutes: float | None,
-              size: int | None,
-              batch: int | None, seed: int | None, resume: bool, overwrite: bool, device: str | None,
-              amp: str | None, config: Path | None, dry_run: bool) -> None:
-    if from_cube is not None:
-        path = api.import_lut(from_cube, out=out, overwrite=overwrite, kind=kind)
-        click.echo(f"look:        {path}  (from {from_cube}; try: lookgan apply {path} PHOTO --out DIR)")
-        return
-    if style_dir is None:
-        raise InputError("STYLE_DIR is missing: give the folder of images in the look you want to learn")
-    if dry_run:
-        from ..data.dataset import ImageFolder  # loads torch: only --dry-run needs it here
-
-        get_method(kind)
-        folders = [("style images", style_dir)] + [(w, f) for w, f in (("photos", photos), ("before images", pairs))
-                                                    if f is not None]
-        counts = [f"{len(ImageFolder(f, load_size=32, what=w, progress=False))} readable {w} in {f}" for w, f in folders]
-        click.echo(f"ok: {'; '.join(counts)}; {kind} would train into {out}")
-        return
-    progress = TqdmProgress()
-    try:
-        result = api.train(kind, style_dir, out=out, photos=photos, pairs=pairs, steps=steps, minutes=minutes,
-                           size=size, batch=batch, seed=seed, resume=resume, overwrite=overwrite, device=device,
-                           amp=amp, config=config, method_options=({"adaptive": False, "n_luts": 1} if global_lut else {})
-                           | ({"per_region": True} if per_region else {}) or None,
-                           progress_fn=progress)
-    finally:
-        progress.close()
-    from ..training.distributed import world_from_env  # loads torch (training did already)
-
-    world = world_from_env()
-    if world.main:
-        _report(result, kind, style_dir, out, world.size)
-    if result.stopped == "signal":
-        sys.exit(128 + int(result.signal or signal.SIGINT))
-
-
-def _look_data(look: Path) -> dict[str, Any]:
-    """The ``data`` section of a look's look.json, or nothing when there is no (readable) look yet."""
-    try:
-        return json.loads((Path(look) / "look.json").read_text()).get("data", {})
-    except (OSError, ValueError, AttributeError):
-        return {}
-
-
-def _report(result: Any, kind: str, style_dir: Path, out: Path, processes: int) -> None:
-    """What a finished run prints (rank 0 only under torchrun)."""
-    why = {"done": "finished", "minutes": "time budget reached", "signal": "interrupted", "abort": "stopped"}
-    on = f" on {processes} processes" if processes > 1 else ""
-    click.echo(f"{why[result.stopped]} at step {result.step} after {result.elapsed_s:.0f} s{on}")
-    click.echo(f"look:        {result.look}")
-    note = _look_data(result.look).get("colour_prior")
-    if note:
-        click.echo(f"feed:        {verdict(note)}")
-    if result.sample_path:
-        click.echo(f"samples:     {result.sample_path}")
-    if result.loss_plot:
-        click.echo(f"loss plot:   {result.loss_plot}")
-    click.echo(f"checkpoint:  {result.checkpoint}")
-    if result.stopped in ("signal", "minutes", "abort"):
-        click.echo(f"continue with: lookgan train {kind} {style_dir} --out {out} --resume")
 
 
 @app.command("generate")
@@ -170,10 +51,8 @@ def demo_cmd(out: Path, kind: str, minutes: float | None, steps: int | None) -> 
     The default learns a film colour grade from 40 bundled photos, scores it against the true grade on 14
     held-out photos beside two classical baselines, exports a .cube and writes OUT/report.html.
     """
-    from ..use.demos import DEMOS  # loads torch
-
     progress = TqdmProgress()
-    click.echo(f"lookgan demo: {DEMOS[kind][0]} on {api.torch_device_name()}")
+    click.echo(f"lookgan demo: {api.DEMOS[kind][0]} on {api.torch_device_name()}")
     try:
         res = api.demo(out, kind=kind, minutes=minutes, steps=steps, progress_fn=progress)
     finally:

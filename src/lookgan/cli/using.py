@@ -7,20 +7,18 @@ from typing import Any
 
 import click
 
+from ..core import extras
+from ..core.config import X264_PRESETS
 from ..core.errors import InputError
-from ..prior import verdict
-from ..use.video import X264_PRESETS
-from .common import PathArg, api, app, parse_settings
+from .common import PathArg, api, app, keep_colour_option, parse_settings, strength_option
 
 
 @app.command("apply")
 @click.argument("look", type=PathArg)
 @click.argument("inputs", type=PathArg, nargs=-1, required=True)
 @click.option("--out", type=PathArg, required=True, help="Folder for the results (same file names).")
-@click.option("--strength", type=float, default=1.0, show_default=True,
-              help="0 = unchanged, 1 = the full look; blends inside the LUT (up to 2 exaggerates).")
-@click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True,
-              help="Apply only the look's tone change; keep each pixel's own colour.")
+@strength_option
+@keep_colour_option
 @click.option("--tile", type=int, default=512, show_default=True,
               help="Translator looks: tile side for large photos (memory grows with its square; no seams).")
 @click.option("--backend", type=click.Choice(["torch", "onnx"]), default="torch", show_default=True,
@@ -60,14 +58,13 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 
     Under `torchrun --nproc_per_node N -m lookgan apply ...` the files are shared out between the N processes.
     """
-    from ..training.distributed import world_from_env  # loads torch
 
     portrait = api.PortraitOptions.from_flags(person_strength, background_strength, protect_skin, protect_faces)
     files = api.apply(look, list(inputs), out=out, strength=strength, keep_colour=keep_colour, tile=tile,
                       portrait=portrait, batch=api.BatchOptions(backend=backend, skip_existing=skip_existing,
                                                                 manifest=manifest, video_preset=video_preset),
                       settings=parse_settings(settings))
-    world = world_from_env()
+    world = api.world_from_env()
     if world.main:
         on = f" (this process's share of {world.size})" if world.distributed else ""
         click.echo(f"wrote {len(files)} file(s) to {out}{on}")
@@ -93,8 +90,8 @@ def apply_cmd(look: Path, inputs: tuple[Path, ...], out: Path, strength: float, 
 @click.option("--size", type=int, help="cube: points per axis [default: the look's, 33]; hald: level [default: 6].")
 @click.option("--for", "for_image", type=PathArg,
               help="Adaptive looks: export the LUT chosen for this image instead of the average one.")
-@click.option("--strength", type=float, default=1.0, show_default=True, help="As in apply.")
-@click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True, help="As in apply.")
+@strength_option
+@keep_colour_option
 def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Path | None, strength: float,
                keep_colour: bool) -> None:
     """Export LOOK as a .cube or HaldCLUT file that editors and ffmpeg read, an ffmpeg filter script, or an ONNX
@@ -137,13 +134,12 @@ def export_cmd(look: Path, fmt: str, out: Path, size: int | None, for_image: Pat
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:
-    from ..use.eval.look_report import METRIC_MEANINGS, format_value  # loads torch
 
-    for key, (label, _) in METRIC_MEANINGS.items():
+    for key, (label, _) in api.METRIC_MEANINGS.items():
         if metrics.get(key) is None:
             continue
-        before = f"  (before the look: {format_value(metrics[key + '_before'])})" if key + "_before" in metrics else ""
-        click.echo(f"  {label:24s} {key:22s} {format_value(metrics[key]):>10s}{before}")
+        before = f"  (before the look: {api.format_value(metrics[key + '_before'])})" if key + "_before" in metrics else ""
+        click.echo(f"  {label:24s} {key:22s} {api.format_value(metrics[key]):>10s}{before}")
     reasons: dict[str, list[str]] = {}
     for name, why in (metrics.get("skipped") or {}).items():
         reasons.setdefault(why, []).append(name)
@@ -174,8 +170,8 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
               "verified) when they are not found.")
 @click.option("--faces/--no-faces", default=None, help="Face metrics (MediaPipe, extra 'faces') [default: where "
               "installed].")
-@click.option("--strength", type=float, default=1.0, show_default=True, help="As in apply.")
-@click.option("--keep-colour", "--keep-color", "keep_colour", is_flag=True, help="As in apply.")
+@strength_option
+@keep_colour_option
 def eval_cmd(look: Path | None, photos: Path | None, style: Path | None, truth: Path | None, held: Path | None,
              sets: tuple[Path, Path] | None, out: Path | None, json_path: Path | None, n_generate: int | None,
              size: int, seed: int, inception: Path | None, download_inception: bool, faces: bool | None,
@@ -222,9 +218,7 @@ def eval_cmd(look: Path | None, photos: Path | None, style: Path | None, truth: 
 def info_cmd(look: Path | None, as_json: bool, deps: bool) -> None:
     """Show what LOOK is, how it was trained and on what (or, with --deps, what this installation can do)."""
     if deps:
-        from ..core.extras import report  # imports every installed extra: only when asked
-
-        click.echo(report())
+        click.echo(extras.report())  # imports every installed extra: only when asked
         return
     if look is None:
         raise click.UsageError("give a LOOK folder (or --deps)")
@@ -245,7 +239,7 @@ def info_cmd(look: Path | None, as_json: bool, deps: bool) -> None:
             p = d["photos"]
             click.echo(f"  photos      {p.get('n_images')} images from {p.get('folder')}")
         if d.get("colour_prior"):
-            click.echo(f"  feed        {verdict(d['colour_prior'])}")
+            click.echo(f"  feed        {api.verdict(d['colour_prior'])}")
     click.echo(f"  parameters  {data['parameters']:,}")
     click.echo(f"  config      {json.dumps(data['config'])}")
     if data["metrics"]:

@@ -1,7 +1,7 @@
 """The look kinds for people choosing one (CLI help, web app): names at once, descriptions from the kinds.
 
-A kind describes itself on its own class (``learns``, ``time_here``, ``needs_photos``, ``generates``), so a
-plugin kind is described like a built-in one. Names come from the entry points without importing anything
+A kind describes itself on its own class (``learns``, ``time_here``, ``needs_photos``, ``generates``, its own
+command-line ``options``), so a plugin kind is described like a built-in one. Names come from the entry points without importing anything
 (:func:`kind_names`). Descriptions need the kinds' classes, and importing them means importing torch (~1.5 s),
 so :func:`catalogue` keeps what it read in a small cache file (``kinds.json`` in :func:`lookgan.core.io.cache_dir`) keyed by the
 declared kinds and the modification times of their source folders: ``lookgan train --help`` and the web app's
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import textwrap
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from importlib.machinery import PathFinder
 from pathlib import Path
 
 from .io import atomic_write_json, cache_dir
+from .options import KindOption
 from .registry import declared_kinds, get_method, list_kinds
 
 
@@ -30,6 +31,23 @@ class KindInfo:
     """Makes new images instead of restyling photos."""
     time_here: str
     """How long the default training takes on a 2-core CPU (measured; a GPU is much faster)."""
+    accepts_pairs: bool = False
+    """Can learn from before/after pairs (``--pairs``)."""
+    from_one_photo: bool = False
+    """Can make a look from ONE reference photo (STYLE_DIR a file)."""
+    imports_luts: bool = False
+    """Can hold a LUT file as a look (``--from-cube``)."""
+    size: int | None = None
+    """Default training image size (``--size``), None when the kind has no size to set."""
+    options: tuple[KindOption, ...] = ()
+    """The kind's own ``train`` options."""
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "options": [o.to_dict() for o in self.options]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "KindInfo":
+        return cls(**{**data, "options": tuple(KindOption.from_dict(o) for o in data.get("options", ()))})
 
 
 def kind_names() -> list[str]:
@@ -37,11 +55,21 @@ def kind_names() -> list[str]:
     return list_kinds()
 
 
+def _overrides(cls: type, name: str) -> bool:
+    """Whether a kind's class implements ``name`` itself rather than keeping the base class's refusal."""
+    return any(name in c.__dict__ for c in cls.__mro__ if c.__module__ != "lookgan.kinds.base")
+
+
 def _read(kind: str) -> KindInfo:
     cls = get_method(kind)
     doc = (cls.__doc__ or "").strip().splitlines()
+    config = getattr(cls, "Config", None)
+    size = next((f.default for f in fields(config) if f.name == "size"), None) if is_dataclass(config) else None
     return KindInfo(name=kind, learns=cls.learns or (doc[0].rstrip(".") if doc else kind),
-                    needs_photos=cls.needs_photos, generates=cls.generates, time_here=cls.time_here or "unknown")
+                    needs_photos=cls.needs_photos, generates=cls.generates, time_here=cls.time_here or "unknown",
+                    accepts_pairs=cls.accepts_pairs, from_one_photo=_overrides(cls, "fit_reference"),
+                    imports_luts=_overrides(cls, "from_lut"),
+                    size=size if isinstance(size, int) else None, options=tuple(cls.options))
 
 
 def _source_folder(value: str) -> Path | None:
@@ -81,14 +109,14 @@ def catalogue() -> list[KindInfo]:
         try:
             saved = json.loads(cache.read_text(encoding="utf-8"))
             if saved.get("fingerprint") == key:
-                return [KindInfo(**k) for k in saved["kinds"]]
+                return [KindInfo.from_dict(k) for k in saved["kinds"]]
         except (OSError, ValueError, TypeError, KeyError):
             pass  # no cache yet, or one from another version: read the kinds
     infos = [_read(k) for k in sorted(declared)]
     if key is not None:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_json(cache, {"fingerprint": key, "kinds": [asdict(i) for i in infos]})
+            atomic_write_json(cache, {"fingerprint": key, "kinds": [i.to_dict() for i in infos]})
         except OSError:
             pass  # a read-only home: descriptions are read each time, nothing else changes
     return infos

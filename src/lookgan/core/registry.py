@@ -14,7 +14,6 @@ imported only when that kind is asked for: ``lookgan --help`` and ``lookgan ui``
 """
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -51,17 +50,14 @@ def _source_entry_points() -> dict[str, str]:
     """The built-in kinds read from ``pyproject.toml`` beside the source, for a checkout used without being
     installed (``torch.hub.load`` from a clone, ``PYTHONPATH=src``): name -> ``module:Class``."""
     pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
+    try:
+        import tomllib  # Python 3.11+; on 3.10 a checkout must be installed (pip install -e .) to list its kinds
+    except ModuleNotFoundError:
+        return {}
     if not pyproject.is_file():
         return {}
-    section, found = f'[project.entry-points."{GROUP}"]', {}
-    inside = False
-    for line in pyproject.read_text(encoding="utf-8").splitlines():
-        stripped = line.split("#", 1)[0].strip()
-        if stripped.startswith("["):
-            inside = stripped == section
-        elif inside and (m := re.fullmatch(r'"?([\w.-]+)"?\s*=\s*"([\w.]+:[\w.]+)"', stripped)):
-            found[m.group(1)] = m.group(2)
-    return found
+    with pyproject.open("rb") as f:
+        return dict(tomllib.load(f).get("project", {}).get("entry-points", {}).get(GROUP, {}))
 
 
 def _entry_points() -> dict[str, str]:

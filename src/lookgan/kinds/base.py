@@ -13,6 +13,8 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import nn
 
+from ..core.config import from_dict
+from ..core.options import KindOption
 from ..ops.diffaugment import diff_augment
 from ..ops.ema import EMA
 from .capabilities import CapabilityError, Generator, Restyler
@@ -67,6 +69,10 @@ class DataSpec:
     crop: Literal["random", "center"] = "random"
     flip: bool = True
     min_images: int = 1
+    feed: Literal["crops", "frames"] = "crops"
+    """What :meth:`Method.train_step` receives: ``crops``, a batch of square crops each step from a resumable
+    stream; ``frames``, nothing (``batch`` is None): the whole frames, read at ``load_size``, go to
+    :meth:`Method.prepare` once and the kind draws its own batches from them."""
 
 
 class Method:
@@ -98,6 +104,16 @@ class Method:
     """Training settings (``TrainConfig`` fields) this kind prefers; a config file and flags override them."""
     sample_nrow: ClassVar[int | None] = None
     """Images per row in sample grids (None: about square)."""
+    options: ClassVar[tuple[KindOption, ...]] = ()
+    """This kind's own ``lookgan train KIND`` options (the shared ones, ``--steps``, ``--seed`` ..., are the
+    CLI's); each sets values of :attr:`Config`."""
+
+    @classmethod
+    def config_for(cls, options: dict[str, Any], *, paired: bool = False) -> Any:
+        """The kind's config from ``options`` (a config file's ``method:`` section with the flags on top);
+        ``paired``: trained from before/after pairs (``--pairs``). Kinds that train differently from pairs
+        override this."""
+        return from_dict(cls.Config, options)
 
     def __init__(self, config: Any, *, device: str = "cpu") -> None:
         self.config = config

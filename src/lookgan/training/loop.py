@@ -1,10 +1,10 @@
-"""The one training loop every method runs in.
+"""The one training loop every kind runs in.
 
-A method supplies ``train_step``; this loop does the rest, identically for all methods: batches from a resumable
-stream, bf16 autocast and channels-last when asked, EMA updates, a NaN/inf guard, progress callbacks (the CLI's
-tqdm bar and the web app hook in here), sample grids, a loss plot, optional TensorBoard, atomic checkpoints
-with the complete state, the look written at every checkpoint, and a clean stop on SIGINT/SIGTERM, a wall-clock
-budget or ``abort_fn``.
+A kind supplies ``train_step``; the loop steps it and stops it, identically for all kinds: batches from a
+resumable stream (unless the kind feeds itself, :attr:`~lookgan.kinds.base.DataSpec.feed`), bf16 autocast and
+channels-last when asked, EMA updates, a NaN/inf guard, exact resume, and a clean stop on SIGINT/SIGTERM, a
+wall-clock budget or ``abort_fn``. Everything else a run does (loss history, evaluation, sample grids,
+checkpoints with the look, progress for the CLI's bar and the web app) is a hook in :mod:`.hooks`.
 """
 from __future__ import annotations
 
@@ -14,33 +14,23 @@ import threading
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Union
+from typing import Any, Callable, Sequence, Union
 
 import torch
 
 from ..core.config import TrainConfig, resolve_amp, to_dict
 from ..core.errors import TrainingDivergedError
-from ..core.extras import require
 from ..core.io import remove_stale_temps
 from ..data.dataset import BatchStream, MultiStream
 from ..data.images import save_image
 from ..kinds.base import Method, NonFiniteStepError, Progress, StopReason, TrainResult
-from ..kinds.look import versions, write_look
-from ..ops.swd import swd
-from ..ops.viz import make_grid, plot_curves
+from ..kinds.look import write_look
+from ..ops.viz import make_grid
 from . import distributed
-from .checkpoint import (
-    Checkpoint,
-    capture_rng,
-    flatten_optimizer,
-    make_room,
-    restore_rng,
-    save_checkpoint,
-    tensors_nbytes,
-    unflatten_optimizer,
-)
+from .checkpoint import Checkpoint, restore_rng, unflatten_optimizer
 from .distributed import SINGLE, World
-from .storage import SMALL_FILES, storage_context, warn_if_short_of_space
+from .hooks import Hook, Run, default_hooks, tensorboard_writer
+from .storage import storage_context, warn_if_short_of_space
 
 Stream = Union[BatchStream, MultiStream]
 Batch = Union[torch.Tensor, dict]
@@ -56,37 +46,6 @@ def _batch_finite(batch: Batch) -> bool:
 
 
 # --- full state ------------------------------------------------------------------------------------------------
-def collect_state(method: Method, stream: Stream) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Every tensor and value needed to continue training exactly: nets, EMA, optimisers, buffers, data, RNG."""
-    tensors: dict[str, torch.Tensor] = {}
-    meta: dict[str, Any] = {"optimizers": {}}
-    for name, net in method.nets.items():
-        tensors.update({f"net.{name}.{k}": v for k, v in net.state_dict().items()})
-    if method.ema is not None:
-        tensors.update({f"ema.{k}": v for k, v in method.ema.module.state_dict().items()})
-    for name, opt in method.optimizers.items():
-        t, m = flatten_optimizer(f"opt.{name}", opt)
-        tensors.update(t)
-        meta["optimizers"][name] = m
-    tensors.update({f"buf.{k}": v for k, v in method.buffers.items()})
-    stream_tensors, meta["stream"] = split_stream_state(stream)
-    tensors.update(stream_tensors)
-    rng_tensors, meta["rng"] = capture_rng()
-    tensors.update(rng_tensors)
-    return tensors, meta
-
-
-def split_stream_state(stream: Stream) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """A stream's state as checkpoint tensors (``stream.<key>``) and JSON-ready plain values."""
-    tensors, plain = {}, {}
-    for k, v in stream.state_dict().items():
-        if isinstance(v, torch.Tensor):
-            tensors[f"stream.{k}"] = v
-        else:
-            plain[k] = v
-    return tensors, plain
-
-
 def _sub(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
 
@@ -133,14 +92,6 @@ class _SignalStop:
             signal.signal(sig, handler)
 
 
-def _tensorboard(out: Path) -> Any:
-    return require("tensorboard", "torch.utils.tensorboard").SummaryWriter(str(out / "tensorboard"))
-
-
-#: Name of the periodic SWD curve in the history, the loss plot and TensorBoard.
-EVAL_CURVE = "eval: SWD x1e3 (lower is better)"
-
-
 # --- the loop --------------------------------------------------------------------------------------------------
 def run_training(
     method: Method,
@@ -153,177 +104,124 @@ def run_training(
     progress_fn: Callable[[Progress], None] | None = None,  # called after every step
     abort_fn: Callable[[], bool] | None = None,  # polled before every step; True stops (and saves)
     world: World = SINGLE,  # several processes under torchrun (see lookgan.training.distributed)
+    hooks: Sequence[Hook] | None = None,  # what runs after each step and at the end (default_hooks)
 ) -> TrainResult:
     """Train ``method`` on ``stream`` up to ``train.steps`` steps; returns where and why it stopped.
 
     Under torchrun (``world``), ``stream`` yields the global batch and each rank trains on its slice; only rank
-    0 writes files and calls ``progress_fn``."""
-    out = Path(out)
-    ckpt_dir, sample_dir = out / "checkpoints", out / "samples"
-    device = torch.device(train.device)
-    for folder in (out, ckpt_dir, sample_dir):  # leftovers of a run killed mid-write
+    0 writes files and calls ``progress_fn``. A kind whose :class:`~lookgan.kinds.base.DataSpec` feeds
+    ``frames`` draws its own batches from what :meth:`~lookgan.kinds.base.Method.prepare` kept: the stream is
+    then not read."""
+    run = _begin(method, stream, train=train, out=Path(out), data_summary=data_summary, start=start, world=world)
+    hooks = default_hooks(run, progress_fn) if hooks is None else list(hooks)
+    step_once = _Stepper(run, reads_batches=method.data_spec().feed == "crops")
+    if world.main and start is None:
+        warn_if_short_of_space(method, run.out, train.keep_last)
+    with _SignalStop() as sig, storage_context(lambda: run.last_checkpoint, run.out):
+        run.started = time.monotonic()
+        while run.step < train.steps:
+            reason = _stop_reason(run, sig.signum, abort_fn)
+            if distributed.any_rank(reason is not None, world, step_once.device):  # all ranks stop at one step
+                run.stopped = reason or "abort"
+                break
+            losses = step_once()
+            if losses is None:  # a refused, non-finite step
+                continue
+            run.new_sample = None
+            for hook in hooks:
+                hook.after_step(run, losses)
+        for hook in hooks:
+            hook.at_end(run)
+    if run.writer is not None:
+        run.writer.close()
+    return TrainResult(look=run.out, step=run.step, stopped=run.stopped, elapsed_s=run.elapsed(),
+                       sample_path=run.sample_path, checkpoint=run.last_checkpoint, signal=sig.signum,
+                       loss_plot=(run.out / "loss.png") if (run.out / "loss.png").exists() else None,
+                       history=run.history)
+
+
+def _begin(method: Method, stream: Stream, *, train: TrainConfig, out: Path, data_summary: dict[str, Any],
+           start: Checkpoint | None, world: World) -> Run:
+    """The run at its first step: temporaries of a killed run removed, a checkpoint restored, the method wrapped
+    for torchrun and put in training mode."""
+    for folder in (out, out / "checkpoints", out / "samples"):  # leftovers of a run killed mid-write
         remove_stale_temps(folder)
-    step, history, elapsed_before = 0, [], 0.0
+    run = Run(method=method, stream=stream, train=train, out=out, data_summary=data_summary, world=world)
     if start is not None:
         restore_state(method, stream, start)
-        step, history, elapsed_before = start.step, list(start.meta.get("history", [])), start.meta["elapsed_s"]
+        run.step = run.first_step = run.saved_step = start.step
+        run.history, run.elapsed_before = list(start.meta.get("history", [])), start.meta["elapsed_s"]
+        run.last_checkpoint = start.path
     distributed.wrap(method, world)
-    distributed.rank_seed(train.seed, step, world)
+    distributed.rank_seed(train.seed, run.step, world)
     if method.ema is not None:
         method.ema.decay = train.ema_decay
     method.train_mode(True)
     if train.channels_last:
         method.to_channels_last()
-    bf16 = resolve_amp(train.amp, str(device)) == "bf16"  # lookgan.train has resolved "auto" already
-    autocast = torch.autocast(device_type=device.type, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
-    writer = _tensorboard(out) if train.tensorboard and world.main else None
-    stopped: StopReason = "done"
-    window: dict[str, list[float]] = {}
-    bad_in_row = 0
-    last_ckpt: Path | None = start.path if start is not None else None
-    saved_step = step if start is not None else -1
-    sample_path: Path | None = None
-    t0 = time.monotonic()
-    first_step = step
+    run.writer = tensorboard_writer(out) if train.tensorboard and world.main else None
+    return run
 
-    def elapsed() -> float:
-        return time.monotonic() - t0
 
-    grids: dict[int, Any] = {}
+def _stop_reason(run: Run, signum: int | None, abort_fn: Callable[[], bool] | None) -> StopReason | None:
+    """Why this rank wants to stop before the next step (a signal, ``abort_fn`` or the time budget), or None."""
+    if signum is not None:
+        return "signal"
+    if abort_fn is not None and abort_fn():
+        return "abort"
+    if run.train.minutes is not None and run.elapsed() >= run.train.minutes * 60.0:
+        return "minutes"
+    return None
 
-    def grid_now() -> Any:
-        """The sample grid at the current step, computed once even when both a sample and a look want it."""
-        if step not in grids:
-            grids.clear()
-            with distributed.unwrapped(method):
-                grids[step] = make_grid(method.sample().float(), nrow=method.sample_nrow)
-        return grids[step]
 
-    def write_sample() -> Path:
+class _Stepper:
+    """One optimisation step: the next batch (unless the kind feeds itself), autocast, the NaN/inf guard and the
+    EMA update. Returns the step's losses, or None for a refused step; too many refused in a row raise."""
 
-        grid = grid_now()
-        path = sample_dir / f"step-{step:07d}.png"
-        save_image(grid, path)
-        if writer is not None:
-            writer.add_image("samples", torch.from_numpy(grid).permute(2, 0, 1), step)
-        return path
+    def __init__(self, run: Run, *, reads_batches: bool) -> None:
+        self.run, self.reads_batches = run, reads_batches
+        self.device = torch.device(run.train.device)
+        bf16 = resolve_amp(run.train.amp, str(self.device)) == "bf16"  # lookgan.train resolved "auto" already
+        self.autocast = (torch.autocast(device_type=self.device.type, dtype=torch.bfloat16) if bf16
+                         else contextlib.nullcontext())
+        self.bad_in_row = 0
 
-    def evaluate_now() -> None:
-        """SWD of the method's fixed outputs vs fixed reals, as one more curve in the history and plot."""
+    def batch(self) -> Batch | None:
+        if not self.reads_batches:
+            return None
+        run = self.run
+        batch = _batch_map(distributed.shard(run.stream.next_batch(), run.world), lambda t: t.to(self.device))
+        if run.train.channels_last:
+            batch = _batch_map(batch, lambda t: t.contiguous(memory_format=torch.channels_last))
+        return batch
 
-        with distributed.unwrapped(method):
-            sets = method.eval_sets()
-        if sets is None:
-            return
-        value = swd(*sets, seed=0).mean
-        history.append({"step": step, "losses": {EVAL_CURVE: value}})
-        if writer is not None:
-            writer.add_scalar(EVAL_CURVE, value, step)
-
-    saved_at = time.monotonic()
-
-    def checkpoint_due() -> bool:
-        minutes = train.checkpoint_minutes
-        late = minutes is not None and time.monotonic() - saved_at >= 60 * minutes
-        return step % train.checkpoint_every == 0 or late
-
-    def checkpoint() -> Path:
-        nonlocal saved_step, saved_at
-        if not method.parameters_finite():
-            raise TrainingDivergedError(
-                f"weights became NaN/inf at step {step}; not saving them. The last good checkpoint "
-                f"({last_ckpt or 'none'}) is kept: lower the learning rate and resume, or retrain")
-        with distributed.unwrapped(method):
-            tensors, meta = collect_state(method, stream)
-            look_tensors = method.look_tensors()
-        # the new checkpoint and look are written in full beside the old ones before those go
-        make_room(ckpt_dir, tensors_nbytes(tensors) + tensors_nbytes(look_tensors) + SMALL_FILES,
-                  what=f"checkpoint {step} and the look")
-        meta.update(kind=method.kind, config=to_dict(method.config), train=to_dict(train), data=data_summary,
-                    versions=versions(), history=history, elapsed_s=elapsed_before + elapsed(),
-                    world_size=world.size)
-        path = save_checkpoint(ckpt_dir, step, tensors, meta, keep_last=train.keep_last)
-        write_look(out, kind=method.kind, config=method.config, tensors=look_tensors, preview=grid_now(),
-                   meta={"steps": step, "train": to_dict(train), "data": data_summary})
-        if history:
-            plot_curves(history, out / "loss.png", title=f"{method.kind} · {out.name}")
-        saved_step, saved_at = step, time.monotonic()
-        return path
-
-    if world.main and start is None:
-        warn_if_short_of_space(method, out, train.keep_last)
-    with _SignalStop() as sig, storage_context(lambda: last_ckpt, out):
-        while step < train.steps:
-            reason: StopReason | None = None
-            if sig.signum is not None:
-                reason = "signal"
-            elif abort_fn is not None and abort_fn():
-                reason = "abort"
-            elif train.minutes is not None and elapsed() >= train.minutes * 60.0:
-                reason = "minutes"
-            if distributed.any_rank(reason is not None, world, device):  # every rank stops at the same step
-                stopped = reason or "abort"
-                break
-            batch = _batch_map(distributed.shard(stream.next_batch(), world), lambda t: t.to(device))
-            if train.channels_last:
-                batch = _batch_map(batch, lambda t: t.contiguous(memory_format=torch.channels_last))
-            # Forward passes in train mode update BatchNorm statistics even when the step is then refused, so
-            # they are kept aside and put back on a skipped step: one bad batch must not poison the model.
-            buffers = method.buffers_snapshot()
-            try:
-                if not _batch_finite(batch):
-                    raise NonFiniteStepError("the batch holds NaN/inf pixels")
-                with autocast:
-                    losses = method.train_step(batch, step)
-            except NonFiniteStepError as e:
-                method.restore_buffers(buffers)
-                bad_in_row += 1
-                warnings.warn(f"step {step + 1}: {e}; step skipped ({bad_in_row}/{train.max_bad_steps} in a row)",
-                              stacklevel=2)
-                if bad_in_row >= train.max_bad_steps:
-                    raise TrainingDivergedError(
-                        f"training diverged: {bad_in_row} non-finite steps in a row at step {step + 1}. The last good "
-                        f"checkpoint is kept ({last_ckpt or 'none written yet'}); lower the learning rate or check "
-                        "the data, then run again with --resume") from None
-                continue
-            bad_in_row = 0
-            step += 1
-            method.update_ema(step)
-            values = {k: float(v) for k, v in losses.items()}
-            for k, v in values.items():
-                window.setdefault(k, []).append(v)
-            if step % train.log_every == 0 or step == train.steps:
-                record = {"step": step, "losses": {k: sum(v) / len(v) for k, v in window.items()}}
-                history.append(record)
-                window.clear()
-                if writer is not None:
-                    for k, v in record["losses"].items():
-                        writer.add_scalar(f"loss/{k}", v, step)
-            if not world.main:
-                continue
-            if train.eval_every and step % train.eval_every == 0:
-                evaluate_now()
-            new_sample = None
-            if train.sample_every and step % train.sample_every == 0:
-                new_sample = sample_path = write_sample()
-            if checkpoint_due():
-                last_ckpt = checkpoint()
-            if progress_fn is not None:
-                rate = (step - first_step) / max(elapsed(), 1e-9)
-                eta = (train.steps - step) / rate if rate > 0 else None
-                if train.minutes is not None:
-                    left = max(0.0, train.minutes * 60.0 - elapsed())
-                    eta = left if eta is None else min(eta, left)
-                progress_fn(Progress(step=step, total=train.steps, losses=values, steps_per_s=rate, eta_s=eta,
-                                     elapsed_s=elapsed(), sample_path=new_sample))
-        if saved_step != step and world.main:
-            sample_path = write_sample()
-            last_ckpt = checkpoint()
-    if writer is not None:
-        writer.close()
-    return TrainResult(look=out, step=step, stopped=stopped, elapsed_s=elapsed(), sample_path=sample_path,
-                       loss_plot=(out / "loss.png") if (out / "loss.png").exists() else None, checkpoint=last_ckpt,
-                       signal=sig.signum, history=history)
+    def __call__(self) -> dict[str, float] | None:
+        run, method = self.run, self.run.method
+        batch = self.batch()
+        # Forward passes in train mode update BatchNorm statistics even when the step is then refused, so
+        # they are kept aside and put back on a skipped step: one bad batch must not poison the model.
+        buffers = method.buffers_snapshot()
+        try:
+            if batch is not None and not _batch_finite(batch):
+                raise NonFiniteStepError("the batch holds NaN/inf pixels")
+            with self.autocast:
+                losses = method.train_step(batch, run.step)
+        except NonFiniteStepError as e:
+            method.restore_buffers(buffers)
+            self.bad_in_row += 1
+            limit = run.train.max_bad_steps
+            warnings.warn(f"step {run.step + 1}: {e}; step skipped ({self.bad_in_row}/{limit} in a row)",
+                          stacklevel=3)
+            if self.bad_in_row >= limit:
+                raise TrainingDivergedError(
+                    f"training diverged: {self.bad_in_row} non-finite steps in a row at step {run.step + 1}. The "
+                    f"last good checkpoint is kept ({run.last_checkpoint or 'none written yet'}); lower the "
+                    "learning rate or check the data, then run again with --resume") from None
+            return None
+        self.bad_in_row = 0
+        run.step += 1
+        method.update_ema(run.step)
+        return {k: float(v) for k, v in losses.items()}
 
 
 def fit_closed_form(method: Method, data: dict[str, Any], *, out: str | Path, train: TrainConfig,

@@ -14,14 +14,16 @@ from typing import Any, Callable
 from ..core.config import TrainConfig, from_dict, load_yaml, merge, resolve_amp, resolve_device
 from ..core.errors import CheckpointError, InputError
 from ..core.io import is_temp_name
+from ..core.options import check_reference_only
 from ..core.registry import get_method
 from ..data.dataset import BatchStream, ImageFolder, MultiStream, PairedImages
 from ..data.images import DEFAULT_MAX_PIXELS
 from ..kinds.base import Progress, TrainResult
 from ..kinds.look import LOOK_JSON, PREVIEW, WEIGHTS
 from . import distributed
-from .checkpoint import list_checkpoints, load_latest_checkpoint
-from .loop import fit_closed_form, run_training, seed_everything, split_stream_state
+from .checkpoint import Checkpoint, list_checkpoints, load_latest_checkpoint
+from .hooks import split_stream_state
+from .loop import fit_closed_form, run_training, seed_everything
 
 # What a training run writes into --out (folders, then files): a folder holding only these is a run of ours
 # (perhaps killed before its first complete checkpoint: a checkpoints/ with a tensor file but no JSON yet), not
@@ -97,62 +99,18 @@ def train(
         _prepare_out(out, resume=False, overwrite=overwrite)
         return method_cls.fit_reference(Path(style_dir), photos=Path(photos) if photos is not None else None,
                                         out=out, options=dict(method_options or {}), max_pixels=max_pixels)
-    if (method_options or {}).get("per_region"):
-        raise InputError("--per-region applies to a look from one reference photo (STYLE_DIR a file); drop it")
-    if photos is not None and not method_cls.needs_photos:
-        raise InputError(f"{kind} learns from the style images alone; drop --photos {photos}")
-    if pairs is not None and not method_cls.accepts_pairs:
-        raise InputError(f"{kind} does not train from before/after pairs; drop --pairs {pairs}")
-    if pairs is not None and photos is not None:
-        raise InputError("give either --photos (unpaired) or --pairs (before/after), not both")
-    if method_cls.needs_photos and photos is None and pairs is None:
-        hint = " (or --pairs BEFORE_DIR when STYLE_DIR holds edits of them)" if method_cls.accepts_pairs else ""
-        raise InputError(f"{kind} needs your own photos as well: add --photos CONTENT_DIR{hint}")
+    _check_inputs(method_cls, photos=photos, pairs=pairs, method_options=method_options or {})
     world = distributed.world_from_env()
     if world.main:
         _prepare_out(out, resume=resume, overwrite=overwrite)
-
-    cli_train = {k: v for k, v in {"steps": steps, "minutes": minutes, "batch": batch, "seed": seed,
-                                   "device": device, "amp": amp, "checkpoint_minutes": checkpoint_minutes}.items()
-                 if v is not None}
-    start = None
-    if resume:
-        start = load_latest_checkpoint(out / "checkpoints")
-        if start is None and list_checkpoints(out / "checkpoints"):
-            raise CheckpointError(f"no checkpoint in {out / 'checkpoints'} could be loaded (see the warnings); "
-                                  "start again with --overwrite")
-        if start is None:
-            warnings.warn(f"--resume: {out} has no checkpoint yet; starting from scratch", stacklevel=2)
+    flags = {k: v for k, v in {"steps": steps, "minutes": minutes, "batch": batch, "seed": seed, "device": device,
+                               "amp": amp, "checkpoint_minutes": checkpoint_minutes}.items() if v is not None}
+    start = _latest_checkpoint(out, kind) if resume else None
     if start is not None:
-        if start.meta.get("kind") != kind:
-            raise InputError(f"{out} holds a {start.meta.get('kind')} look; resume it with `lookgan train "
-                             f"{start.meta.get('kind')} ...` or choose another --out")
-        method_config = from_dict(method_cls.Config, start.meta["config"])
-        if size is not None and size != getattr(method_config, "size", size):
-            warnings.warn(f"--size {size} ignored: resuming keeps the checkpoint's size {method_config.size}",
-                          stacklevel=2)
-        # what makes a resumed run the same run (bit-exact): batch, seed and precision stay the checkpoint's
-        fixed = {k: cli_train.pop(k) for k in ("batch", "seed", "amp") if k in cli_train}
-        saved_train = dict(start.meta["train"])
-        for k, v in fixed.items():
-            if v != saved_train.get(k):
-                warnings.warn(f"--{k} {v} ignored: resuming keeps the checkpoint's {k} {saved_train.get(k)}",
-                              stacklevel=2)
-        saved_train["minutes"] = None  # a budget is per invocation
-        train_config = from_dict(TrainConfig, {**saved_train, **cli_train})
+        method_config, train_config = _resumed_configs(method_cls, start, flags, size=size)
     else:
-        file_cfg = load_yaml(config) if isinstance(config, (str, Path)) else dict(config or {})
-        unknown = sorted(set(file_cfg) - {"method", "train"})
-        if unknown:
-            raise InputError(f"config: unknown section(s) {', '.join(unknown)}; use 'method:' and 'train:'")
-        options = {**(file_cfg.get("method") or {}), **(method_options or {})}
-        if pairs is not None:
-            options["mode"] = "paired"
-        method_config = from_dict(method_cls.Config, options)
-        if size is not None:
-            method_config = merge(method_config, {"size": size})
-        train_config = from_dict(TrainConfig, {**method_cls.train_defaults, **(file_cfg.get("train") or {}),
-                                               **cli_train})
+        method_config, train_config = _fresh_configs(method_cls, config, flags, size=size, paired=pairs is not None,
+                                                     method_options=method_options or {})
     resolve_device(train_config.device)
     train_config = merge(train_config, {"amp": resolve_amp(train_config.amp, train_config.device)})
     world, device = distributed.init(train_config.device)
@@ -164,6 +122,67 @@ def train(
                       abort_fn=abort_fn)
     finally:
         distributed.shutdown(None, world)
+
+
+def _check_inputs(method_cls: Any, *, photos: Any, pairs: Any, method_options: dict[str, Any]) -> None:
+    """Refuse, with the fix, a folder of photos or pairs the kind does not learn from (or lacks)."""
+    kind = method_cls.kind
+    check_reference_only(method_cls.options, method_options, reference=False)
+    if photos is not None and not method_cls.needs_photos:
+        raise InputError(f"{kind} learns from the style images alone; drop --photos {photos}")
+    if pairs is not None and not method_cls.accepts_pairs:
+        raise InputError(f"{kind} does not train from before/after pairs; drop --pairs {pairs}")
+    if pairs is not None and photos is not None:
+        raise InputError("give either --photos (unpaired) or --pairs (before/after), not both")
+    if method_cls.needs_photos and photos is None and pairs is None:
+        hint = " (or --pairs BEFORE_DIR when STYLE_DIR holds edits of them)" if method_cls.accepts_pairs else ""
+        raise InputError(f"{kind} needs your own photos as well: add --photos CONTENT_DIR{hint}")
+
+
+def _latest_checkpoint(out: Path, kind: str) -> Checkpoint | None:
+    """The newest valid checkpoint to resume (None: none yet, start from scratch)."""
+    start = load_latest_checkpoint(out / "checkpoints")
+    if start is None and list_checkpoints(out / "checkpoints"):
+        raise CheckpointError(f"no checkpoint in {out / 'checkpoints'} could be loaded (see the warnings); "
+                              "start again with --overwrite")
+    if start is None:
+        warnings.warn(f"--resume: {out} has no checkpoint yet; starting from scratch", stacklevel=3)
+    elif start.meta.get("kind") != kind:
+        raise InputError(f"{out} holds a {start.meta.get('kind')} look; resume it with `lookgan train "
+                         f"{start.meta.get('kind')} ...` or choose another --out")
+    return start
+
+
+def _resumed_configs(method_cls: Any, start: Checkpoint, flags: dict[str, Any], *,
+                     size: int | None) -> tuple[Any, TrainConfig]:
+    """A resumed run's configs: the checkpoint's own, with only steps, minutes and device changeable."""
+    method_config = from_dict(method_cls.Config, start.meta["config"])
+    if size is not None and size != getattr(method_config, "size", size):
+        warnings.warn(f"--size {size} ignored: resuming keeps the checkpoint's size {method_config.size}",
+                      stacklevel=3)
+    # what makes a resumed run the same run (bit-exact): batch, seed and precision stay the checkpoint's
+    fixed = {k: flags.pop(k) for k in ("batch", "seed", "amp") if k in flags}
+    saved_train = dict(start.meta["train"])
+    for k, v in fixed.items():
+        if v != saved_train.get(k):
+            warnings.warn(f"--{k} {v} ignored: resuming keeps the checkpoint's {k} {saved_train.get(k)}",
+                          stacklevel=3)
+    saved_train["minutes"] = None  # a budget is per invocation
+    return method_config, from_dict(TrainConfig, {**saved_train, **flags})
+
+
+def _fresh_configs(method_cls: Any, config: str | Path | dict[str, Any] | None, flags: dict[str, Any], *,
+                   size: int | None, paired: bool, method_options: dict[str, Any]) -> tuple[Any, TrainConfig]:
+    """A new run's configs: the kind's defaults, then the config file, then the flags."""
+    file_cfg = load_yaml(config) if isinstance(config, (str, Path)) else dict(config or {})
+    unknown = sorted(set(file_cfg) - {"method", "train"})
+    if unknown:
+        raise InputError(f"config: unknown section(s) {', '.join(unknown)}; use 'method:' and 'train:'")
+    method_config = method_cls.config_for({**(file_cfg.get("method") or {}), **method_options}, paired=paired)
+    if size is not None:
+        method_config = merge(method_config, {"size": size})
+    train_config = from_dict(TrainConfig, {**method_cls.train_defaults, **(file_cfg.get("train") or {}), **flags})
+    return method_config, train_config
 
 
 def _train(method_cls: Any, method_config: Any, train_config: TrainConfig, world: distributed.World, *,

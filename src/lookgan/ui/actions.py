@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core.catalogue import describe, kind_names
 from ..core.errors import InputError
+from ..core.lazy import api
 from .jobs import JobBoard
 from .learn import LearnActions, paths_of
 from .sessions import LOCAL, Limits, finish_record, list_results, mark_interrupted, start_record
@@ -138,28 +139,24 @@ class Actions(LearnActions):
         """The look's sliders: name -> (value, low, high); empty for kinds without settings or no look."""
         if not look_name or look_name not in self.ws.list_looks():
             return {}
-        from ..kinds.look import look_settings  # loads torch: the app serves its page before
 
-        return look_settings(self.ws.look_path(look_name))
+        return api.look_settings(self.ws.look_path(look_name))
 
     def expert_layers(self, look_name: str | None) -> tuple[str, ...]:
         """The layers of the look's sliders that go in the "advanced" fold."""
         if not look_name or look_name not in self.ws.list_looks():
             return ()
-        from ..kinds.look import expert_layers  # loads torch: the app serves its page before
 
-        return expert_layers(self.ws.look_path(look_name))
+        return api.expert_layers(self.ws.look_path(look_name))
 
     def save_adjusted(self, look_name: str, settings: dict[str, float] | None, new_name: str) -> str:
         """Save ``look_name`` with the slider ``settings`` as a new look; returns its name."""
-        from ..api import adjust  # loads torch: the app serves its page before
-
         if not settings:
             raise InputError("move a slider first: the look as it is needs no copy")
         out = self.ws.new_look_path(new_name or f"{look_name}-adjusted")
         if out.exists():
             raise InputError(f"a look called {out.stem} exists already; choose another name")
-        adjust(self.ws.look_path(look_name), dict(settings), out=out)
+        api.adjust(self.ws.look_path(look_name), dict(settings), out=out)
         return out.stem
 
     def preview(self, look_name: str, files: Sequence[Any] | None, *, settings: dict[str, float] | None = None,
@@ -167,10 +164,6 @@ class Actions(LearnActions):
                 owner: str = LOCAL) -> tuple[Path, Path] | None:
         """(before, after) of the first uploaded photo at most ``side`` px, with the slider ``settings``: quick
         enough to follow the sliders. None when no photo is uploaded."""
-        from ..data.images import read_image, save_image  # loads torch: the app serves its page before
-        from ..kinds.capabilities import ApplyOptions  # loads torch: the app serves its page before
-        from ..kinds.look import adjusted_look, as_restyler  # loads torch: the app serves its page before
-
         photos = [p for p in paths_of(files) if p.suffix.lower() not in VIDEO_SUFFIXES]
         if not photos:
             return None
@@ -181,16 +174,16 @@ class Actions(LearnActions):
             check_upload(photos[0], what="", max_pixels=self.max_pixels)
             run = self.ws.new_run(f"preview-{look_name}", owner)
             before = _preview(photos[0], run / "preview-before.jpg", side)
-            cached = (before, read_image(before, keep_8bit=True))
+            cached = (before, api.read_image(before, keep_8bit=True))
             with self._previews_lock:
                 self._previews[key] = cached
                 while len(self._previews) > PREVIEW_CACHE:
                     self._previews.popitem(last=False)
         before, pixels = cached
-        grade = as_restyler(adjusted_look(self.ws.look_path(look_name), settings)).grader(
-            ApplyOptions(strength=float(strength), keep_colour=bool(keep_colour)))
+        grade = api.as_restyler(api.adjusted_look(self.ws.look_path(look_name), settings)).grader(
+            api.ApplyOptions(strength=float(strength), keep_colour=bool(keep_colour)))
         after = before.with_name(f"preview-after-{uuid.uuid4().hex[:8]}.jpg")  # a new name: the page shows it
-        save_image(grade(pixels), after, quality=92)
+        api.save_image(grade(pixels), after, quality=92)
         return before, after
 
     def import_look(self, zip_file: Any) -> str:
@@ -204,9 +197,6 @@ class Actions(LearnActions):
               owner: str = LOCAL) -> ApplyResult:
         """``portrait``: ``person_strength``, ``background_strength``, ``protect_skin`` (needs the faces extra);
         ``settings``: the look's sliders as moved (name -> value)."""
-        from .. import apply as apply_look  # loads torch (the app starts without it)
-        from ..api import BatchOptions, PortraitOptions  # loads torch: the app serves its page before
-
         look = self.ws.look_path(look_name)
         inputs = paths_of(files)
         if not inputs:
@@ -219,10 +209,10 @@ class Actions(LearnActions):
         self.limits.check_session(self.ws.session_folder(owner))
         run = self.ws.new_run(f"apply-{look_name}", owner)
         start_record(run, "apply", look=look_name, files=len(inputs))
-        outputs = apply_look(look, inputs, out=run / "results", strength=float(strength),
+        outputs = api.apply(look, inputs, out=run / "results", strength=float(strength),
                              keep_colour=bool(keep_colour), progress=False,
-                             portrait=PortraitOptions.from_flags(**(portrait or {})),
-                             batch=BatchOptions(max_pixels=self.max_pixels, on_file=on_file),
+                             portrait=api.PortraitOptions.from_flags(**(portrait or {})),
+                             batch=api.BatchOptions(max_pixels=self.max_pixels, on_file=on_file),
                              settings=dict(settings) if settings else None)
         if not outputs:
             raise InputError("none of the uploaded files could be read; see the warnings")
@@ -245,18 +235,14 @@ class Actions(LearnActions):
     def _mask_preview(before: Path, dest: Path) -> Path:
         from PIL import Image
 
-        from ..ops.people import PortraitMasker  # loads torch (as the next): the app serves its page before
-        from ..use.portrait import mask_overlay  # loads torch: the app serves its page before
-
         image = np.asarray(Image.open(before).convert("RGB"))
-        with PortraitMasker() as masker:
-            Image.fromarray(mask_overlay(image, masker(image))).save(dest, quality=90)
+        with api.PortraitMasker() as masker:
+            Image.fromarray(api.mask_overlay(image, masker(image))).save(dest, quality=90)
         return dest
 
     # --- generate --------------------------------------------------------------------------------------------
     def generate(self, look_name: str, *, n: int = 16, seed: int = 0, truncation: float = 0.0,
                  frames: int = 0, owner: str = LOCAL) -> GenerateResult:
-        from .. import generate as generate_images  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
         kind = self.look_kinds().get(look_name)
@@ -268,7 +254,7 @@ class Actions(LearnActions):
         self.limits.check_session(self.ws.session_folder(owner))
         run = self.ws.new_run(f"generate-{look_name}", owner)
         start_record(run, "generate", look=look_name, files=int(n))
-        written = generate_images(look, int(n), out=run, seed=int(seed), truncation=float(truncation) or None,
+        written = api.generate(look, int(n), out=run, seed=int(seed), truncation=float(truncation) or None,
                                   grid=True, interpolate=int(frames) or None, animation="gif", progress=False)
         images = [p for p in written if p.suffix == ".png" and p.name != "grid.png"]
         animation = next((p for p in written if p.suffix == ".gif"), None)
@@ -289,7 +275,6 @@ class Actions(LearnActions):
 
     @staticmethod
     def _export(look: Path, look_name: str, format: str, size: int, run: Path) -> tuple[Path, str]:
-        from .. import export as export_look  # loads torch: the app serves its page before
 
         suffix = {"cube": ".cube", "hald": ".png", "ffmpeg": ".ffmpeg", "xmp": ".zip", "pp3": ".pp3",
                   "dtstyle": ".dtstyle", "onnx": ".onnx", "all": ""}.get(format)
@@ -302,7 +287,7 @@ class Actions(LearnActions):
                              "onnx, all or look")
         report: dict[str, Any] = {}
         stem = f"{look_name}-lightroom" if format == "xmp" else look_name
-        path = export_look(look, format=format, out=run / f"{stem}{suffix}",  # type: ignore[arg-type]
+        path = api.export(look, format=format, out=run / f"{stem}{suffix}",  # type: ignore[arg-type]
                            size=(int(size) or None) if format in ("cube", "hald") else None, report=report)
         if format == "all":
             path = zip_folder(path, run / f"{look_name}-all-formats.zip")
@@ -328,8 +313,6 @@ class Actions(LearnActions):
     # --- evaluate --------------------------------------------------------------------------------------------
     def evaluate(self, look_name: str, photo_files: Sequence[Any] | None, style_files: Sequence[Any] | None = None,
                  owner: str = LOCAL) -> EvalResult:
-        from .. import evaluate as evaluate_look  # loads torch: the app serves its page before
-        from ..use.eval.look_report import METRIC_MEANINGS, format_value  # loads torch: the app serves its page before
 
         look = self.ws.look_path(look_name)
         kind = self.look_kinds().get(look_name)
@@ -344,12 +327,12 @@ class Actions(LearnActions):
         report_dir = run / "report"
         report_dir.mkdir()
         kwargs: dict[str, Any] = {"held": photos} if generates else {"photos": photos}
-        metrics = evaluate_look(look, style=style, out=report_dir / "report.html", progress=False, **kwargs)
+        metrics = api.evaluate(look, style=style, out=report_dir / "report.html", progress=False, **kwargs)
         rows = ["| metric | before the look | with the look | what it means |", "|---|---|---|---|"]
-        for key, (label, meaning) in METRIC_MEANINGS.items():
+        for key, (label, meaning) in api.METRIC_MEANINGS.items():
             if isinstance(metrics.get(key), (int, float)):
                 before = metrics.get(f"{key}_before")
-                rows.append(f"| {label} | {format_value(before)} | {format_value(metrics[key])} | {meaning} |")
+                rows.append(f"| {label} | {api.format_value(before)} | {api.format_value(metrics[key])} | {meaning} |")
         skipped = metrics.get("skipped") or {}
         if skipped:
             rows.append("")

@@ -17,6 +17,7 @@ from typing import Any, Callable, Sequence
 from ..core.catalogue import describe
 from ..core.errors import InputError
 from ..core.io import atomic_write_json
+from ..core.lazy import api
 from .jobs import JobBoard, JobState, TrainingJob, format_eta
 from .sessions import LOCAL, Limits
 from .workspace import Workspace, stage_images
@@ -127,8 +128,7 @@ class LearnActions:
             "style": str(style), "photos": str(photos) if photos else None, "kind": kind, "steps": steps or 0,
             "minutes": minutes or 0, "size": size or 0, "owner": owner, "status": "running",
             "started": time.strftime("%Y-%m-%d %H:%M:%S")})
-        if train_fn is None:
-            from .. import train as train_fn  # loads torch: the app serves its page before
+        train_fn = train_fn or api.train
 
         def run_training(progress_fn: Callable[[Any], None], abort_fn: Callable[[], bool]) -> Any:
             return train_fn(kind, style, out=out, photos=photos, steps=steps or None, minutes=minutes or None,
@@ -180,8 +180,6 @@ class LearnActions:
 
     def loss_plot(self) -> Path | None:
         """The current job's losses as a PNG (a new file name per drawing, so browsers never show a stale one)."""
-        from ..ops.viz import plot_curves  # loads torch: the app serves its page before
-
         snap = self.board.snapshot()
         if snap is None or not snap.history:
             return None
@@ -191,5 +189,5 @@ class LearnActions:
             for old in folder.glob(f"{snap.name}-loss-*.png"):
                 old.unlink(missing_ok=True)
             folder.mkdir(exist_ok=True)
-            plot_curves(snap.history, path, title=f"{snap.name} ({snap.kind})")
+            api.plot_curves(snap.history, path, title=f"{snap.name} ({snap.kind})")
         return path

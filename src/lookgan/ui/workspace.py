@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..core.errors import InputError, LookFormatError
+from ..core.lazy import api
 from ..data.images import DEFAULT_MAX_PIXELS, check_image
 
 #: Same as :data:`lookgan.kinds.look.LOOK_JSON` (a test checks); not imported from there because look.py loads torch.
@@ -117,10 +118,8 @@ class Workspace:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     with zf.open(m) as src, open(target, "wb") as dst:
                         shutil.copyfileobj(src, dst)
-                from ..kinds.look import load_look  # loads torch: the app serves its page before
-
                 try:
-                    load_look(staging)
+                    api.load_look(staging)
                 except LookFormatError as e:
                     raise LookFormatError(str(e).replace(str(staging), shown)) from None
                 staging.rename(dest)

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..core.config import X264_PRESETS
 from ..core.errors import InputError
 from ..core.extras import require
 
@@ -22,10 +23,6 @@ def _av() -> Any:
     return require("video")
 
 
-#: libx264's speed presets, fastest first: faster ones encode quicker at the same CRF 18 (the same target
-#: quality), trading compression efficiency; on 2 cores the encoder is most of a grading run at ``medium``
-#: (benchmarks/video_grade.py: veryfast 1.6-1.7x the whole run's speed; on that clip its file was even smaller).
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
 
 
 def check_preset(preset: str) -> str:

@@ -6,7 +6,8 @@ import torch
 import lookgan
 from lookgan.core.errors import InputError, NotEnoughImagesError
 from lookgan.kinds.capabilities import ApplyOptions
-from lookgan.kinds.colour.method import LUTConfig, TransferConfig
+from lookgan.kinds.colour.baselines import TransferConfig
+from lookgan.kinds.colour.method import LUTConfig
 from lookgan.kinds.colour.network import AdaptiveLUT
 from lookgan.kinds.look import as_restyler, load_look
 from lookgan.training.checkpoint import load_latest_checkpoint

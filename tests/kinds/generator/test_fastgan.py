@@ -107,7 +107,7 @@ def fastgan_look(tmp_path_factory):
 
 
 def test_trains_with_an_swd_curve_and_resumes_exactly(fastgan_look, tmp_path):
-    from lookgan.training.loop import EVAL_CURVE
+    from lookgan.training.hooks import EVAL_CURVE
 
     assert any(EVAL_CURVE in r["losses"] for r in fastgan_look.history)
     assert {"d", "g", "recon"} <= set(fastgan_look.history[-1]["losses"]) | set(fastgan_look.history[-2]["losses"])

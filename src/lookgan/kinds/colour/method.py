@@ -16,11 +16,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Iterator, Literal, get_args
+from typing import Any, ClassVar, Iterator, Literal
 
 import torch
 import torch.nn.functional as F
 
+from ...core.config import from_dict
+from ...core.options import KindOption
 from ...data.transforms import unit_range
 from ...losses.adversarial import GanLoss, d_loss, g_loss
 from ...losses.regularizers import lut_monotonicity, lut_smoothness
@@ -30,7 +32,7 @@ from ...ops.diffaugment import parse_policy
 from ...ops.encoder import ConvEncoder, thumbnail
 from ...ops.lut3d import apply_lut, identity_lut
 from ...ops.nearest import nearest_style
-from ...ops.transfer import OtSpace, ot_lut, reinhard_lut, sample_pixels
+from ...ops.transfer import ot_lut, reinhard_lut, sample_pixels
 from ...prior.posterior import PriorSettings, gate_ot_fit, wants_prior
 from ..base import DataSpec, Method
 from ..look import Look
@@ -252,6 +254,19 @@ class LUTGAN(_LUTMethod):
     time_here = "about 5 minutes"
     needs_photos = True
     accepts_pairs = True
+    options = (
+        KindOption("--global", "Learn one fixed LUT instead of an image-adaptive one.",
+                   sets={"adaptive": False, "n_luts": 1}),
+        KindOption("--luts", "How many basis LUTs the adaptive LUT mixes per photo [default: 3].", field="n_luts",
+                   type="int"),
+        KindOption("--per-region", "From ONE reference photo (STYLE_DIR a file): match person and background "
+                   "separately (faces extra; measured worse than whole pictures on our portraits).",
+                   sets={"per_region": True}, reference_only=True),
+    )
+
+    @classmethod
+    def config_for(cls, options: dict[str, Any], *, paired: bool = False) -> LUTConfig:
+        return from_dict(LUTConfig, {**options, "mode": "paired"} if paired else options)
     train_defaults: ClassVar[dict[str, Any]] = {"batch": 8, "steps": 2000, "minutes": 10.0, "sample_every": 250,
                                                  "checkpoint_every": 500}
 
@@ -335,58 +350,3 @@ class LUTGAN(_LUTMethod):
         config = LUTConfig(lut_size=lut.shape[-1], n_luts=1, adaptive=False, init="identity", source=source)
         return write_global_lut_look(lut, out, kind=cls.kind, config=config, data=data)
 
-
-@dataclass
-class TransferConfig:
-    """A classical colour transfer fitted into one global LUT."""
-
-    lut_size: int = 33
-    load_size: int = 256
-    pixels: int = 200_000
-    """Pixels sampled from each image set."""
-    iterations: int = 40
-    """``ot`` only: random rotations of the iterative distribution transfer."""
-    space: OtSpace = "auto"
-    """``ot`` only: colour space of the matching: ``rgb``, ``lab``, or ``auto`` (CIELAB for a black-and-white
-    style set, sRGB otherwise: the best measured space for each, see :func:`~lookgan.ops.transfer.ot_lut`)."""
-    match_content: bool = False
-    """As :attr:`LUTConfig.match_content`."""
-    prior: bool = False  # ot only: gate the fit by the grade prior, as lut's init: prior (off: the baseline)
-    prior_pairs: int = PriorSettings.pairs
-    n_samples: int = 4
-
-    def __post_init__(self) -> None:
-        if not 2 <= self.lut_size <= 129 or self.pixels < 100 or self.iterations < 1:
-            raise ValueError("lut_size must be in 2..129, pixels >= 100, iterations >= 1")
-        if self.space not in get_args(OtSpace):
-            raise ValueError(f"space must be one of {', '.join(get_args(OtSpace))}, got {self.space!r}")
-
-    def model_kwargs(self) -> dict[str, Any]:
-        return dict(lut_size=self.lut_size, n_luts=1, adaptive=False)
-
-
-class _Transfer(_LUTMethod):
-    Config = TransferConfig
-    needs_photos = True
-    closed_form = True
-
-
-class Reinhard(_Transfer):
-    """Baseline: Lab mean/std matching (Reinhard et al. 2001) as one global LUT."""
-
-    learns = "baseline: Lab mean/std colour transfer baked into one LUT"
-    time_here = "seconds"
-
-    def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return reinhard_lut(content, style, n=self.config.lut_size)
-
-
-class OptimalTransport(_Transfer):
-    """Baseline: iterative distribution transfer (Pitié et al.) as one global LUT."""
-
-    learns = "baseline: optimal-transport colour transfer baked into one LUT; strong for global grades"
-    time_here = "seconds"
-
-    def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return ot_lut(content, style, n=self.config.lut_size, iterations=self.config.iterations,
-                      space=self.config.space)

@@ -214,9 +214,9 @@ class Preset(Method):
         self._short_side = 256.0
 
     def data_spec(self) -> DataSpec:
-        # The loop's crops are not used: every step draws whole frames from prepare(); small crops keep the
-        # loop's own reading cheap.
-        return DataSpec(load_size=self.config.load_size, crop_size=32, crop="center", flip=False, min_images=2)
+        # Every step draws whole frames (and their aspect) from what prepare() kept, so the loop reads no crops.
+        return DataSpec(load_size=self.config.load_size, crop_size=32, crop="center", flip=False, min_images=2,
+                        feed="frames")
 
     # --- preparation --------------------------------------------------------------------------------------
     def prepare(self, data: dict[str, Any], *, fresh: bool) -> None:
