@@ -9,23 +9,33 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from ...data.images import list_images, read_image, save_image
+from ...data.images import save_image
 from ...kinds.base import Progress
 from ...ops.lut3d import FastLUT
-from ...ops.viz import lut_preview, save_strip
+from ...ops.viz import lut_preview
 from ...training.run import train
 from ..applying import apply
 from ..eval.evaluation import EvalOptions, evaluate_look
 from ..eval.report import Section, write_report
 from ..exporting import export, look_lut
 from ..exporting.cube import read_hald
-from .common import ASSETS, Log, evaluate_identity, write_case
+from .common import ASSETS, Log, compare_strips, evaluate_identity, write_case
 
 
 def build_case(root: Path) -> Path:
     """Write the demo's known-answer case under ``root``: style/ (graded), content/, held/ and truth/."""
     grade = FastLUT(read_hald(ASSETS / "colour_demo" / "grade.png"))
     return write_case(root, lambda pixels, _name: grade(pixels))
+
+
+def _figures(case: Path, looks: Path, applied: list[Path], files: Path) -> list[list[tuple[Path, str]]]:
+    """The report's pictures in ``files``: four held-out photos as photo | GAN LUT | OT | truth strips (the rows
+    returned), and the learnt and the true LUT drawn as colour-cube slices."""
+    files.mkdir(parents=True, exist_ok=True)
+    rows = compare_strips(case, looks, applied, files, label="lookgan (GAN LUT)", height=200)
+    save_image(lut_preview(look_lut(looks / "lut.look")), files / "lut-learnt.png")
+    save_image(lut_preview(read_hald(ASSETS / "colour_demo" / "grade.png")), files / "lut-true.png")
+    return rows
 
 
 def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: int = 3000,
@@ -63,20 +73,7 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
     applied = apply(looks / "lut.look", case / "held", out=out / "applied", progress=False)
     cube = export(looks / "lut.look", format="cube", out=out / "look.cube")
     files = out / "report_files"
-    files.mkdir(parents=True, exist_ok=True)
-    held = list_images(case / "held")
-    # Sorted by name the held-out set is portraits (numbered) then photos: show two of each.
-    middle = slice(len(held) // 2 - 2, len(held) // 2 + 2)
-    ot_dir = out / "report_files" / "ot"
-    apply(looks / "ot.look", held[middle], out=ot_dir, progress=False)
-    rows = []
-    for i, (src, graded) in enumerate(zip(held[middle], applied[middle])):
-        images = [read_image(p, keep_8bit=True) for p in (src, graded, ot_dir / graded.name,
-                                                          case / "truth" / f"{src.stem}.png")]
-        row = save_strip(images, files / f"compare-{i}.png", height=200)
-        rows.append([(row, f"{src.name}: photo | lookgan (GAN LUT) | optimal transport | true grade")])
-    save_image(lut_preview(look_lut(looks / "lut.look")), files / "lut-learnt.png")
-    save_image(lut_preview(read_hald(ASSETS / "colour_demo" / "grade.png")), files / "lut-true.png")
+    rows = _figures(case, looks, applied, files)
     names = {"unchanged photo": "unchanged photo", "reinhard": "Reinhard (Lab mean/std)",
              "ot": "optimal transport (Pitié)", "lut": "lookgan GAN (adaptive 3D LUT)"}
     best = min(("reinhard", "ot", "lut"), key=lambda k: metrics[k]["delta_e2000"])

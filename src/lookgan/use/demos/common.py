@@ -9,6 +9,8 @@ from typing import Any, Callable
 import numpy as np
 
 from ...data.images import list_images, read_image, save_image
+from ...ops.viz import save_strip
+from ..applying import apply
 from ..eval.truth import truth_metrics
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
@@ -55,3 +57,21 @@ def write_case(root: Path, look: Look) -> Path:
 def evaluate_identity(case: Path) -> dict[str, Any]:
     """Scores of doing nothing: how far the held-out photos are from their graded versions to begin with."""
     return truth_metrics(lambda image: image, case / "held", case / "truth", progress=False)
+
+
+def compare_strips(case: Path, looks: Path, applied: list[Path], files: Path, *, label: str,
+                   height: int) -> list[list[tuple[Path, str]]]:
+    """Report rows for four held-out photos: photo | the learnt look (``applied``) | the global OT look | the
+    truth, one strip each in ``files`` (the OT look is applied to those four here)."""
+    held = list_images(case / "held")
+    # Sorted by name the held-out set is portraits (numbered) then photos: show two of each.
+    middle = slice(len(held) // 2 - 2, len(held) // 2 + 2)
+    ot_dir = files / "ot-applied"
+    apply(looks / "ot.look", held[middle], out=ot_dir, progress=False)
+    rows = []
+    for i, (src, graded) in enumerate(zip(held[middle], applied[middle])):
+        images = [read_image(p, keep_8bit=True) for p in (src, graded, ot_dir / graded.name,
+                                                          case / "truth" / f"{src.stem}.png")]
+        rows.append([(save_strip(images, files / f"compare-{i}.png", height=height),
+                      f"{src.name}: photo | {label} | global OT LUT | true look")])
+    return rows

@@ -20,16 +20,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...data.images import list_images, read_image
 from ...kinds.base import Progress
 from ...kinds.look import look_settings
-from ...ops.viz import save_strip
 from ...training.run import train
 from ..applying import apply
 from ..eval.evaluation import EvalOptions, evaluate_look
 from ..eval.report import Section, write_report
 from ..exporting import export
-from .common import Log, evaluate_identity, write_case
+from .common import Log, compare_strips, evaluate_identity, write_case
 
 CREAM, PLUM = np.array([1.0, 0.86, 0.62]), np.array([0.36, 0.16, 0.42])
 GRAIN_SIZE = 0.004  # blur sigma as a fraction of the short side
@@ -109,16 +107,7 @@ def preset_demo(out: str | Path = "demo-out/preset", *, minutes: float = 4.0, st
         f"{k} {v['delta_e2000']:.2f}" for k, v in metrics.items()))
     applied = apply(looks / "preset.look", case / "held", out=out / "applied", progress=False)
     script = export(looks / "preset.look", format="ffmpeg", out=out / "look.ffmpeg")
-    held = list_images(case / "held")
-    middle = slice(len(held) // 2 - 2, len(held) // 2 + 2)
-    ot_dir = files / "ot-applied"
-    apply(looks / "ot.look", held[middle], out=ot_dir, progress=False)
-    rows = []
-    for i, (src, graded) in enumerate(zip(held[middle], applied[middle])):
-        images = [read_image(p, keep_8bit=True) for p in (src, graded, ot_dir / graded.name,
-                                                          case / "truth" / f"{src.stem}.png")]
-        rows.append([(save_strip(images, files / f"compare-{i}.png", height=240),
-                      f"{src.name}: photo | lookgan preset | global OT LUT | true filter")])
+    rows = compare_strips(case, looks, applied, files, label="lookgan preset", height=240)
     names = {"unchanged photo": "unchanged photo", "ot": "global optimal-transport LUT",
              "preset": "*lookgan preset (colour + overlay + grain)"}  # '*': the row in bold
     table = [[names[k], m["delta_e2000"], m["radial_l_truth"], m.get("grain_energy_ratio", float("nan")),

@@ -68,7 +68,46 @@ def read_cube(path: str | Path) -> torch.Tensor:
     (input ranges or values far outside 0..1: HDR and log LUTs) and malformed files (counts, numbers, sizes).
     """
     path = Path(path)
-    text = read_text(path, ".cube")
+    sizes, ranges, rows = _parse_cube(path, read_text(path, ".cube"))
+    if not sizes:
+        raise _fail(path, None, "no LUT_3D_SIZE or LUT_1D_SIZE line: this is not a .cube file")
+    n1, n3 = sizes.get("1D", 0), sizes.get("3D", 0)
+    if len(rows) != n1 + n3 ** 3:
+        parts = " + ".join(f"{k} {v}" for k, v in (("LUT_1D_SIZE", n1), ("LUT_3D_SIZE", n3)) if v)
+        raise _fail(path, None, f"{parts} needs {n1 + n3 ** 3} table lines, found {len(rows)}; the file is "
+                                "truncated or its size line is wrong")
+    table = np.asarray(rows, dtype=np.float64)
+    if table.min() < _SDR_RANGE[0] or table.max() > _SDR_RANGE[1]:
+        raise _fail(path, None, f"output values range {table.min():.3g}..{table.max():.3g}, far outside 0..1: "
+                                "a log or HDR LUT is not a display look; export it for Rec.709/sRGB 0..1")
+    domain = ranges.get("domain")
+    # the input range of what comes first: the shaper when there is one, else the only table
+    first = "1D" if n1 else "3D"
+    outer = ranges.get(first, domain or (np.zeros(3), np.ones(3)))
+    _check_range(path, outer, "input range" if first in ranges else "input domain")
+    curves = table[:n1]
+    cube = _unflat(table[n1:], n3).double() if n3 else None
+    inner = ranges.get("3D", (np.zeros(3), np.ones(3))) if n1 and n3 else None
+    if inner is not None and not np.all(inner[1] > inner[0]):
+        raise _fail(path, None, "LUT_3D_INPUT_RANGE max must be greater than its min")
+    if cube is not None and n1 == 0 and np.allclose(outer[0], 0.0) and np.allclose(outer[1], 1.0):
+        return cube.float()  # the common case: a 3D table on 0..1, as it is
+    n = max(CURVE_LUT_SIZE if n1 else 0, n3)
+    grid = identity_lut(n).double().permute(1, 2, 3, 0).reshape(-1, 3)  # (n³, 3) input colours on 0..1
+    x = (grid - torch.from_numpy(outer[0])) / torch.from_numpy(outer[1] - outer[0])
+    if n1:
+        x = _curves(torch.from_numpy(curves), x)
+        if inner is not None:
+            x = (x - torch.from_numpy(inner[0])) / torch.from_numpy(inner[1] - inner[0])
+    if cube is not None:
+        x = _trilinear(cube, x)
+    return x.T.reshape(3, n, n, n).float().contiguous()
+
+
+def _parse_cube(path: Path, text: str) -> tuple[dict[str, int], dict[str, tuple[np.ndarray, np.ndarray]],
+                                              list[list[float]]]:
+    """A .cube file's sizes (``1D``/``3D``), input ranges (``1D``/``3D``/``domain``) and table lines, each
+    keyword line checked (naming the line and the fix)."""
     sizes: dict[str, int] = {}
     ranges: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     rows: list[list[float]] = []
@@ -107,39 +146,7 @@ def read_cube(path: str | Path) -> torch.Tensor:
         if len(vals) != 3:
             raise _fail(path, line_no, f"a table line needs three numbers (r g b), got {len(vals)}")
         rows.append(vals)
-    if not sizes:
-        raise _fail(path, None, "no LUT_3D_SIZE or LUT_1D_SIZE line: this is not a .cube file")
-    n1, n3 = sizes.get("1D", 0), sizes.get("3D", 0)
-    if len(rows) != n1 + n3 ** 3:
-        parts = " + ".join(f"{k} {v}" for k, v in (("LUT_1D_SIZE", n1), ("LUT_3D_SIZE", n3)) if v)
-        raise _fail(path, None, f"{parts} needs {n1 + n3 ** 3} table lines, found {len(rows)}; the file is "
-                                "truncated or its size line is wrong")
-    table = np.asarray(rows, dtype=np.float64)
-    if table.min() < _SDR_RANGE[0] or table.max() > _SDR_RANGE[1]:
-        raise _fail(path, None, f"output values range {table.min():.3g}..{table.max():.3g}, far outside 0..1: "
-                                "a log or HDR LUT is not a display look; export it for Rec.709/sRGB 0..1")
-    domain = ranges.get("domain")
-    # the input range of what comes first: the shaper when there is one, else the only table
-    first = "1D" if n1 else "3D"
-    outer = ranges.get(first, domain or (np.zeros(3), np.ones(3)))
-    _check_range(path, outer, "input range" if first in ranges else "input domain")
-    curves = table[:n1]
-    cube = _unflat(table[n1:], n3).double() if n3 else None
-    inner = ranges.get("3D", (np.zeros(3), np.ones(3))) if n1 and n3 else None
-    if inner is not None and not np.all(inner[1] > inner[0]):
-        raise _fail(path, None, "LUT_3D_INPUT_RANGE max must be greater than its min")
-    if cube is not None and n1 == 0 and np.allclose(outer[0], 0.0) and np.allclose(outer[1], 1.0):
-        return cube.float()  # the common case: a 3D table on 0..1, as it is
-    n = max(CURVE_LUT_SIZE if n1 else 0, n3)
-    grid = identity_lut(n).double().permute(1, 2, 3, 0).reshape(-1, 3)  # (n³, 3) input colours on 0..1
-    x = (grid - torch.from_numpy(outer[0])) / torch.from_numpy(outer[1] - outer[0])
-    if n1:
-        x = _curves(torch.from_numpy(curves), x)
-        if inner is not None:
-            x = (x - torch.from_numpy(inner[0])) / torch.from_numpy(inner[1] - inner[0])
-    if cube is not None:
-        x = _trilinear(cube, x)
-    return x.T.reshape(3, n, n, n).float().contiguous()
+    return sizes, ranges, rows
 
 
 def _check_range(path: Path, rng: tuple[np.ndarray, np.ndarray], what: str) -> None:
