@@ -1,6 +1,7 @@
 """The training loop: exact resume, NaN guard, budgets, abort, outputs."""
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import pytest
@@ -14,6 +15,7 @@ from lookgan.core.errors import TrainingDivergedError
 from lookgan.data.dataset import BatchStream, ImageFolder
 from lookgan.kinds.generator.dcgan import DCGAN, DCGANConfig
 from lookgan.training.checkpoint import list_checkpoints
+from lookgan.training.hooks import Hook
 from lookgan.training.loop import run_training
 
 
@@ -131,6 +133,45 @@ def test_progress_callback_sees_every_step(style_dir, tmp_path):
     assert [p.step for p in seen] == [1, 2, 3, 4]
     assert seen[1].sample_path is not None and seen[0].sample_path is None
     assert seen[-1].eta_s == 0 and seen[-1].steps_per_s > 0
+
+
+def test_custom_hooks_replace_the_defaults_and_see_every_step_and_the_end(style_dir, tmp_path):
+    """run_training(hooks=[...]): each hook's after_step sees every step taken with its losses, at_end runs once;
+    with no checkpoint hook in the list, nothing is written."""
+    m, stream = _method_and_stream(style_dir)
+    seen: list[tuple] = []
+
+    class Recorder(Hook):
+        def after_step(self, run, losses):
+            seen.append((run.step, sorted(losses)))
+
+        def at_end(self, run):
+            seen.append(("end", run.step, run.stopped))
+
+    res = run_training(m, stream, train=TrainConfig(steps=3, sample_every=1), out=tmp_path / "h.look",
+                       data_summary={}, hooks=[Recorder()])
+    assert [s[0] for s in seen] == [1, 2, 3, "end"] and seen[-1] == ("end", 3, "done")
+    assert seen[0][1] == seen[1][1] and len(seen[0][1]) >= 2  # the step's named losses (the GAN's d and g)
+    assert res.checkpoint is None and not list((tmp_path / "h.look").glob("checkpoints/*.json"))
+
+
+def test_a_kind_fed_whole_frames_gets_no_batches(style_dir, tmp_path):
+    """DataSpec(feed="frames"): the kind draws its own batches (as the preset does), so the loop never reads
+    the stream and train_step receives None."""
+    m, stream = _method_and_stream(style_dir)
+    spec, real_step, got = m.data_spec(), m.train_step, []
+    m.data_spec = lambda: dataclasses.replace(spec, feed="frames")
+
+    def own_batches(batch, step):
+        got.append(batch)
+        return real_step(next(frames), step)
+
+    frames = iter([stream.next_batch() for _ in range(2)])
+    m.train_step = own_batches
+    stream.next_batch = lambda: pytest.fail("the loop read a batch for a kind that feeds itself")
+    res = run_training(m, stream, train=TrainConfig(steps=2, sample_every=0), out=tmp_path / "f.look",
+                       data_summary={})
+    assert res.step == 2 and got == [None, None]
 
 
 def test_bf16_and_channels_last_train(style_dir, tmp_path):
