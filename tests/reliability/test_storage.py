@@ -19,7 +19,7 @@ import lookgan
 from lookgan.cli import main
 from lookgan.core.errors import DiskFullError, StorageError
 from lookgan.training import checkpoint as checkpoint_module
-from lookgan.training import loop as loop_module
+from lookgan.training import hooks as hooks_module
 from lookgan.training.checkpoint import list_checkpoints
 from tests.conftest import TINY_DCGAN
 from tests.helpers import write_image_folder
@@ -56,7 +56,7 @@ def test_training_meets_a_full_disk_keeps_the_last_checkpoint_and_resumes(small_
     style = write_image_folder(tmp_path / "style", 8)
     look = small_disk.root / "t.look"
     if not precheck:  # let the write itself run into ENOSPC half-way through the checkpoint
-        monkeypatch.setattr(loop_module, "make_room", lambda *a, **k: None)
+        monkeypatch.setattr(hooks_module, "make_room", lambda *a, **k: None)
     fill = _FillAt(small_disk, look, step=4, leave=20_000)
     with pytest.raises(DiskFullError) as caught:
         lookgan.train("dcgan", style, out=look, steps=9, config=CONFIG, progress_fn=fill)

@@ -10,7 +10,8 @@ instant.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from .errors import InputError
@@ -26,7 +27,7 @@ class KindOption:
     """The option as typed, e.g. ``--global``."""
     help: str
     """One sentence for ``--help``."""
-    sets: dict[str, Any] = field(default_factory=dict)
+    sets: dict[str, Any] = dataclasses.field(default_factory=dict)
     """A switch: the config values it sets when given (e.g. ``{"adaptive": False, "n_luts": 1}``)."""
     field: str | None = None
     """A value option: the config field that takes the value given (``--luts 5`` -> ``n_luts=5``)."""
