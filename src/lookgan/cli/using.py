@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from ..core import extras
-from ..core.config import X264_PRESETS
 from ..core.errors import InputError
+from ..core.options import X264_PRESETS
 from .common import PathArg, api, app, keep_colour_option, parse_settings, strength_option
 
 

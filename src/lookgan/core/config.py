@@ -17,12 +17,6 @@ import yaml
 
 from .errors import InputError
 
-#: libx264's speed presets, fastest first (``apply --video-preset``): faster ones encode quicker at the same CRF 18
-#: (the same target quality), trading compression efficiency; on 2 cores the encoder is most of a grading run at
-#: ``medium`` (benchmarks/video_grade.py: veryfast 1.6-1.7x the whole run's speed; on that clip its file was even
-#: smaller).
-X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
-
 C = TypeVar("C")
 
 

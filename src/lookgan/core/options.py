@@ -18,6 +18,13 @@ from .errors import InputError
 
 OptionType = Literal["flag", "int", "float", "str", "choice"]
 
+#: libx264's speed presets, fastest first (``apply --video-preset``; here, beside the other option
+#: vocabularies, so that the CLI's front needs nothing heavier): faster ones encode quicker at the same CRF 18
+#: (the same target quality), trading compression efficiency; on 2 cores the encoder is most of a grading run at
+#: ``medium`` (benchmarks/video_grade.py: veryfast 1.6-1.7x the whole run's speed; on that clip its file was even
+#: smaller).
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
+
 
 @dataclass(frozen=True)
 class KindOption:

@@ -53,7 +53,7 @@ class BatchOptions:
     on_file: Callable[[Path, Path], None] | None = None
     """Called with (input, output) after each written file (the web app's progress)."""
     video_preset: str = "medium"
-    """libx264 speed preset for videos (:data:`lookgan.core.config.X264_PRESETS`): ``veryfast`` makes a whole grading
+    """libx264 speed preset for videos (:data:`lookgan.core.options.X264_PRESETS`): ``veryfast`` makes a whole grading
     run about 1.6-1.7x faster than ``medium`` on 2 cores, at the same CRF 18."""
 
     def __post_init__(self) -> None:

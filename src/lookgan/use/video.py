@@ -11,9 +11,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..core.config import X264_PRESETS
 from ..core.errors import InputError
 from ..core.extras import require
+from ..core.options import X264_PRESETS
 
 if TYPE_CHECKING:
     import numpy as np
