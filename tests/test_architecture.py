@@ -143,6 +143,20 @@ def test_folders_import_only_their_own_layer_or_below():
     assert not upward, f"imports up the layers {LAYERS}: {upward}"
 
 
+def test_core_is_torch_free():
+    """``core`` is what the front imports before anything computes (the one lazy boundary): importing it loads
+    no torch, numpy, safetensors, PIL or gradio (a function that needs torch, such as the device check, imports
+    it when called, which only the heavy side does)."""
+    heavy = {"torch", "numpy", "safetensors", "PIL", "gradio"}
+    found = []
+    for path in sorted((SRC / PACKAGE / "core").glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:  # module level, where importing runs
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else [])
+            found += [f"{path.name}:{node.lineno} {n}" for n in names if n.split(".")[0] in heavy]
+    assert not found, found
+
+
 def _family(module: str) -> str | None:
     """``lookgan.kinds.preset.fit`` -> ``preset``; None outside a kind family's folder."""
     parts = module.split(".")

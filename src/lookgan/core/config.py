@@ -186,7 +186,7 @@ class TrainConfig:
 
 def resolve_device(device: str) -> str:
     """``device`` when this torch can use it; an :class:`InputError` with the fix for CUDA without a GPU."""
-    import torch
+    import torch  # only training and generating call this: core stays torch-free to import
 
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"--device {device} was asked for but this torch has no CUDA device; use --device cpu")
@@ -208,7 +208,7 @@ def resolve_amp(amp: str, device: str) -> str:
 def native_bf16(device: str) -> bool:
     """Whether ``device`` has bf16 arithmetic in hardware: a CUDA GPU that supports it, or a CPU with
     AVX512-BF16 or AMX-BF16 (read from /proc/cpuinfo; elsewhere unknown, so no)."""
-    import torch
+    import torch  # only training calls this: core stays torch-free to import
 
     if device.startswith("cuda"):
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
