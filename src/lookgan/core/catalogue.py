@@ -1,11 +1,12 @@
 """The look kinds for people choosing one (CLI help, web app): names at once, descriptions from the kinds.
 
 A kind describes itself on its own class (``learns``, ``time_here``, ``needs_photos``, ``generates``, its own
-command-line ``options``), so a plugin kind is described like a built-in one. Names come from the entry points without importing anything
-(:func:`kind_names`). Descriptions need the kinds' classes, and importing them means importing torch (~1.5 s),
-so :func:`catalogue` keeps what it read in a small cache file (``kinds.json`` in :func:`lookgan.core.io.cache_dir`) keyed by the
-declared kinds and the modification times of their source folders: ``lookgan train --help`` and the web app's
-kind list stay instant, and a changed or newly installed kind is read again.
+command-line ``options``), so a plugin kind is described like a built-in one. Names come from the entry points
+without importing anything (:func:`kind_names`). Descriptions need the kinds' classes, and importing them means
+importing torch (~1.5 s), so :func:`catalogue` keeps what it read in a small cache file (``kinds.json`` in
+:func:`lookgan.core.io.cache_dir`) keyed by the declared kinds, the modification times of their source folders
+and the shape of :class:`KindInfo`: ``lookgan train --help``, ``train KIND --help`` and the web app's kind list
+stay instant, and a changed or newly installed kind is read again.
 """
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ from pathlib import Path
 from .io import atomic_write_json, cache_dir
 from .options import KindOption
 from .registry import declared_kinds, get_method, list_kinds
+
+
+#: The kinds' base class (read for its modification time only: importing it loads torch).
+_BASE = Path(__file__).resolve().parents[1] / "kinds" / "base.py"
 
 
 @dataclass(frozen=True)
@@ -87,10 +92,11 @@ def _source_folder(value: str) -> Path | None:
 
 
 def _fingerprint(declared: dict[str, str]) -> str | None:
-    """What the cached descriptions depend on: every declared kind and the newest source file beside it (a
-    kind's class may inherit from its neighbours). None when a kind's source cannot be located (then nothing is
-    cached)."""
-    parts = []
+    """What the cached descriptions depend on: the fields of :class:`KindInfo`, the base class every kind
+    inherits its defaults from, and every declared kind with the newest source file beside it (a kind's class
+    may inherit from its neighbours). None when a kind's source cannot be located (then nothing is cached)."""
+    base = _BASE.stat().st_mtime_ns if _BASE.is_file() else 0
+    parts = [",".join(f.name for f in fields(KindInfo)) + f"@{base}"]
     for name, value in sorted(declared.items()):
         folder = _source_folder(value) if value != "<registered>" else None
         if folder is None:
