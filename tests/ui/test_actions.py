@@ -2,6 +2,7 @@
 (stop, resume, failures), and each tab's action over the library."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lookgan.core.catalogue import catalogue, kinds_help
+from lookgan.core.catalogue import catalogue, describe, kinds_help
 from lookgan.core.errors import InputError, LookFormatError, UnreadableImageError
 from lookgan.ui import is_loopback, parse_auth
 from lookgan.ui.actions import Actions
@@ -193,6 +194,27 @@ def test_training_job_progress_stop_and_resume(actions, tmp_path):
     job2 = actions.start_training(kind="dcgan", name="faces", steps=snap.step + 2, resume=True, train_fn=train_tiny)
     assert job2.wait(60)
     assert job2.snapshot().status == "done" and job2.snapshot().step == snap.step + 2
+
+
+def test_a_kinds_own_options_set_on_the_page_reach_its_config_and_its_resume(actions, tmp_path):
+    """The Learn tab's fields for the kind's own options (`lut`: --global, --luts) become the kind's config
+    values, as on the command line; the job record keeps them for "Resume interrupted training"."""
+    style = sorted(write_image_folder(tmp_path / "s", 3).glob("*"))
+    photos = sorted(write_image_folder(tmp_path / "p", 3).glob("*"))
+    calls = []
+
+    def record(kind, style_dir, **kw):
+        calls.append(kw.get("method_options"))
+        return None
+
+    job = actions.start_training(kind="lut", name="g", style_files=style, photo_files=photos,
+                                 options={"global": True}, train_fn=record)
+    assert job.wait(10) and calls == [{"adaptive": False, "n_luts": 1}]
+    assert json.loads((actions.ws.root / "jobs" / "g.json").read_text())["options"] == {"global": True}
+    job = actions.start_training(kind="lut", name="h", style_files=style, photo_files=photos, options={"luts": 5},
+                                 train_fn=record)
+    assert job.wait(10) and calls[-1] == {"n_luts": 5}
+    assert [o.flag for o in describe("lut").options if not o.reference_only] == ["--global", "--luts"]
 
 
 def test_training_failures_are_messages(actions, tmp_path):

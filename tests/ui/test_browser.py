@@ -10,6 +10,7 @@ instead of skipping.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -277,9 +278,15 @@ def test_learn_apply_generate_export_evaluate(page, server, tmp_path):
     upload(page, "photo-files", sorted((case / "content").iterdir()))
     fill(page, "look-name", "warm")
     fill(page, "steps", "8")
+    # the kind's own options (what `lookgan train lut --help` lists) are fields here too, and reach its config
+    page.locator("#kind-option-luts input").fill("2")
+    page.locator("#kind-option-luts input").press("Tab")
+    assert page.locator("#kind-option-global").is_visible()
+    page.wait_for_timeout(300)  # the value goes to the page's state before Start reads it
     page.click("#train-start")
     status = wait_text(page, "#train-status", "done")
     assert "step 8 / 8" in status
+    assert json.loads((server.work / "looks" / "warm.look" / "look.json").read_text())["config"]["n_luts"] == 2
     screenshot(page, server, "ui-learn", "#train-sample img, #train-loss img")
 
     # Apply: the new look on a photo it has not seen; download and check it moved the way the grade does.

@@ -18,6 +18,7 @@ from ..core.catalogue import describe
 from ..core.errors import InputError
 from ..core.io import atomic_write_json
 from ..core.lazy import api
+from ..core.options import options_values
 from .jobs import JobBoard, JobState, TrainingJob, format_eta
 from .sessions import LOCAL, Limits
 from .workspace import Workspace, stage_images
@@ -104,9 +105,13 @@ class LearnActions:
                        style_dir: str | None = None, photo_files: Sequence[Any] | None = None,
                        photo_dir: str | None = None, steps: int | None = None, minutes: float | None = None,
                        size: int | None = None, resume: bool = False, owner: str = LOCAL,
+                       options: dict[str, Any] | None = None,
                        train_fn: Callable[..., Any] | None = None) -> TrainingJob:
-        """Check the inputs, stage uploads and start :func:`lookgan.train` in the background."""
+        """Check the inputs, stage uploads and start :func:`lookgan.train` in the background. ``options``: the
+        kind's own options as set on the page (``--global`` -> ``{"global": True}``; see
+        :attr:`lookgan.kinds.base.Method.options`)."""
         info = describe(kind)  # an unknown kind: an error listing the known ones
+        method_options = options_values(info.options, options or {})
         out = self.ws.new_look_path(name)
         saved = {k: Path(v) for k, v in self._read_job(out.stem).items()
                  if k in ("style", "photos") and v and Path(v).is_dir()} if resume else {}
@@ -126,14 +131,14 @@ class LearnActions:
             photos = None
         atomic_write_json(self._job_record(out.stem), {
             "style": str(style), "photos": str(photos) if photos else None, "kind": kind, "steps": steps or 0,
-            "minutes": minutes or 0, "size": size or 0, "owner": owner, "status": "running",
-            "started": time.strftime("%Y-%m-%d %H:%M:%S")})
+            "minutes": minutes or 0, "size": size or 0, "options": dict(options or {}), "owner": owner,
+            "status": "running", "started": time.strftime("%Y-%m-%d %H:%M:%S")})
         train_fn = train_fn or api.train
 
         def run_training(progress_fn: Callable[[Any], None], abort_fn: Callable[[], bool]) -> Any:
             return train_fn(kind, style, out=out, photos=photos, steps=steps or None, minutes=minutes or None,
                             size=size or None, resume=resume, progress_fn=progress_fn, abort_fn=abort_fn,
-                            checkpoint_minutes=self.checkpoint_minutes)
+                            checkpoint_minutes=self.checkpoint_minutes, method_options=method_options or None)
 
         return self.board.submit(TrainingJob(run_training, name=out.stem, kind=kind, look=out, owner=owner,
                                              on_end=self._on_end))
@@ -146,7 +151,7 @@ class LearnActions:
                              "press Start")
         return self.start_training(kind=record["kind"], name=record["name"], steps=record.get("steps") or None,
                                    minutes=record.get("minutes") or None, size=record.get("size") or None,
-                                   resume=True, owner=owner, train_fn=train_fn)
+                                   options=record.get("options"), resume=True, owner=owner, train_fn=train_fn)
 
     def stop_training(self, owner: str | None = None) -> str:
         return ("stopping after the current step (a checkpoint is saved)…" if self.board.stop(owner)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
@@ -45,6 +45,8 @@ def make_learn_tab(page: Page) -> tuple[Any, ...]:
                                label="Look kind", elem_id="kind", scale=3)
             name = gr.Textbox(value="mylook", label="Name", elem_id="look-name", scale=1)
         kind_help = gr.Markdown()
+        kind_options = gr.State({})  # the kind's own options as set here: dest -> value
+        _kind_options(kind, kind_options)
         with gr.Row():
             steps = gr.Number(value=0, precision=0, minimum=0, label="Steps (0 = the kind's default)",
                               elem_id="steps")
@@ -63,10 +65,48 @@ def make_learn_tab(page: Page) -> tuple[Any, ...]:
                               elem_id="train-sample")
             losses = gr.Image(label="Losses", type="filepath", interactive=False, elem_id="train-loss")
         ui = SimpleNamespace(style_files=style_files, style_dir=style_dir, photo_files=photo_files,
-                             photo_dir=photo_dir, kind=kind, name=name, kind_help=kind_help, steps=steps,
+                             photo_dir=photo_dir, kind=kind, name=name, kind_help=kind_help,
+                             kind_options=kind_options, steps=steps,
                              minutes=minutes, size=size, resume=resume, status=status, sample=sample, losses=losses)
         _wire(page, ui, start=start, stop=stop, resume_cut=resume_cut)
     return learn_tab, status, kind, kind_help
+
+
+def _kind_options(kind: Any, chosen: Any) -> None:
+    """The chosen kind's own options (what ``lookgan train KIND --help`` lists, from the kind's class), drawn
+    again when the kind changes; what is set goes into ``chosen`` (dest -> value). Options for a look from one
+    reference photo are left out: the page learns from folders of images."""
+    kind.change(lambda: {}, None, chosen, show_progress="hidden")
+
+    @gr.render(inputs=kind)
+    def draw(kind_name: str | None) -> None:
+        options = [o for o in describe(kind_name).options if not o.reference_only] if kind_name else []
+        if not options:
+            return
+        with gr.Row(elem_id="kind-options"):
+            for option in options:
+                field = _option_field(option)
+                field.change(_set(option.dest), [field, chosen], chosen, show_progress="hidden")
+
+
+def _option_field(option: Any) -> Any:
+    """One input for a kind's option: a checkbox for a switch, a number, a text or a list of choices."""
+    label, elem_id = f"{option.flag}: {option.help}", f"kind-option-{option.dest.replace('_', '-')}"
+    if option.type == "flag":
+        return gr.Checkbox(label=label, elem_id=elem_id)
+    if option.type in ("int", "float"):
+        return gr.Number(value=None, label=label, precision=0 if option.type == "int" else None, elem_id=elem_id)
+    if option.type == "choice":
+        return gr.Dropdown(choices=list(option.choices), value=None, label=label, elem_id=elem_id)
+    return gr.Textbox(label=label, elem_id=elem_id)
+
+
+def _set(dest: str) -> Callable[[Any, dict], dict]:
+    def on_change(value: Any, chosen: dict) -> dict:
+        empty = value is None or value is False or value == ""
+        return {k: v for k, v in chosen.items() if k != dest} | ({} if empty else {dest: value})
+
+    return on_change
 
 
 def _wire(page: Page, ui: SimpleNamespace, *, start: Any, stop: Any, resume_cut: Any) -> None:
@@ -75,15 +115,16 @@ def _wire(page: Page, ui: SimpleNamespace, *, start: Any, stop: Any, resume_cut:
     ui.kind.change(kind_text, ui.kind, ui.kind_help)
 
     @ok
-    def on_start(sf, sd, pf, pd_, k, n, st, mi, si, re_, token, request: gr.Request):
+    def on_start(sf, sd, pf, pd_, k, n, st, mi, si, re_, opts, token, request: gr.Request):
         job = actions.start_training(kind=k, name=n, style_files=sf, style_dir=sd, photo_files=pf,
                                      photo_dir=pd_, steps=int(st or 0), minutes=float(mi or 0),
-                                     size=int(si or 0), resume=bool(re_), owner=owner_of(token, request))
+                                     size=int(si or 0), resume=bool(re_), options=opts,
+                                     owner=owner_of(token, request))
         gr.Info(f"training {job.snapshot().name} started", duration=4)
         return actions.training_status()
 
     start.click(on_start, [ui.style_files, ui.style_dir, ui.photo_files, ui.photo_dir, ui.kind, ui.name, ui.steps,
-                           ui.minutes, ui.size, ui.resume, session], ui.status)
+                           ui.minutes, ui.size, ui.resume, ui.kind_options, session], ui.status)
 
     @ok
     def on_resume_cut(token, request: gr.Request):
