@@ -95,10 +95,10 @@ def _kind_option(option: KindOption) -> click.Option:
 
 
 def kind_command(info: KindInfo) -> click.Command:
-    """``lookgan train KIND``: the shared options, then the kind's own."""
+    """``lookgan train KIND``: STYLE_DIR and --out, the kind's own options, then those every kind shares."""
     own = [_kind_option(o) for o in info.options]
-    shared = {p.name for p in shared_options(info)}
-    clash = [o.flag for o, p in zip(info.options, own) if p.name in shared]
+    common = shared_options(info)
+    clash = [o.flag for o, p in zip(info.options, own) if p.name in {c.name for c in common}]
     if clash:
         raise InputError(f"look kind {info.name!r} declares {', '.join(clash)}, which every kind has already; "
                          "rename it in the kind's options")
@@ -107,7 +107,6 @@ def kind_command(info: KindInfo) -> click.Command:
         given = {o.dest: values.pop(o.dest) for o in info.options}
         _train(info.name, method_options=options_values(info.options, given), **values)
 
-    common = shared_options(info)
     return click.Command(info.name, params=[*common[:2], *own, *common[2:]], callback=callback,
                          help=_kind_help(info), short_help=info.learns)
 
