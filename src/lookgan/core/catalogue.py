@@ -20,7 +20,6 @@ from .io import atomic_write_json, cache_dir
 from .options import KindOption
 from .registry import declared_kinds, get_method, list_kinds
 
-
 #: The kinds' base class (read for its modification time only: importing it loads torch).
 _BASE = Path(__file__).resolve().parents[1] / "kinds" / "base.py"
 

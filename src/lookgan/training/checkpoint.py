@@ -35,6 +35,7 @@ from ..core.io import (
     sha256_file,
     tensors_bytes,
 )
+from ..kinds.base import Method
 
 FORMAT = "lookgan-checkpoint"
 FORMAT_VERSION = 1
@@ -189,3 +190,55 @@ def load_latest_checkpoint(folder: str | Path, *, map_location: str = "cpu") -> 
         except ValueError as e:
             warnings.warn(f"skipping damaged checkpoint: {e}; trying the previous one", stacklevel=2)
     return None
+
+
+# --- a run's complete state -----------------------------------------------------------------------------------
+def collect_state(method: Method, stream: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Every tensor and value needed to continue training exactly: nets, EMA, optimisers, buffers, data, RNG."""
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict[str, Any] = {"optimizers": {}}
+    for name, net in method.nets.items():
+        tensors.update({f"net.{name}.{k}": v for k, v in net.state_dict().items()})
+    if method.ema is not None:
+        tensors.update({f"ema.{k}": v for k, v in method.ema.module.state_dict().items()})
+    for name, opt in method.optimizers.items():
+        t, m = flatten_optimizer(f"opt.{name}", opt)
+        tensors.update(t)
+        meta["optimizers"][name] = m
+    tensors.update({f"buf.{k}": v for k, v in method.buffers.items()})
+    stream_tensors, meta["stream"] = split_stream_state(stream)
+    tensors.update(stream_tensors)
+    rng_tensors, meta["rng"] = capture_rng()
+    tensors.update(rng_tensors)
+    return tensors, meta
+
+
+def split_stream_state(stream: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """A stream's state as checkpoint tensors (``stream.<key>``) and JSON-ready plain values."""
+    tensors, plain = {}, {}
+    for k, v in stream.state_dict().items():
+        if isinstance(v, torch.Tensor):
+            tensors[f"stream.{k}"] = v
+        else:
+            plain[k] = v
+    return tensors, plain
+
+
+def _sub(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def restore_state(method: Method, stream: Any, ckpt: Checkpoint) -> None:
+    """Load a checkpoint into a freshly built method (and stream); random states are restored last."""
+    t, meta = ckpt.tensors, ckpt.meta
+    for name, net in method.nets.items():
+        net.load_state_dict(_sub(t, f"net.{name}."), strict=True)
+    if method.ema is not None:
+        method.ema.module.load_state_dict(_sub(t, "ema."), strict=True)
+    for name, opt in method.optimizers.items():
+        opt.load_state_dict(unflatten_optimizer(f"opt.{name}", t, meta["optimizers"][name]))
+    for name in method.buffers:
+        method.buffers[name] = t[f"buf.{name}"].to(method.device)
+    if stream is not None:
+        stream.load_state_dict({**meta["stream"], **_sub(t, "stream.")})
+    restore_rng(t, meta["rng"])

@@ -24,7 +24,7 @@ from ..kinds.look import versions, write_look
 from ..ops.swd import swd
 from ..ops.viz import make_grid, plot_curves
 from . import distributed
-from .checkpoint import capture_rng, flatten_optimizer, make_room, save_checkpoint, tensors_nbytes
+from .checkpoint import collect_state, make_room, save_checkpoint, tensors_nbytes
 from .distributed import World
 from .storage import SMALL_FILES
 
@@ -145,37 +145,6 @@ class Samples(Hook):
     def at_end(self, run: Run) -> None:
         if run.saved_step != run.step:  # the final checkpoint comes next: its sample goes with it
             self.write(run)
-
-
-def collect_state(method: Method, stream: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Every tensor and value needed to continue training exactly: nets, EMA, optimisers, buffers, data, RNG."""
-    tensors: dict[str, torch.Tensor] = {}
-    meta: dict[str, Any] = {"optimizers": {}}
-    for name, net in method.nets.items():
-        tensors.update({f"net.{name}.{k}": v for k, v in net.state_dict().items()})
-    if method.ema is not None:
-        tensors.update({f"ema.{k}": v for k, v in method.ema.module.state_dict().items()})
-    for name, opt in method.optimizers.items():
-        t, m = flatten_optimizer(f"opt.{name}", opt)
-        tensors.update(t)
-        meta["optimizers"][name] = m
-    tensors.update({f"buf.{k}": v for k, v in method.buffers.items()})
-    stream_tensors, meta["stream"] = split_stream_state(stream)
-    tensors.update(stream_tensors)
-    rng_tensors, meta["rng"] = capture_rng()
-    tensors.update(rng_tensors)
-    return tensors, meta
-
-
-def split_stream_state(stream: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """A stream's state as checkpoint tensors (``stream.<key>``) and JSON-ready plain values."""
-    tensors, plain = {}, {}
-    for k, v in stream.state_dict().items():
-        if isinstance(v, torch.Tensor):
-            tensors[f"stream.{k}"] = v
-        else:
-            plain[k] = v
-    return tensors, plain
 
 
 class Checkpoints(Hook):

@@ -27,7 +27,7 @@ from ..kinds.base import Method, NonFiniteStepError, Progress, StopReason, Train
 from ..kinds.look import write_look
 from ..ops.viz import make_grid
 from . import distributed
-from .checkpoint import Checkpoint, restore_rng, unflatten_optimizer
+from .checkpoint import Checkpoint, restore_state
 from .distributed import SINGLE, World
 from .hooks import Hook, Run, default_hooks, tensorboard_writer
 from .storage import storage_context, warn_if_short_of_space
@@ -43,27 +43,6 @@ def _batch_map(batch: Batch, fn: Callable[[torch.Tensor], Any]) -> Any:
 
 def _batch_finite(batch: Batch) -> bool:
     return all(bool(torch.isfinite(t).all()) for t in (batch.values() if isinstance(batch, dict) else [batch]))
-
-
-# --- full state ------------------------------------------------------------------------------------------------
-def _sub(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-
-def restore_state(method: Method, stream: Stream | None, ckpt: Checkpoint) -> None:
-    """Load a checkpoint into a freshly built method (and stream); random states are restored last."""
-    t, meta = ckpt.tensors, ckpt.meta
-    for name, net in method.nets.items():
-        net.load_state_dict(_sub(t, f"net.{name}."), strict=True)
-    if method.ema is not None:
-        method.ema.module.load_state_dict(_sub(t, "ema."), strict=True)
-    for name, opt in method.optimizers.items():
-        opt.load_state_dict(unflatten_optimizer(f"opt.{name}", t, meta["optimizers"][name]))
-    for name in method.buffers:
-        method.buffers[name] = t[f"buf.{name}"].to(method.device)
-    if stream is not None:
-        stream.load_state_dict({**meta["stream"], **_sub(t, "stream.")})
-    restore_rng(t, meta["rng"])
 
 
 # --- stopping --------------------------------------------------------------------------------------------------

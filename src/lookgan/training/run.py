@@ -21,8 +21,7 @@ from ..data.images import DEFAULT_MAX_PIXELS
 from ..kinds.base import Progress, TrainResult
 from ..kinds.look import LOOK_JSON, PREVIEW, WEIGHTS
 from . import distributed
-from .checkpoint import Checkpoint, list_checkpoints, load_latest_checkpoint
-from .hooks import split_stream_state
+from .checkpoint import Checkpoint, list_checkpoints, load_latest_checkpoint, split_stream_state
 from .loop import fit_closed_form, run_training, seed_everything
 
 # What a training run writes into --out (folders, then files): a folder holding only these is a run of ours
