@@ -157,7 +157,7 @@ def test_kinds_use_the_prior_record_it_and_resume(tmp_path, small_sets_allowed):
     note = json.loads((ot.look / "look.json").read_text())["data"]["colour_prior"]
     assert set(note) >= {"p_no_grade", "grade_strength", "difference_in_noise_units"}
     cfg = {"method": {"init": "prior", "prior_pairs": 6, "pixels": 5000, "n_luts": 1, "adaptive": False,
-                      "load_size": 64, "crop_size": 64, "disc_size": 32}, "train": {"batch": 2}}
+                      "load_size": 64, "crop_size": 64, "disc_size": 32, "gan": "on"}, "train": {"batch": 2}}
     lookgan.train("lut", style, photos=user, out=tmp_path / "lut.look", steps=2, config=cfg)
     first = json.loads((tmp_path / "lut.look" / "look.json").read_text())["data"]["colour_prior"]
     lookgan.train("lut", style, photos=user, out=tmp_path / "lut.look", steps=4, resume=True, config=cfg)

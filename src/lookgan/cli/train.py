@@ -171,9 +171,11 @@ def _report(result: Any, kind: str, style_dir: Path, out: Path, processes: int) 
     on = f" on {processes} processes" if processes > 1 else ""
     click.echo(f"{why[result.stopped]} at step {result.step} after {result.elapsed_s:.0f} s{on}")
     click.echo(f"look:        {result.look}")
-    note = _look_data(result.look).get("colour_prior")
-    if note:
-        click.echo(f"feed:        {api.verdict(note)}")
+    data = _look_data(result.look)
+    if data.get("colour_prior"):
+        click.echo(f"feed:        {api.verdict(data['colour_prior'])}")
+    if data.get("colour_stage"):
+        click.echo(f"colour:      {data['colour_stage']['why']}")
     if result.sample_path:
         click.echo(f"samples:     {result.sample_path}")
     if result.loss_plot:

@@ -240,6 +240,8 @@ def info_cmd(look: Path | None, as_json: bool, deps: bool) -> None:
             click.echo(f"  photos      {p.get('n_images')} images from {p.get('folder')}")
         if d.get("colour_prior"):
             click.echo(f"  feed        {api.verdict(d['colour_prior'])}")
+        if d.get("colour_stage"):
+            click.echo(f"  colour      {d['colour_stage']['why']}")
     click.echo(f"  parameters  {data['parameters']:,}")
     click.echo(f"  config      {json.dumps(data['config'])}")
     if data["metrics"]:

@@ -135,6 +135,12 @@ class Method:
         """Called once the training images are read (``data``: ``style``, ``content`` or ``pairs`` datasets),
         before training or resuming: fit initialisations (``fresh``) and fixed sample buffers. Default: nothing."""
 
+    def planned_steps(self, steps: int) -> int:
+        """How many of the ``steps`` asked for this kind still wants after a fresh :meth:`prepare` (default: all).
+        0: what ``prepare`` fitted is the look (the ``lut`` kind where its GAN stage would add nothing), written
+        at once without training; say why in :attr:`notes`."""
+        return steps
+
     def train_step(self, batch: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
         """One optimisation step on ``batch`` ``(B, 3, S, S)`` in [-1, 1]; returns detached scalar losses."""
         raise NotImplementedError

@@ -160,6 +160,39 @@ def gate_ot_fit(ot: torch.Tensor, content: list[torch.Tensor], style: list[torch
     return gated_lut(ot, evidence), {**evidence.summary(), "seconds": round(time.monotonic() - t0, 1)}
 
 
+@dataclass
+class ColourStart:
+    """Where a colour kind starts (``lut``'s LUTs, ``preset``'s colour layer): its closed-form fit between the
+    user's photos and the feed, gated by the prior. Later stages are measured against :attr:`lut`."""
+
+    lut: torch.Tensor
+    """The gated fit ``(3, n, n, n)``: the fit blended towards the identity by :attr:`p_no_grade`."""
+    fit: torch.Tensor
+    """The fit as it came (plain OT for the default)."""
+    p_no_grade: float
+    """The prior's probability that the feed holds no grade (0 when the prior is off or stood aside)."""
+    note: dict[str, Any] | None
+    """What the prior found, for look.json's ``data.colour_prior`` (None: the prior was not asked for)."""
+
+
+def colour_start(content: list[torch.Tensor], style: list[torch.Tensor],
+                 fit: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, pixels: int, seed: int, prior: bool,
+                 prior_pairs: int = PriorSettings.pairs,
+                 draw: Callable[..., tuple[torch.Tensor, torch.Tensor]] | None = None) -> ColourStart:
+    """The one recipe both colour kinds start from: ``pixels`` drawn from each set (seeds ``seed``, ``seed + 1``;
+    ``draw(content, style, pixels, seed=)`` instead, e.g. content-matched pixels), ``fit`` between them, and,
+    with ``prior``, the gate of :func:`gate_ot_fit`."""
+    if draw is not None:
+        px_c, px_s = draw(content, style, pixels, seed=seed)
+    else:
+        px_c, px_s = sample_pixels(content, pixels, seed=seed), sample_pixels(style, pixels, seed=seed + 1)
+    lut = fit(px_c, px_s)
+    if not prior:
+        return ColourStart(lut, lut, 0.0, None)
+    gated, note = gate_ot_fit(lut, content, style, prior_pairs, seed)
+    return ColourStart(gated, lut, float(note.get("p_no_grade", 0.0)), note)
+
+
 def wants_prior(config: Any) -> bool:
     """Whether a colour kind's config asks for the prior (``lut``: ``init: prior``; ``ot``: ``prior: true``)."""
     return bool(getattr(config, "prior", False)) or getattr(config, "init", "") == "prior"

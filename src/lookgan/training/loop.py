@@ -206,11 +206,16 @@ class _Stepper:
 def fit_closed_form(method: Method, data: dict[str, Any], *, out: str | Path, train: TrainConfig,
                     data_summary: dict[str, Any]) -> TrainResult:
     """Fit a closed-form method (colour-transfer baselines) by ``method.prepare`` and write its look."""
-
-    out = Path(out)
     t0 = time.monotonic()
     method.prepare(data, fresh=True)
     data_summary.update(method.notes)
+    return write_fitted(method, out=out, train=train, data_summary=data_summary, started=t0)
+
+
+def write_fitted(method: Method, *, out: str | Path, train: TrainConfig, data_summary: dict[str, Any],
+                 started: float) -> TrainResult:
+    """Write what ``method.prepare`` fitted as the look (a sample grid beside it; no steps, no checkpoint)."""
+    out = Path(out)
     method.train_mode(False)
     grid = make_grid(method.sample().float(), nrow=method.sample_nrow)
     sample_path = out / "samples" / "fit.png"
@@ -218,8 +223,8 @@ def fit_closed_form(method: Method, data: dict[str, Any], *, out: str | Path, tr
     save_image(grid, sample_path)
     write_look(out, kind=method.kind, config=method.config, tensors=method.look_tensors(), preview=grid,
                meta={"steps": 0, "train": to_dict(train), "data": data_summary})
-    return TrainResult(look=out, step=0, stopped="done", elapsed_s=time.monotonic() - t0, sample_path=sample_path,
-                       loss_plot=None, checkpoint=None)
+    return TrainResult(look=out, step=0, stopped="done", elapsed_s=time.monotonic() - started,
+                       sample_path=sample_path, loss_plot=None, checkpoint=None)
 
 
 def seed_everything(seed: int) -> None:

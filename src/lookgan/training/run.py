@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Callable
@@ -22,7 +23,7 @@ from ..kinds.base import Progress, TrainResult
 from ..kinds.look import LOOK_JSON, PREVIEW, WEIGHTS
 from . import distributed
 from .checkpoint import Checkpoint, list_checkpoints, load_latest_checkpoint, split_stream_state
-from .loop import fit_closed_form, run_training, seed_everything
+from .loop import fit_closed_form, run_training, seed_everything, write_fitted
 
 # What a training run writes into --out (folders, then files): a folder holding only these is a run of ours
 # (perhaps killed before its first complete checkpoint: a checkpoints/ with a tensor file but no JSON yet), not
@@ -203,11 +204,16 @@ def _train(method_cls: Any, method_config: Any, train_config: TrainConfig, world
         result = (fit_closed_form(method, data, out=out, train=train_config, data_summary=summary)
                   if world.main else None)
         return distributed.broadcast(result, world)  # a closed-form fit is rank 0's job; the others wait for it
+    started = time.monotonic()
     method.prepare(data, fresh=start is None)
     summary.update(method.notes)
+    if start is None and method.planned_steps(train_config.steps) == 0:  # what prepare fitted is the look
+        result = (write_fitted(method, out=out, train=train_config, data_summary=summary, started=started)
+                  if world.main else None)
+        return distributed.broadcast(result, world)
     if start is not None:
         saved = start.meta.get("data", {})
-        summary.update({k: v for k, v in saved.items() if k == "colour_prior"})  # prepare ran only on a fresh start
+        summary.update({k: v for k, v in saved.items() if k not in summary})  # what prepare found on the fresh start
         if saved.get("fingerprint") != summary["fingerprint"]:
             warnings.warn(f"the images in {style_dir} changed since the checkpoint ({saved.get('n_images')} -> "
                           f"{summary['n_images']} images); resuming, but the data order restarts", stacklevel=2)

@@ -35,7 +35,7 @@ def identity_delta_e(case) -> float:
 
 def test_unpaired_gan_training_from_identity_reduces_delta_e(case, tmp_path):
     cfg = {"method": {**TINY, "init": "identity", "lr": 3e-3, "lr_d": 1e-3, "content": 0.0, "adaptive": False,
-                      "n_luts": 1},
+                      "n_luts": 1, "gan": "on", "adversarial_evidence": False},
            "train": {**TINY_TRAIN, "sample_every": 0, "checkpoint_every": 100}}
     lookgan.train("lut", case / "style", photos=case / "content", out=tmp_path / "g.look", steps=60, config=cfg)
     before, after = identity_delta_e(case), delta_e(tmp_path / "g.look", case)
@@ -45,7 +45,7 @@ def test_unpaired_gan_training_from_identity_reduces_delta_e(case, tmp_path):
 def test_adaptive_training_writes_grids_plots_and_an_exportable_look(case, tmp_path):
     out = tmp_path / "a.look"
     res = lookgan.train("lut", case / "style", photos=case / "content", out=out, steps=6,
-                        config={"method": TINY, "train": TINY_TRAIN})
+                        config={"method": {**TINY, "gan": "on"}, "train": TINY_TRAIN})
     assert res.step == 6 and (out / "loss.png").exists() and (out / "samples" / "step-0000004.png").exists()
     look = load_look(out)
     model = look.build()
@@ -56,7 +56,7 @@ def test_adaptive_training_writes_grids_plots_and_an_exportable_look(case, tmp_p
 
 
 def test_resume_is_bit_exact(case, tmp_path):
-    cfg = {"method": TINY, "train": TINY_TRAIN}
+    cfg = {"method": {**TINY, "gan": "on"}, "train": TINY_TRAIN}
     kw = dict(photos=case / "content", config=cfg)
     lookgan.train("lut", case / "style", out=tmp_path / "straight.look", steps=8, **kw)
     lookgan.train("lut", case / "style", out=tmp_path / "halves.look", steps=4, **kw)

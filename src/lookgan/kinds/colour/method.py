@@ -30,10 +30,11 @@ from ...ops.color import rgb_to_lab
 from ...ops.content_match import content_matched_pixels
 from ...ops.diffaugment import parse_policy
 from ...ops.encoder import ConvEncoder, thumbnail
-from ...ops.lut3d import apply_lut, identity_lut
+from ...ops.lut3d import apply_lut, blend_lut, identity_lut
 from ...ops.nearest import nearest_style
-from ...ops.transfer import ot_lut, reinhard_lut, sample_pixels
-from ...prior.posterior import PriorSettings, gate_ot_fit, wants_prior
+from ...ops.transfer import ot_lut, reinhard_lut
+from ...prior.posterior import ColourStart, PriorSettings, colour_start, wants_prior
+from ...prior.scenes import SceneSettings, group_fits, weigh_scenes
 from ..base import DataSpec, Method
 from ..look import Look
 from .look import LUTRestyler, fit_reference_lut, reference_result, write_global_lut_look
@@ -103,6 +104,23 @@ class LUTConfig:
     match_content: bool = False
     """Unpaired: fit the start on your photos' pixels reweighted to the style set's mix of grade-invariant
     cells (:mod:`~lookgan.ops.content_match`). Off: over 40 grades it was a wash (docs/results/colour_ot.md)."""
+    gan: Literal["auto", "on", "off"] = "auto"
+    """The adversarial stage after the start. ``auto``: only where the feed's grade depends on the scene
+    (:mod:`lookgan.prior.scenes`), which one global LUT cannot represent; on a global grade the look is the
+    gated start, finished in seconds (measured: 2,000 GAN steps on top of it made it worse on held-out photos,
+    docs/results/grade_prior.md). ``on`` (``--gan``) trains it anyway, ``off`` (``--no-gan``) never."""
+    scenes: bool = True
+    """Adaptive looks: test whether the feed's grade depends on the scene (bright vs dark frames) and, if so,
+    start from one fit per group of frames mixed by the photo's brightness (about 15 s)."""
+    adversarial_evidence: bool = True
+    """Scale the adversarial term by the prior's evidence that the feed holds a grade (1 - p(no grade)): the
+    critic pushes only as far as the grade is real."""
+    anchor_space: Literal["rgb", "lab"] = "lab"
+    """Where the ``content`` anchor measures the distance to the start: ``lab`` (CIELAB / 100, close to what
+    ΔE sees) or ``rgb`` (the squared RGB difference, as before)."""
+    gan_learns: Literal["all", "mixing"] = "mixing"
+    """From a scene-split start, what the GAN may change: ``mixing``, only how each photo mixes the basis LUTs
+    (the start's LUTs stay as fitted); ``all``, the LUTs too. A global start has one LUT: the GAN trains all."""
     n_samples: int = 4
     """Rows in each sample grid (content | graded | nearest style image)."""
     source: str = ""
@@ -120,6 +138,10 @@ class LUTConfig:
         if bad:
             raise ValueError(f"augment {self.augment!r} has colour op(s) {', '.join(sorted(bad))}: colour "
                              "augmentation would erase the look being learnt; use translation,cutout")
+        for name, allowed in (("gan", ("auto", "on", "off")), ("anchor_space", ("rgb", "lab")),
+                              ("gan_learns", ("all", "mixing"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         if min(self.lr, self.lr_d) <= 0 or min(self.smoothness, self.monotonicity, self.content) < 0:
             raise ValueError("learning rates must be > 0 and loss weights >= 0")
 
@@ -185,22 +207,26 @@ class _LUTMethod(Method):
         self.buffers["sample_style"] = beside.to(self.device)
         if fresh:
             seed = int(torch.initial_seed()) % 2**31
-            if self.config.match_content and "pairs" not in data:
-                px_c, px_s = content_matched_pixels(content, style, self.config.pixels, seed=seed)
-            else:
-                px_c = sample_pixels(content, self.config.pixels, seed=seed)
-                px_s = sample_pixels(style, self.config.pixels, seed=seed + 1)
-            init = self.fit_lut(px_c, px_s)
-            if "pairs" not in data and wants_prior(self.config):
-                init, self.notes["colour_prior"] = gate_ot_fit(init, content, style, self.config.prior_pairs, seed)
-            self.buffers["init_lut"] = init = init.to(self.device)
-            with torch.no_grad():
-                noise = getattr(self.config, "init_noise", 0.0)
-                gen = torch.Generator().manual_seed(seed)
-                luts = init.expand_as(self.model.luts).clone()
-                if noise > 0:
-                    luts += noise * torch.randn(luts.shape, generator=gen).to(self.device)
-                self.model.luts.copy_(luts)
+            unpaired = "pairs" not in data
+            start = colour_start(content, style, self.fit_lut, pixels=self.config.pixels, seed=seed,
+                                 prior=unpaired and wants_prior(self.config),
+                                 prior_pairs=getattr(self.config, "prior_pairs", PriorSettings.pairs),
+                                 draw=content_matched_pixels if unpaired and self.config.match_content else None)
+            if start.note is not None:
+                self.notes["colour_prior"] = start.note
+            self.buffers["init_lut"] = start.lut.to(self.device)
+            self.start_from(start, content, style, unpaired=unpaired, seed=seed)
+
+    @torch.no_grad()
+    def start_from(self, start: ColourStart, content: list[torch.Tensor], style: list[torch.Tensor], *,
+                   unpaired: bool, seed: int) -> None:
+        """Set the LUTs from the gated start (each basis LUT with a little noise, so they can specialise)."""
+        noise = getattr(self.config, "init_noise", 0.0)
+        gen = torch.Generator().manual_seed(seed)
+        luts = start.lut.to(self.device).expand_as(self.model.luts).clone()
+        if noise > 0:
+            luts += noise * torch.randn(luts.shape, generator=gen).to(self.device)
+        self.model.luts.copy_(luts)
 
     @contextmanager
     def _eval_mode(self) -> Iterator[None]:
@@ -251,7 +277,8 @@ class LUTGAN(_LUTMethod):
     Config = LUTConfig
     learns = ("colour and tone grade as an image-adaptive 3D LUT (GAN, or from --pairs); exact, fast, exports "
               "to .cube")
-    time_here = "about 5 minutes"
+    time_here = ("about 40 s for a global grade (the gated start); 5-10 minutes where the grade depends on the "
+                 "scene (the GAN stage)")
     needs_photos = True
     accepts_pairs = True
     options = (
@@ -259,6 +286,11 @@ class LUTGAN(_LUTMethod):
                    sets={"adaptive": False, "n_luts": 1}),
         KindOption("--luts", "How many basis LUTs the adaptive LUT mixes per photo [default: 3].", field="n_luts",
                    type="int"),
+        KindOption("--gan", "Train the adversarial stage even where the feed's grade looks global (by default "
+                   "it runs only when the grade depends on the scene; elsewhere the gated start is the look).",
+                   sets={"gan": "on"}),
+        KindOption("--no-gan", "Never train the adversarial stage: the look is the (scene-split) start, in "
+                   "seconds.", sets={"gan": "off"}),
         KindOption("--per-region", "From ONE reference photo (STYLE_DIR a file): match person and background "
                    "separately (faces extra; measured worse than whole pictures on our portraits).",
                    sets={"per_region": True}, reference_only=True),
@@ -281,6 +313,39 @@ class LUTGAN(_LUTMethod):
                            norm=False)
             self.nets["discriminator"] = d.to(self.device)
             self.optimizers["discriminator"] = torch.optim.Adam(d.parameters(), lr=c.lr_d, betas=betas)
+        self.buffers["no_grade"] = torch.zeros((), device=self.device)  # the prior's p(no grade), for resume
+        self.buffers["start_luts"] = identity_lut(c.lut_size).to(self.device).expand_as(self.model.luts).clone()
+        self.gan_stage = c.mode == "paired" or c.gan == "on"
+
+    @torch.no_grad()
+    def start_from(self, start: ColourStart, content: list[torch.Tensor], style: list[torch.Tensor], *,
+                   unpaired: bool, seed: int) -> None:
+        """The gated start; for an adaptive look whose feed's grade depends on the scene, one fit per group of
+        frames (darker, brighter) mixed by the photo's brightness; then whether the GAN stage runs, and why."""
+        super().start_from(start, content, style, unpaired=unpaired, seed=seed)
+        c = self.config
+        self.buffers["no_grade"].fill_(start.p_no_grade)
+        if not unpaired:
+            return
+        split = None
+        if c.scenes and self.model.adaptive and self.model.n_luts >= 2:
+            split = weigh_scenes(content, style, SceneSettings(seed=seed))
+            self.notes["scenes"] = split.summary()
+            if split.dependent:
+                groups = group_fits(content, style, split, self.fit_lut, c.pixels, seed)
+                self.model.luts[:2] = blend_lut(groups, 1.0 - start.p_no_grade).clamp(0, 1).to(self.device)
+                bright = self.model.brightness(self._thumbs.to(self.device))
+                q1, q3 = torch.quantile(bright, torch.tensor([0.25, 0.75], device=bright.device)).tolist()
+                self.model.scene.copy_(torch.tensor([1.0, float(bright.median()), max(0.1 * (q3 - q1), 1e-3)]))
+        dependent = split is not None and split.dependent
+        self.buffers["start_luts"] = self.model.luts.detach().clone()
+        if not dependent:  # the anchor is the gated start itself, without the basis LUTs' noise
+            self.buffers["start_luts"] = start.lut.to(self.device).expand_as(self.model.luts).clone()
+        self.gan_stage = c.gan == "on" or (c.gan == "auto" and dependent)
+        self.notes["colour_stage"] = {"gan": self.gan_stage, "why": _stage_reason(c, split)}
+
+    def planned_steps(self, steps: int) -> int:
+        return steps if self.gan_stage else 0
 
     def fit_lut(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         c = self.config
@@ -298,6 +363,17 @@ class LUTGAN(_LUTMethod):
         return (c.smoothness * lut_smoothness(change) + c.monotonicity * lut_monotonicity(luts)
                 + c.weight_decay * (weights - uniform).pow(2).mean())
 
+    def _anchor(self, graded: torch.Tensor, anchor: torch.Tensor) -> torch.Tensor:
+        """The squared distance of the graded photos from the start, in the config's ``anchor_space``."""
+        if self.config.anchor_space == "rgb":
+            return F.mse_loss(graded, anchor)
+        lab = rgb_to_lab(graded.clamp(0, 1).movedim(1, -1)) - rgb_to_lab(anchor.clamp(0, 1).movedim(1, -1))
+        return (lab / 100.0).pow(2).mean()
+
+    def _mixing_only(self) -> bool:
+        """Whether this step trains only the mixing (a scene-split start with ``gan_learns: mixing``)."""
+        return self.config.gan_learns == "mixing" and bool(self.model.scene[0] > 0)
+
     def _critic_view(self, images: torch.Tensor) -> torch.Tensor:
         """What the discriminator sees: downscaled, geometrically augmented images in [-1, 1]."""
         return self.augment(thumbnail(images, self.config.disc_size))
@@ -307,6 +383,7 @@ class LUTGAN(_LUTMethod):
             return self._paired_step(batch["pairs"])
         c = self.config
         d = self.nets["discriminator"]
+        self.model.luts.requires_grad_(not self._mixing_only())
         photos = (batch["content"] + 1.0) * 0.5  # (B, 3, S, S) in [0, 1]
         weights = self.model.weights(photos)  # (B, K)
         graded = apply_lut(photos, self.model.mix(weights))
@@ -314,8 +391,13 @@ class LUTGAN(_LUTMethod):
         loss_d = d_loss(c.gan_loss, d(self._critic_view(batch["style"])), d(self._critic_view(fake.detach())))
         self.optimize("discriminator", loss_d)
         adv = g_loss(c.gan_loss, d(self._critic_view(fake)))
-        anchor = apply_lut(photos, self.buffers["init_lut"])
-        content = F.mse_loss(graded, anchor)
+        if c.adversarial_evidence:  # the critic pushes only as far as the prior believes the grade is real
+            adv = adv * (1.0 - self.buffers["no_grade"])
+        with torch.no_grad():  # the start, photo by photo (a scene-split start mixes its group fits)
+            start = self.model.scene_weights(thumbnail(photos, self.model.thumb_size),
+                                             torch.full_like(weights, 1.0 / self.model.n_luts))
+            anchor = apply_lut(photos, torch.einsum("bk,kcxyz->bcxyz", start, self.buffers["start_luts"]))
+        content = self._anchor(graded, anchor)
         reg = self._regularisers(weights)
         self.optimize("lut", adv + c.content * content + reg)
         return {"d": loss_d.detach(), "g": adv.detach(), "content": content.detach(), "reg": reg.detach()}
@@ -350,3 +432,19 @@ class LUTGAN(_LUTMethod):
         config = LUTConfig(lut_size=lut.shape[-1], n_luts=1, adaptive=False, init="identity", source=source)
         return write_global_lut_look(lut, out, kind=cls.kind, config=config, data=data)
 
+
+
+def _stage_reason(config: LUTConfig, split: Any) -> str:
+    """Why the GAN stage runs or not, in words (``train`` prints it; look.json keeps it)."""
+    if config.gan == "on":
+        return "GAN stage on (--gan)"
+    if config.gan == "off":
+        return "GAN stage off (--no-gan): the look is its start"
+    if split is None:
+        return ("the gated start is the look: a global LUT has nothing for the GAN to add (measured worse on "
+                "held-out photos; --gan trains it anyway)")
+    found = (f"the scene split changes each group's photos by {split.difference:.2f} ΔE2000 against one global "
+             f"fit (your photos' own: up to {split.null:.2f})")
+    if split.dependent:
+        return f"the grade depends on the scene ({found}): one fit per group, mixed per photo, then the GAN stage"
+    return f"the grade looks global ({found}): the gated start is the look; --gan trains the GAN stage anyway"

@@ -38,7 +38,7 @@ from ...ops.encoder import ConvEncoder, thumbnail
 from ...ops.lut3d import blend_lut, identity_lut
 from ...ops.nearest import nearest_style
 from ...ops.transfer import ot_lut, sample_pixels
-from ...prior.posterior import PriorSettings, gate_ot_fit
+from ...prior.posterior import PriorSettings, colour_start
 from ..base import DataSpec, Method
 from ..look import Look
 from .fit import (
@@ -237,13 +237,12 @@ class Preset(Method):
             self._short_side = float(np.median([min(box[2:]) for _, box in style_crops]))
         if fresh:
             seed = int(torch.initial_seed()) % 2**31
-            init = ot_lut(sample_pixels(photos.images, c.pixels, seed=seed),
-                          sample_pixels(style.images, c.pixels, seed=seed + 1), n=c.lut_size,
-                          iterations=c.ot_iterations)
-            if c.prior:
-                _, self.notes["colour_prior"] = gate_ot_fit(init, photos.images, style.images, c.prior_pairs, seed)
-                self.buffers["no_grade"].fill_(float(self.notes["colour_prior"].get("p_no_grade", 0.0)))
-                init = self._gated(init)
+            start = colour_start(photos.images, style.images, self._ot, pixels=c.pixels, seed=seed, prior=c.prior,
+                                 prior_pairs=c.prior_pairs)  # the lut kind's start: the same gated fit
+            if start.note is not None:
+                self.notes["colour_prior"] = start.note
+            self.buffers["no_grade"].fill_(start.p_no_grade)
+            init = start.lut
             with torch.no_grad():
                 self.net.lut.copy_(init.to(self.device))
                 if c.rings:
@@ -256,6 +255,9 @@ class Preset(Method):
             if self._lut_follows_overlay():
                 self.refit_lut()
             self.fit_grain()
+
+    def _ot(self, content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return ot_lut(content, style, n=self.config.lut_size, iterations=self.config.ot_iterations)
 
     def _lut_follows_overlay(self) -> bool:
         """Whether the LUT is refitted by optimal transport through the overlay (it comes first, LUT not trained)."""

@@ -135,6 +135,9 @@ def _training_section(look: Look, files: Path) -> Section:
     note = look.meta.get("data", {}).get("colour_prior")
     if note:
         text.append(f"The colour prior on the style set: it {verdict(note)}.")
+    stage = look.meta.get("data", {}).get("colour_stage")
+    if stage:
+        text.append(f"Colour: {stage['why']}.")
     return Section("Training", text, figure_rows=[[(curves, "losses over training")]] if curves else [])
 
 
