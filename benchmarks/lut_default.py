@@ -21,7 +21,9 @@ Methods (``--methods``):
   start): what the issue measured;
 - ``gan_evidence``, ``gan_lab``, ``gan_both``: the GAN on the global start with the adversarial weight scaled by
   the prior's evidence, the anchor in CIELAB, or both;
-- ``split_gan_all``: the scene-split start with a GAN that may change the LUTs too (``gan_learns: all``).
+- ``split_gan_all``: the scene-split start with a GAN that may change the LUTs too (``gan_learns: all``);
+- ``gan_curve``, ``gan_curve_both``: early stopping with hindsight: ``gan_before`` and ``gan_both`` scored at
+  every 25th step (the best any stopping rule could do, the ``curve``).
 """
 from __future__ import annotations
 
@@ -58,7 +60,11 @@ LEVERS = {
     "gan_lab": ("lut", {"gan": "on", "adversarial_evidence": False, **GLOBAL}),
     "gan_both": ("lut", {"gan": "on", **GLOBAL}),
     "split_gan_all": ("lut", {"gan": "on", "gan_learns": "all"}),
+    # early stopping with hindsight: the GAN stage as before, scored at every 25th step against the truth
+    "gan_curve": ("lut", {"gan": "on", "adversarial_evidence": False, "anchor_space": "rgb", **GLOBAL}),
+    "gan_curve_both": ("lut", {"gan": "on", **GLOBAL}),
 }
+CURVE_EVERY = 25
 
 
 def _read(path: Path) -> torch.Tensor:
@@ -103,11 +109,15 @@ def run_method(root: Path, name: str, gan_steps: int) -> dict:
     out = root / f"{name}.look"
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.monotonic()
+    curve = name.startswith("gan_curve")
+    train = {"checkpoint_every": CURVE_EVERY, "keep_last": 1000} if curve else {}
     result = lookgan.train(kind, root / "feed", photos=root / "photos", out=out, steps=gan_steps if kind == "lut"
-                           else None, config={"method": options})
+                           else None, config={"method": options, "train": train})
     seconds = time.monotonic() - t0
     grade = as_restyler(load_look(out)).grader(ApplyOptions())
     de = truth_metrics(grade, root / "held", root / "truth", progress=False)["delta_e2000"]
+    if curve:
+        return {"curve": score_checkpoints(root, out), "delta_e2000": round(de, 3), "steps": result.step}
     data = json.loads((out / "look.json").read_text())["data"]
     row = {"delta_e2000": round(de, 3), "steps": result.step, "seconds": round(seconds, 1)}
     for key in ("colour_stage", "scenes"):
@@ -116,6 +126,24 @@ def run_method(root: Path, name: str, gan_steps: int) -> dict:
     if "colour_prior" in data:
         row["p_no_grade"] = data["colour_prior"].get("p_no_grade")
     return row
+
+
+def score_checkpoints(root: Path, out: Path) -> dict[int, float]:
+    """ΔE2000 to the truth of the look at each checkpoint (the ``start`` method is the look before any step)."""
+    from lookgan.kinds.colour.look import LUTRestyler
+    from lookgan.training.checkpoint import list_checkpoints, load_checkpoint
+
+    look = load_look(out)
+    model = look.build()
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    scores = {}
+    for step, path in sorted(list_checkpoints(out / "checkpoints")):
+        tensors = load_checkpoint(path).tensors
+        state = {k[len("net.lut."):]: v for k, v in tensors.items() if k.startswith("net.lut.")}
+        model.load_state_dict({**start, **state})
+        grade = LUTRestyler(look, model).grader(ApplyOptions())
+        scores[step] = round(truth_metrics(grade, root / "held", root / "truth", progress=False)["delta_e2000"], 3)
+    return scores
 
 
 def main() -> None:

@@ -134,7 +134,13 @@ def posterior(basis: GradeBasis, noise: NoiseModel, y: torch.Tensor) -> tuple[Gr
 
 def gated_lut(ot: torch.Tensor, evidence: GradeEvidence) -> torch.Tensor:
     """The OT look blended towards the identity by the probability that the feed holds no grade."""
-    return blend_lut(ot, 1.0 - evidence.p_no_grade).clamp(0, 1)
+    return gate(ot, evidence.p_no_grade)
+
+
+def gate(luts: torch.Tensor, p_no_grade: float) -> torch.Tensor:
+    """LUT(s) ``(..., 3, n, n, n)`` blended towards the identity by ``p_no_grade``: the one gate every fit a
+    colour kind makes goes through (its start, the preset's refits and rings, the lut kind's scene groups)."""
+    return luts if p_no_grade == 0 else blend_lut(luts, 1.0 - p_no_grade).clamp(0, 1)
 
 
 def weigh_feed(basis: GradeBasis, photos: list[torch.Tensor], style: list[torch.Tensor], settings: PriorSettings,

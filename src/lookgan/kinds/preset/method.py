@@ -35,10 +35,10 @@ from ...data.transforms import unit_range
 from ...losses.adversarial import GanLoss, d_loss, g_loss
 from ...losses.regularizers import lut_monotonicity, lut_smoothness
 from ...ops.encoder import ConvEncoder, thumbnail
-from ...ops.lut3d import blend_lut, identity_lut
+from ...ops.lut3d import identity_lut
 from ...ops.nearest import nearest_style
 from ...ops.transfer import ot_lut, sample_pixels
-from ...prior.posterior import PriorSettings, colour_start
+from ...prior.posterior import PriorSettings, colour_start, gate
 from ..base import DataSpec, Method
 from ..look import Look
 from .fit import (
@@ -239,8 +239,7 @@ class Preset(Method):
             seed = int(torch.initial_seed()) % 2**31
             start = colour_start(photos.images, style.images, self._ot, pixels=c.pixels, seed=seed, prior=c.prior,
                                  prior_pairs=c.prior_pairs)  # the lut kind's start: the same gated fit
-            if start.note is not None:
-                self.notes["colour_prior"] = start.note
+            self.notes.update({"colour_prior": start.note} if start.note is not None else {})
             self.buffers["no_grade"].fill_(start.p_no_grade)
             init = start.lut
             with torch.no_grad():
@@ -281,8 +280,7 @@ class Preset(Method):
 
     def _gated(self, luts: torch.Tensor) -> torch.Tensor:
         """LUT(s) blended towards the identity by the prior's p(no grade) (0 without the prior)."""
-        p = float(self.buffers["no_grade"])
-        return (luts if p == 0 else blend_lut(luts.cpu(), 1.0 - p).clamp(0, 1)).to(self.device)
+        return gate(luts.cpu(), float(self.buffers["no_grade"])).to(self.device)
 
     @torch.no_grad()
     def init_overlay(self) -> None:

@@ -4,6 +4,7 @@ plain photos, and is scored on 14 held-out photos against their true graded vers
 optimal-transport baselines."""
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
@@ -59,11 +60,13 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
         train(kind, case / "style", photos=case / "content", out=looks / f"{kind}.look", overwrite=True)
         timings[kind] = time.monotonic() - t
     log(f"2/5 fitted the baselines (Reinhard {timings['reinhard']:.0f} s, optimal transport {timings['ot']:.0f} s)")
-    log(f"3/5 training the GAN look (image-adaptive 3D LUT) for up to {minutes:g} min ...")
+    log(f"3/5 learning the lut look (image-adaptive 3D LUT; its GAN stage, when the feed needs it, for up to "
+        f"{minutes:g} min) ...")
     t = time.monotonic()
     gan = train("lut", case / "style", photos=case / "content", out=looks / "lut.look", overwrite=True, steps=steps,
                 minutes=minutes, config=gan_config, progress_fn=progress_fn)
     timings["lut"] = time.monotonic() - t
+    stage = json.loads((looks / "lut.look" / "look.json").read_text())["data"].get("colour_stage", {})
     metrics = {"unchanged photo": evaluate_identity(case)}
     for kind in ("reinhard", "ot", "lut"):
         metrics[kind] = evaluate_look(looks / f"{kind}.look", photos=case / "held", truth=case / "truth",
@@ -75,7 +78,7 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
     files = out / "report_files"
     rows = _figures(case, looks, applied, files)
     names = {"unchanged photo": "unchanged photo", "reinhard": "Reinhard (Lab mean/std)",
-             "ot": "optimal transport (Pitié)", "lut": "lookgan GAN (adaptive 3D LUT)"}
+             "ot": "optimal transport (Pitié)", "lut": "lookgan lut (the default)"}
     best = min(("reinhard", "ot", "lut"), key=lambda k: metrics[k]["delta_e2000"])
     table_rows = [[("*" if k == best else "") + names[k], m["delta_e2000"], m["delta_e2000_p95"], m["psnr"],
                    f"{timings[k]:.0f} s" if k in timings else "-"] for k, m in metrics.items()]
@@ -91,7 +94,8 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
                  "colours, bottom row what the LUT makes of them."],
                 figure_rows=[[(files / "lut-learnt.png", "learnt (mean over the photos)"),
                               (files / "lut-true.png", "the true film grade")]]),
-        Section("Training", [f"{gan.step} steps in {gan.elapsed_s:.0f} s on this machine."],
+        Section("Training", [f"{gan.step} GAN steps in {gan.elapsed_s:.0f} s on this machine. "
+                             f"{stage.get('why', '').capitalize()}."],
                 figure_rows=[[(p, cap) for p, cap in ((gan.loss_plot, "losses"),
                                                       (gan.sample_path, "photo | graded | nearest style image"))
                               if p is not None]]),
