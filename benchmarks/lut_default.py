@@ -22,8 +22,9 @@ Methods (``--methods``):
 - ``gan_evidence``, ``gan_lab``, ``gan_both``: the GAN on the global start with the adversarial weight scaled by
   the prior's evidence, the anchor in CIELAB, or both;
 - ``split_gan_all``: the scene-split start with a GAN that may change the LUTs too (``gan_learns: all``);
-- ``gan_curve``, ``gan_curve_both``: early stopping with hindsight: ``gan_before`` and ``gan_both`` scored at
-  every 25th step (the best any stopping rule could do, the ``curve``).
+- ``gan_curve``, ``gan_curve_both``, ``split_gan_curve``: early stopping with hindsight: ``gan_before``,
+  ``gan_both`` and the scene-split GAN stage scored at every 25th step (the ``curve``: the best any stopping rule
+  could do).
 """
 from __future__ import annotations
 
@@ -63,6 +64,7 @@ LEVERS = {
     # early stopping with hindsight: the GAN stage as before, scored at every 25th step against the truth
     "gan_curve": ("lut", {"gan": "on", "adversarial_evidence": False, "anchor_space": "rgb", **GLOBAL}),
     "gan_curve_both": ("lut", {"gan": "on", **GLOBAL}),
+    "split_gan_curve": ("lut", {"gan": "on"}),
 }
 CURVE_EVERY = 25
 
@@ -109,7 +111,7 @@ def run_method(root: Path, name: str, gan_steps: int) -> dict:
     out = root / f"{name}.look"
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.monotonic()
-    curve = name.startswith("gan_curve")
+    curve = "gan_curve" in name
     train = {"checkpoint_every": CURVE_EVERY, "keep_last": 1000} if curve else {}
     result = lookgan.train(kind, root / "feed", photos=root / "photos", out=out, steps=gan_steps if kind == "lut"
                            else None, config={"method": options, "train": train})

@@ -19,3 +19,14 @@ def test_every_kind_has_a_config_file_at_its_defaults(kind):
     data = load_yaml(path)
     assert from_dict(cls.Config, data["method"]) == cls.Config(), kind
     assert from_dict(TrainConfig, data.get("train") or {}) == from_dict(TrainConfig, cls.train_defaults), kind
+
+
+def test_a_bare_yaml_on_or_off_is_taken_as_the_word(tmp_path):
+    """YAML 1.1 reads ``gan: off`` as False; where the field is a choice of words, the word is what was meant."""
+    from lookgan.kinds.colour.config import LUTConfig
+
+    path = tmp_path / "c.yaml"
+    path.write_text("method:\n  gan: off\n")
+    assert from_dict(LUTConfig, load_yaml(path)["method"]).gan == "off"
+    path.write_text("method:\n  gan: on\n")
+    assert from_dict(LUTConfig, load_yaml(path)["method"]).gan == "on"

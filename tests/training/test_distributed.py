@@ -140,7 +140,7 @@ def test_other_kinds_train_under_torchrun(kind, tmp_path):
 
     case = write_colour_case(tmp_path / "case", warm_grade, n=6, n_held=1)
     config = tmp_path / "c.yaml"
-    method = {"lut": {}, "cut": {"ngf": 8, "n_blocks": 2, "size": 32}, "fastgan": {"size": 64, "ngf": 8, "ndf": 8}}
+    method = {"lut": {"gan": "on"}, "cut": {"ngf": 8, "n_blocks": 2, "size": 32}, "fastgan": {"size": 64, "ngf": 8, "ndf": 8}}
     config.write_text(yaml.safe_dump({"method": method[kind], "train": {"batch": 2, "eval_every": 0}}))
     photos = ["--photos", str(case / "content")] if kind != "fastgan" else []
     r = torchrun("-m", "lookgan", "train", kind, str(case / "style"), *photos, "--out", str(tmp_path / "x.look"),

@@ -214,7 +214,7 @@ def test_a_kinds_own_options_set_on_the_page_reach_its_config_and_its_resume(act
     job = actions.start_training(kind="lut", name="h", style_files=style, photo_files=photos, options={"luts": 5},
                                  train_fn=record)
     assert job.wait(10) and calls[-1] == {"n_luts": 5}
-    assert [o.flag for o in describe("lut").options if not o.reference_only] == ["--global", "--luts"]
+    assert [o.flag for o in describe("lut").options if not o.reference_only] == ["--global", "--luts", "--gan"]
 
 
 def test_training_failures_are_messages(actions, tmp_path):

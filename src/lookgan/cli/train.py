@@ -169,7 +169,10 @@ def _report(result: Any, kind: str, style_dir: Path, out: Path, processes: int) 
     """What a finished run prints (rank 0 only under torchrun)."""
     why = {"done": "finished", "minutes": "time budget reached", "signal": "interrupted", "abort": "stopped"}
     on = f" on {processes} processes" if processes > 1 else ""
-    click.echo(f"{why[result.stopped]} at step {result.step} after {result.elapsed_s:.0f} s{on}")
+    if result.step == 0 and result.checkpoint is None:  # fitted in one go (a baseline, or lut without its GAN)
+        click.echo(f"fitted in {result.elapsed_s:.0f} s{on} (no training steps)")
+    else:
+        click.echo(f"{why[result.stopped]} at step {result.step} after {result.elapsed_s:.0f} s{on}")
     click.echo(f"look:        {result.look}")
     data = _look_data(result.look)
     if data.get("colour_prior"):

@@ -38,6 +38,9 @@ def _coerce(value: Any, annotation: Any, where: str) -> Any:
         return _coerce(value, args[0], where) if len(args) == 1 else value
     if origin is typing.Literal:
         choices = typing.get_args(annotation)
+        if isinstance(value, bool):  # YAML 1.1 reads a bare on/off, yes/no as a boolean: take the word back
+            value = next((w for w in (("on", "yes", "true") if value else ("off", "no", "false")) if w in choices),
+                         value)
         if value not in choices:
             raise InputError(f"config {where}: {value!r} is not one of {', '.join(map(repr, choices))}")
         return value

@@ -155,7 +155,8 @@ class TrainingJob:
                 s.sample_path = Path(result.sample_path)
             stopped = getattr(result, "stopped", "done")
             s.status = "stopped" if stopped in ("abort", "signal") else "done"
-            s.message = {"done": f"finished {s.step} steps", "minutes": f"time budget reached at step {s.step}",
+            s.message = {"done": f"finished {s.step} steps" if s.step else "fitted in one go (no training steps "
+                         "were needed; the look's info says why)", "minutes": f"time budget reached at step {s.step}",
                          "abort": f"stopped at step {s.step}; checkpoint saved (tick Resume to continue)",
                          "signal": f"interrupted at step {s.step}; checkpoint saved"}.get(stopped, stopped)
             if stopped == "minutes":

@@ -1,6 +1,6 @@
 """Issue 38: the ``lut`` kind's default keeps what its gated start found. The whole default training on the bundled
 photos (a plain feed, a strong grade, a feed graded by the scene), the GAN stage switched by the evidence and by
-``--gan``/``--no-gan``, the scene test itself, and resume."""
+``--gan on|off``, the scene test itself, and resume."""
 from __future__ import annotations
 
 import json
@@ -39,7 +39,7 @@ def _scale(img: torch.Tensor, gains: tuple[float, float, float]) -> torch.Tensor
 def _scene_graded(images: list[torch.Tensor], threshold: float) -> list[torch.Tensor]:
     """Warm bright frames, cool dark ones (day and night): a grade no single LUT holds."""
     values = scenes.describe(images, "brightness")
-    return [_scale(x, (1.25, 1.0, 0.7)) if v > threshold else _scale(x, (0.7, 0.95, 1.3))
+    return [_scale(x, (1.5, 1.05, 0.5)) if v > threshold else _scale(x, (0.5, 0.9, 1.5))
             for x, v in zip(images, values)]
 
 
@@ -88,6 +88,7 @@ def test_a_plain_feed_through_the_whole_default_training_is_left_nearly_alone(tm
     # the GAN stage stepped aside: the look is the gated start, written at once, and the summary says why
     assert result.step == 0 and result.checkpoint is None and data["colour_stage"]["gan"] is False
     assert "looks global" in data["colour_stage"]["why"] and not data["scenes"]["scene_dependent"]
+    assert "no GAN stage" in data["colour_stage"]["why"]
     px = sample_pixels(user, 20_000, seed=9)
     ot = ot_lut(sample_pixels(user, 8000, seed=0), sample_pixels(other, 8000, seed=1), n=17)
     ot_change = float(delta_e2000_rgb(apply_lut(px.T.reshape(3, 1, -1).float(), ot).reshape(3, -1).T.double()
@@ -111,13 +112,13 @@ def test_a_strong_grade_keeps_its_fit(tmp_path, sets, small_sets_allowed):
     assert _change(result.look, grade, px) < 0.8 * _change(result.look, identity_lut(17), px)
 
 
-def test_a_scene_dependent_feed_gets_the_split_start_and_the_gan_stage(tmp_path, sets):
+def test_a_scene_dependent_feed_gets_the_split_start(tmp_path, sets):
     user, other, threshold = sets
     photos, feed = _write(tmp_path / "photos", user), _write(tmp_path / "feed", _scene_graded(other, threshold))
-    result = lookgan.train("lut", feed, photos=photos, out=tmp_path / "scene.look", steps=4,
-                           config={"method": SMALL, "train": TRAIN})
+    result = lookgan.train("lut", feed, photos=photos, out=tmp_path / "scene.look", config={"method": SMALL})
     data = _data(result.look)
-    assert data["scenes"]["scene_dependent"] and data["colour_stage"]["gan"] and result.step == 4
+    assert data["scenes"]["scene_dependent"] and not data["colour_stage"]["gan"] and result.step == 0
+    assert "depends on the scene" in data["colour_stage"]["why"]
     model = load_look(result.look).build()
     assert float(model.scene[0]) == 1.0
     # the two basis LUTs hold the two grades: on a grey, the bright frames' LUT is warmer than the dark ones'
@@ -126,20 +127,26 @@ def test_a_scene_dependent_feed_gets_the_split_start_and_the_gan_stage(tmp_path,
     assert float((warm[:, 0] - warm[:, 2]).mean()) > float((cool[:, 0] - cool[:, 2]).mean()) + 0.1
     # and a bright photo is mixed towards the first, a dark one towards the second
     bright, dark = torch.full((1, 3, 64, 64), 0.85), torch.full((1, 3, 64, 64), 0.08)
-    assert float(model.weights(bright)[0, 1]) > 0.8 and float(model.weights(dark)[0, 0]) > 0.8
+    with torch.no_grad():
+        assert float(model.weights(bright)[0, 1]) > 0.8 and float(model.weights(dark)[0, 0]) > 0.8
 
 
-def test_the_flags_switch_the_gan_stage(tmp_path, sets):
+def test_the_evidence_and_the_flag_switch_the_gan_stage(tmp_path, sets):
     user, other, threshold = sets
     photos = _write(tmp_path / "photos", user)
     plain, scene = _write(tmp_path / "plain", other), _write(tmp_path / "scene", _scene_graded(other, threshold))
     on = lookgan.train("lut", plain, photos=photos, out=tmp_path / "on.look", steps=3,
                        config={"method": SMALL, "train": TRAIN}, method_options={"gan": "on"})
-    assert on.step == 3 and _data(on.look)["colour_stage"] == {"gan": True, "why": "GAN stage on (--gan)"}
-    off = lookgan.train("lut", scene, photos=photos, out=tmp_path / "off.look", config={"method": SMALL},
-                        method_options={"gan": "off"})
-    assert off.step == 0 and not _data(off.look)["colour_stage"]["gan"]
-    assert float(load_look(off.look).build().scene[0]) == 1.0  # the split start stays: only the GAN is off
+    stage = _data(on.look)["colour_stage"]
+    assert on.step == 3 and stage["gan"] and stage["why"].endswith("then the GAN stage (--gan on)")
+    # auto: by the evidence, the scene-dependent feed gets the GAN stage, the plain one does not
+    auto = {"method": SMALL, "train": TRAIN}
+    a = lookgan.train("lut", scene, photos=photos, out=tmp_path / "a.look", steps=3, config=auto,
+                      method_options={"gan": "auto"})
+    b = lookgan.train("lut", plain, photos=photos, out=tmp_path / "b.look", steps=3, config=auto,
+                      method_options={"gan": "auto"})
+    assert a.step == 3 and _data(a.look)["colour_stage"]["gan"] and float(load_look(a.look).build().scene[0]) == 1
+    assert b.step == 0 and not _data(b.look)["colour_stage"]["gan"]
     glob = lookgan.train("lut", scene, photos=photos, out=tmp_path / "global.look", config={"method": SMALL},
                          method_options={"adaptive": False, "n_luts": 1})
     assert glob.step == 0 and "scenes" not in _data(glob.look)  # one LUT: nothing to split, no GAN
@@ -151,18 +158,19 @@ def test_the_cli_says_which_stage_was_used(tmp_path, capsys, sets):
     user, other, _ = sets
     photos, feed = _write(tmp_path / "photos", user), _write(tmp_path / "feed", other)
     cfg = tmp_path / "small.yaml"
-    cfg.write_text("method:\n" + "".join(f"  {k}: {v}\n" for k, v in {**SMALL, "init": "ot"}.items()))
+    # "gan: off" as YAML reads it (a boolean) is the off it says
+    cfg.write_text("method:\n" + "".join(f"  {k}: {v}\n" for k, v in {**SMALL, "init": "ot", "gan": "off"}.items()))
     code, out = run(capsys, "train", "lut", str(feed), "--photos", str(photos), "--out", str(tmp_path / "x.look"),
                     "--config", str(cfg))
-    assert code == 0 and "colour:" in out and "gated start is the look" in out and "at step 0" in out
+    assert code == 0 and "colour:" in out and "gated start is the look" in out and "no training steps" in out
     code, out = run(capsys, "train", "lut", "--help")
-    assert code == 0 and "--no-gan" in out and "--gan" in out
+    assert code == 0 and "--gan [auto|on|off]" in out
 
 
 def test_a_scene_dependent_run_resumes_bit_exact_with_its_decision(tmp_path, sets):
     user, other, threshold = sets
     photos, feed = _write(tmp_path / "photos", user), _write(tmp_path / "feed", _scene_graded(other, threshold))
-    kw = dict(photos=photos, config={"method": SMALL, "train": TRAIN})
+    kw = dict(photos=photos, config={"method": {**SMALL, "gan": "auto"}, "train": TRAIN})
     lookgan.train("lut", feed, out=tmp_path / "straight.look", steps=8, **kw)
     lookgan.train("lut", feed, out=tmp_path / "halves.look", steps=4, **kw)
     lookgan.train("lut", feed, out=tmp_path / "halves.look", steps=8, resume=True, **kw)

@@ -156,7 +156,7 @@ def test_the_prior_gates_every_lut_of_the_preset(tmp_path, monkeypatch):
     vignette and grain are still learnt), and look.json records the finding."""
     import json
 
-    from lookgan.kinds.preset import method as module
+    from lookgan.prior import posterior as module  # the gate both colour kinds start from (colour_start)
     from tests.kinds.preset.test_preset import TINY, _vignette_case
 
     def certain(ot, content, style, pairs, seed):

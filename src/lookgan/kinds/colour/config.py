@@ -73,11 +73,11 @@ class LUTConfig:
     match_content: bool = False
     """Unpaired: fit the start on your photos' pixels reweighted to the style set's mix of grade-invariant
     cells (:mod:`~lookgan.ops.content_match`). Off: over 40 grades it was a wash (docs/results/colour_ot.md)."""
-    gan: Literal["auto", "on", "off"] = "auto"
-    """The adversarial stage after the start. ``auto``: only where the feed's grade depends on the scene
-    (:mod:`lookgan.prior.scenes`), which one global LUT cannot represent; on a global grade the look is the
-    gated start, finished in seconds (measured: 2,000 GAN steps on top of it made it worse on held-out photos,
-    docs/results/grade_prior.md). ``on`` (``--gan``) trains it anyway, ``off`` (``--no-gan``) never."""
+    gan: Literal["auto", "on", "off"] = "off"
+    """The adversarial stage after the start (``--gan``). ``off``: the (gated, scene-split where the test fires)
+    start is the look, finished in about a minute; measured, the GAN stage made the look worse on every case we
+    have, global grades and scene-dependent feeds alike (docs/results/lut_default.md), so it is not the default.
+    ``auto``: only where the feed's grade depends on the scene (:mod:`lookgan.prior.scenes`); ``on``: always."""
     scenes: bool = True
     """Adaptive looks: test whether the feed's grade depends on the scene (bright vs dark frames) and, if so,
     start from one fit per group of frames mixed by the photo's brightness (about 15 s)."""

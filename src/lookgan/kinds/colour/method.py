@@ -166,8 +166,7 @@ class LUTGAN(_LUTMethod):
     Config = LUTConfig
     learns = ("colour and tone grade as an image-adaptive 3D LUT (GAN, or from --pairs); exact, fast, exports "
               "to .cube")
-    time_here = ("about 40 s for a global grade (the gated start); 5-10 minutes where the grade depends on the "
-                 "scene (the GAN stage)")
+    time_here = "about a minute (the gated, scene-split start); with --gan on 5-10 minutes more"
     needs_photos = True
     accepts_pairs = True
     options = (
@@ -175,11 +174,9 @@ class LUTGAN(_LUTMethod):
                    sets={"adaptive": False, "n_luts": 1}),
         KindOption("--luts", "How many basis LUTs the adaptive LUT mixes per photo [default: 3].", field="n_luts",
                    type="int"),
-        KindOption("--gan", "Train the adversarial stage even where the feed's grade looks global (by default "
-                   "it runs only when the grade depends on the scene; elsewhere the gated start is the look).",
-                   sets={"gan": "on"}),
-        KindOption("--no-gan", "Never train the adversarial stage: the look is the (scene-split) start, in "
-                   "seconds.", sets={"gan": "off"}),
+        KindOption("--gan", "The GAN stage after the start: off (the start is the look, about a minute; measured "
+                   "better), auto (only where the feed's grade depends on the scene), on [default: off].",
+                   field="gan", type="choice", choices=("auto", "on", "off")),
         KindOption("--per-region", "From ONE reference photo (STYLE_DIR a file): match person and background "
                    "separately (faces extra; measured worse than whole pictures on our portraits).",
                    sets={"per_region": True}, reference_only=True),
@@ -325,15 +322,19 @@ class LUTGAN(_LUTMethod):
 
 def _stage_reason(config: LUTConfig, split: Any) -> str:
     """Why the GAN stage runs or not, in words (``train`` prints it; look.json keeps it)."""
+    start = "the start is the look"
+    if split is not None:
+        found = (f"the scene split changes each group's photos by {split.difference:.2f} ΔE2000 against one global "
+                 f"fit (your photos' own: up to {split.null:.2f})")
+        start = (f"the grade depends on the scene ({found}): one fit per group, mixed per photo" if split.dependent
+                 else f"the grade looks global ({found}): the gated start is the look")
+    elif config.adaptive:
+        start = "the gated start is the look"
+    else:
+        start = "the gated start is the look (one global LUT)"
     if config.gan == "on":
-        return "GAN stage on (--gan)"
-    if config.gan == "off":
-        return "GAN stage off (--no-gan): the look is its start"
-    if split is None:
-        return ("the gated start is the look: a global LUT has nothing for the GAN to add (measured worse on "
-                "held-out photos; --gan trains it anyway)")
-    found = (f"the scene split changes each group's photos by {split.difference:.2f} ΔE2000 against one global "
-             f"fit (your photos' own: up to {split.null:.2f})")
-    if split.dependent:
-        return f"the grade depends on the scene ({found}): one fit per group, mixed per photo, then the GAN stage"
-    return f"the grade looks global ({found}): the gated start is the look; --gan trains the GAN stage anyway"
+        return f"{start}; then the GAN stage (--gan on)"
+    if config.gan == "auto":
+        dependent = split is not None and split.dependent
+        return f"{start}; then the GAN stage (--gan auto)" if dependent else f"{start}; no GAN stage (--gan auto)"
+    return f"{start}; no GAN stage (measured no better on any case; --gan on trains it)"
