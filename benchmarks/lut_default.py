@@ -2,6 +2,7 @@
 whose grade depends on the scene.
 
     python benchmarks/lut_default.py [--cases none Kodak_Portra_400_2 ...] [--gan-steps 300] [--json out.json]
+    python benchmarks/lut_default.py --merge run1.json run2.json ... --json docs/results/lut_default.json
 
 Each case is a known answer built from ../shared/data/photos256 (research-only: never shipped). Split 0 of
 ``grade_prior.py`` (a seeded permutation of the 240 photos): 60 plain photos are the user's, the next 60 graded
@@ -16,11 +17,13 @@ Methods (``--methods``):
 - ``ot``: the ``ot`` kind (plain optimal transport, the baseline);
 - ``start``: ``lut`` with ``gan: off, scenes: false``: the gated start alone;
 - ``split``: ``lut`` with ``gan: off``: the start with the scene test (one fit per group when it fires);
-- ``default``: ``lut`` as shipped (``gan: auto``), ``--gan-steps`` steps when its GAN stage runs;
+- ``default``: ``lut`` as shipped (``gan: off``: the gated start, scene-split where the test fires);
 - ``gan_before``: the GAN stage as it was before issue 38 (``gan: on``, no evidence scaling, RGB anchor, global
   start): what the issue measured;
 - ``gan_evidence``, ``gan_lab``, ``gan_both``: the GAN on the global start with the adversarial weight scaled by
   the prior's evidence, the anchor in CIELAB, or both;
+- ``gan_auto``: ``gan: auto``, the GAN stage where the scene test fires (the default before it was measured);
+- ``preset``: the ``preset`` kind as shipped (its colour starts from the same gated fit);
 - ``split_gan_all``: the scene-split start with a GAN that may change the LUTs too (``gan_learns: all``);
 - ``gan_curve``, ``gan_curve_both``, ``split_gan_curve``: early stopping with hindsight: ``gan_before``,
   ``gan_both`` and the scene-split GAN stage scored at every 25th step (the ``curve``: the best any stopping rule
@@ -65,6 +68,9 @@ LEVERS = {
     "gan_curve": ("lut", {"gan": "on", "adversarial_evidence": False, "anchor_space": "rgb", **GLOBAL}),
     "gan_curve_both": ("lut", {"gan": "on", **GLOBAL}),
     "split_gan_curve": ("lut", {"gan": "on"}),
+    "gan_auto": ("lut", {"gan": "auto"}),
+    # the preset's colour starts from the same gated fit: does a later stage (overlay, rings, grain) undo it?
+    "preset": ("preset", {}),
 }
 CURVE_EVERY = 25
 
@@ -114,7 +120,7 @@ def run_method(root: Path, name: str, gan_steps: int) -> dict:
     curve = "gan_curve" in name
     train = {"checkpoint_every": CURVE_EVERY, "keep_last": 1000} if curve else {}
     result = lookgan.train(kind, root / "feed", photos=root / "photos", out=out, steps=gan_steps if kind == "lut"
-                           else None, config={"method": options, "train": train})
+                           else None, config={"method": options, "train": train})  # preset: its own defaults
     seconds = time.monotonic() - t0
     grade = as_restyler(load_look(out)).grader(ApplyOptions())
     de = truth_metrics(grade, root / "held", root / "truth", progress=False)["delta_e2000"]
@@ -148,6 +154,24 @@ def score_checkpoints(root: Path, out: Path) -> dict[int, float]:
     return scores
 
 
+def merge(paths: list[Path]) -> dict:
+    """Several runs' results in one (a case's methods side by side; a later file's row wins) and, per case, each
+    method's ratio to the gated start and to plain OT."""
+    results: dict[str, dict] = {}
+    runs = []
+    for path in paths:
+        data = json.loads(path.read_text())
+        runs.append({"file": path.name, "gan_steps": data.get("gan_steps")})
+        for case, rows in data["results"].items():
+            results.setdefault(case, {}).update(rows)
+    ratios = {}
+    for case, rows in results.items():
+        base = {k: rows[k]["delta_e2000"] for k in ("start", "ot") if k in rows}
+        ratios[case] = {m: {f"vs_{k}": round(r["delta_e2000"] / v, 3) for k, v in base.items() if v > 0}
+                        for m, r in rows.items() if "delta_e2000" in r}
+    return {"results": results, "ratios": ratios, "runs": runs}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cases", nargs="+", default=["none", "Kodak_Portra_400_2", "Creative_TealOrange1",
@@ -162,7 +186,11 @@ def main() -> None:
     ap.add_argument("--feed", type=int, default=60)
     ap.add_argument("--work", type=Path, default=Path(__file__).resolve().parent / "out" / "lut_default")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--merge", type=Path, nargs="+", help="only merge these runs' JSON into --json, with ratios")
     a = ap.parse_args()
+    if a.merge:
+        emit(merge(a.merge), a.json)
+        return
     photos = [_read(p) for p in sorted((SHARED / "photos256").glob("*.jpg"))]
     results: dict[str, dict] = {}
     for case in a.cases:

@@ -57,7 +57,8 @@ def demo_cmd(out: Path, kind: str, minutes: float | None, steps: int | None) -> 
         res = api.demo(out, kind=kind, minutes=minutes, steps=steps, progress_fn=progress)
     finally:
         progress.close()
-    click.echo(f"trained {res['steps']} steps; the demo took {res['elapsed_s']:.0f} s")
+    steps = f"trained {res['steps']} steps" if res["steps"] else "fitted in one go (no training steps)"
+    click.echo(f"{steps}; the demo took {res['elapsed_s']:.0f} s")
     for line in res["summary"]:
         click.echo(line)
 

@@ -1,11 +1,14 @@
 """``lut``: a colour and tone look learnt as an image-adaptive 3D LUT; ``reinhard`` and ``ot``: the classical
 colour-transfer baselines fitted into the same LUT form.
 
-Unpaired (style images + your photos): a discriminator compares style images with graded photos; the LUTs start
-from the optimal-transport fit (:func:`~lookgan.ops.transfer.ot_lut`) and the adversarial game corrects what
-distribution matching cannot see: which colours belong to which content. Paired (``--pairs BEFORE_DIR``, the
-style folder holding the edited versions): a pixel loss in RGB and Lab. Both keep the LUT smooth and monotone
-(:mod:`lookgan.losses.regularizers`).
+Unpaired (style images + your photos), by default in closed form (about a minute): the optimal-transport fit
+(:func:`~lookgan.ops.transfer.ot_lut`) gated by the grade prior (:func:`~lookgan.prior.posterior.colour_start`);
+where the feed's grade depends on the scene (:mod:`lookgan.prior.scenes`: bright vs dark frames, weighed against
+the user's own photos), one such fit per group of frames, mixed per photo by its brightness. The GAN stage
+(``--gan on``, or ``auto`` where the scene test fires) then trains the LUTs and the mixing against a critic,
+anchored to that start; measured, it made every case worse (docs/results/lut_default.md), so it is off by
+default. Paired (``--pairs BEFORE_DIR``, the style folder holding the edited versions): a pixel loss in RGB and
+Lab. Both keep the LUT smooth and monotone (:mod:`lookgan.losses.regularizers`).
 
 All three kinds save the same tensors (an :class:`~lookgan.kinds.colour.network.AdaptiveLUT` state dict), so apply,
 export and evaluation treat them alike.
@@ -164,8 +167,9 @@ class LUTGAN(_LUTMethod):
     """Learns a colour look as an image-adaptive 3D LUT, unpaired (GAN) or from before/after pairs."""
 
     Config = LUTConfig
-    learns = ("colour and tone grade as an image-adaptive 3D LUT (GAN, or from --pairs); exact, fast, exports "
-              "to .cube")
+    learns = ("colour and tone grade as an image-adaptive 3D LUT (the prior-gated OT fit, one per scene group "
+              "where the grade depends on the scene; a GAN stage with --gan; or from --pairs); exact, fast, "
+              "exports to .cube")
     time_here = "about a minute (the gated, scene-split start); with --gan on 5-10 minutes more"
     needs_photos = True
     accepts_pairs = True

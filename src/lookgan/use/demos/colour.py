@@ -60,8 +60,8 @@ def colour_demo(out: str | Path = "demo-out", *, minutes: float = 4.0, steps: in
         train(kind, case / "style", photos=case / "content", out=looks / f"{kind}.look", overwrite=True)
         timings[kind] = time.monotonic() - t
     log(f"2/5 fitted the baselines (Reinhard {timings['reinhard']:.0f} s, optimal transport {timings['ot']:.0f} s)")
-    log(f"3/5 learning the lut look (image-adaptive 3D LUT; its GAN stage, when the feed needs it, for up to "
-        f"{minutes:g} min) ...")
+    log(f"3/5 learning the lut look (image-adaptive 3D LUT; its GAN stage, if turned on, for up to {minutes:g} "
+        "min) ...")
     t = time.monotonic()
     gan = train("lut", case / "style", photos=case / "content", out=looks / "lut.look", overwrite=True, steps=steps,
                 minutes=minutes, config=gan_config, progress_fn=progress_fn)
