@@ -168,7 +168,7 @@ class LearnActions:
                         f"{step}. Press **Resume interrupted training** to go on from there.")
             return "No training yet. Add images, choose a kind and press **Start**."
         head = f"**{s.name}** ({s.kind}) — {s.status}"
-        if s.total:
+        if s.total and not (s.status == "done" and s.step == 0):  # a look fitted in one go has no steps to count
             head += f": step {s.step} / {s.total} ({100 * s.step / s.total:.0f} %)"
         if owner is not None and s.owner and s.owner != owner:
             head += f" · started at {s.started} by someone else on this server"
