@@ -65,11 +65,13 @@ class AdaptiveLUT(nn.Module):
     def scene_weights(self, thumbs: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
         """The mixing weights before the CNN's correction: equal, or the scene split's (LUT 0 for frames darker
         than the threshold, LUT 1 for brighter ones, the rest 0) when it is on."""
+        if self.n_luts < 2:
+            return uniform
         on, threshold, spread = self.scene.unbind()
         high = torch.sigmoid((self.brightness(thumbs) - threshold) / spread.clamp(min=1e-6))
         split = torch.zeros_like(uniform)
         split[:, 0], split[:, 1] = 1.0 - high, high
-        return uniform + on * (split - uniform) if self.n_luts >= 2 else uniform
+        return uniform + on * (split - uniform)
 
     @staticmethod
     def brightness(thumbs: torch.Tensor) -> torch.Tensor:
